@@ -1,0 +1,234 @@
+package dev.ferry.chunk;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Pattern;
+import java.util.zip.CRC32C;
+
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/**
+ * Ferry's wire format, version 1: how a {@link FerryRecord} is laid out in a Kafka record. This class is the only place
+ * that knows it; {@code docs/wire-format.md} explains it for people writing other clients.
+ *
+ * <pre>
+ * key    transfer id, UTF-8: 32 lower-case hex digits. All records of a transfer share it, so they land in one
+ *        partition, in order, while different files spread over partitions.
+ * value  the chunk's bytes, raw (no encoding, no envelope). Empty for an abort and for an empty file.
+ *
+ * headers (integers big-endian, strings UTF-8)        on
+ *   ferry-version   1 byte   format version, 1           every record; checked first
+ *   ferry-kind      1 byte   'C' chunk, 'A' abort         every record
+ *   ferry-attempt   4 bytes  attempt number, &gt;= 0        every record
+ *   ferry-path      string   relative path, see RelativePaths   every record
+ *   ferry-index     4 bytes  chunk index, 0-based         chunks
+ *   ferry-count     4 bytes  chunk count, &gt;= 1            chunks
+ *   ferry-offset    8 bytes  byte offset of the value     chunks
+ *   ferry-size      8 bytes  total file size              chunks
+ *   ferry-mtime     8 bytes  source mtime, epoch millis   chunks
+ *   ferry-crc32c    4 bytes  CRC32C of the value          chunks
+ *   ferry-sha256    32 bytes SHA-256 of the whole file    last chunk only (index == count - 1)
+ *   ferry-reason    string   why the attempt ended        aborts
+ * </pre>
+ *
+ * A decoder rejects a record whose version it does not know before reading anything else, so a future version can
+ * change every other header. Unknown extra headers are ignored, so optional metadata can be added within a version.
+ */
+public final class WireFormat {
+
+    public static final byte VERSION = 1;
+
+    public static final String VERSION_HEADER = "ferry-version";
+    public static final String KIND_HEADER = "ferry-kind";
+    public static final String ATTEMPT_HEADER = "ferry-attempt";
+    public static final String PATH_HEADER = "ferry-path";
+    public static final String INDEX_HEADER = "ferry-index";
+    public static final String COUNT_HEADER = "ferry-count";
+    public static final String OFFSET_HEADER = "ferry-offset";
+    public static final String SIZE_HEADER = "ferry-size";
+    public static final String MTIME_HEADER = "ferry-mtime";
+    public static final String CRC_HEADER = "ferry-crc32c";
+    public static final String SHA256_HEADER = "ferry-sha256";
+    public static final String REASON_HEADER = "ferry-reason";
+
+    static final byte KIND_CHUNK = 'C';
+    static final byte KIND_ABORT = 'A';
+
+    /** Longest abort reason kept on the wire; longer ones are cut. */
+    static final int MAX_REASON_BYTES = 1024;
+
+    /**
+     * Bytes a record needs beyond its chunk: the key, every header at its largest (a 4 KiB path, a 1 KiB reason) and
+     * Kafka's per-record and per-batch framing (a 61-byte batch header plus varints), with room to spare. The topic's
+     * {@code max.message.bytes} and the producer's {@code max.request.size} are set to chunk size plus this, so a valid
+     * chunk can never be refused as too large. A test encodes the worst case and checks it fits.
+     */
+    public static final int RECORD_HEADROOM = 8 * 1024;
+
+    private static final Pattern TRANSFER_ID = Pattern.compile("[0-9a-f]{32}");
+
+    private WireFormat() {
+    }
+
+    /** Kafka record size limit needed for chunks of {@code chunkSize} bytes. */
+    public static int maxRecordBytes(int chunkSize) {
+        return chunkSize + RECORD_HEADROOM;
+    }
+
+    public static boolean isTransferId(String s) {
+        return s != null && TRANSFER_ID.matcher(s).matches();
+    }
+
+    public static Headers headersOf(FerryRecord record) {
+        RecordHeaders h = new RecordHeaders();
+        h.add(VERSION_HEADER, new byte[] { VERSION });
+        if (record instanceof Chunk c) {
+            h.add(KIND_HEADER, new byte[] { KIND_CHUNK });
+            h.add(ATTEMPT_HEADER, intBytes(c.attempt()));
+            h.add(PATH_HEADER, c.path().getBytes(StandardCharsets.UTF_8));
+            h.add(INDEX_HEADER, intBytes(c.index()));
+            h.add(COUNT_HEADER, intBytes(c.count()));
+            h.add(OFFSET_HEADER, longBytes(c.offset()));
+            h.add(SIZE_HEADER, longBytes(c.size()));
+            h.add(MTIME_HEADER, longBytes(c.modifiedMillis()));
+            h.add(CRC_HEADER, intBytes(crc32c(c.data())));
+            if (c.sha256() != null) {
+                h.add(SHA256_HEADER, c.sha256());
+            }
+        } else if (record instanceof Abort a) {
+            h.add(KIND_HEADER, new byte[] { KIND_ABORT });
+            h.add(ATTEMPT_HEADER, intBytes(a.attempt()));
+            h.add(PATH_HEADER, a.path().getBytes(StandardCharsets.UTF_8));
+            h.add(REASON_HEADER, truncate(a.reason().getBytes(StandardCharsets.UTF_8), MAX_REASON_BYTES));
+        }
+        return h;
+    }
+
+    public static byte[] valueOf(FerryRecord record) {
+        return record instanceof Chunk c ? c.data() : new byte[0];
+    }
+
+    /**
+     * Reads a Kafka record as a Ferry record, checking everything a consumer relies on before it touches a disk.
+     *
+     * @throws InvalidRecordException
+     *             naming the header or rule that failed
+     */
+    public static FerryRecord decode(String key, Headers headers, byte[] value) throws InvalidRecordException {
+        if (headers == null) {
+            throw new InvalidRecordException("record has no headers; not a Ferry record");
+        }
+        byte[] version = required(headers, VERSION_HEADER, 1);
+        if (version[0] != VERSION) {
+            throw new InvalidRecordException("unknown " + VERSION_HEADER + " " + (version[0] & 0xff)
+                    + "; this consumer reads version " + VERSION);
+        }
+        if (!isTransferId(key)) {
+            throw new InvalidRecordException("record key must be a transfer id (32 hex digits), was "
+                    + (key == null ? "null" : RelativePaths.printable(key)));
+        }
+        byte kind = required(headers, KIND_HEADER, 1)[0];
+        int attempt = intHeader(headers, ATTEMPT_HEADER);
+        if (attempt < 0) {
+            throw new InvalidRecordException(ATTEMPT_HEADER + " must be >= 0, was " + attempt);
+        }
+        String path = new String(required(headers, PATH_HEADER, -1), StandardCharsets.UTF_8);
+        String pathProblem = RelativePaths.problemWith(path);
+        if (pathProblem != null) {
+            throw new InvalidRecordException("unsafe " + PATH_HEADER + ": " + pathProblem);
+        }
+        byte[] data = value == null ? new byte[0] : value;
+        switch (kind) {
+            case KIND_ABORT:
+                return new Abort(key, attempt, path,
+                        new String(required(headers, REASON_HEADER, -1), StandardCharsets.UTF_8));
+            case KIND_CHUNK:
+                return decodeChunk(key, attempt, path, headers, data);
+            default:
+                throw new InvalidRecordException("unknown " + KIND_HEADER + " '" + (char) kind + "'");
+        }
+    }
+
+    private static Chunk decodeChunk(String key, int attempt, String path, Headers headers, byte[] data)
+            throws InvalidRecordException {
+        int index = intHeader(headers, INDEX_HEADER);
+        int count = intHeader(headers, COUNT_HEADER);
+        long offset = longHeader(headers, OFFSET_HEADER);
+        long size = longHeader(headers, SIZE_HEADER);
+        long mtime = longHeader(headers, MTIME_HEADER);
+        int storedCrc = intHeader(headers, CRC_HEADER);
+        if (count < 1 || index < 0 || index >= count) {
+            throw new InvalidRecordException(INDEX_HEADER + " " + index + " is outside " + COUNT_HEADER + " " + count);
+        }
+        if (size < 0 || offset < 0 || offset + data.length > size) {
+            throw new InvalidRecordException("chunk of " + data.length + " bytes at " + OFFSET_HEADER + " " + offset
+                    + " does not fit " + SIZE_HEADER + " " + size);
+        }
+        if (size == 0 && count != 1) {
+            throw new InvalidRecordException("an empty file has one chunk, " + COUNT_HEADER + " was " + count);
+        }
+        boolean last = index == count - 1;
+        if (last && offset + data.length != size) {
+            throw new InvalidRecordException(
+                    "last chunk ends at " + (offset + data.length) + ", not at " + SIZE_HEADER + " " + size);
+        }
+        if (!last && data.length == 0) {
+            throw new InvalidRecordException("chunk " + index + " of " + count + " is empty");
+        }
+        int computedCrc = crc32c(data);
+        if (storedCrc != computedCrc) {
+            throw new InvalidRecordException(String.format("%s mismatch: stored %08x, computed %08x over %d bytes",
+                    CRC_HEADER, storedCrc, computedCrc, data.length));
+        }
+        byte[] sha256 = null;
+        if (last) {
+            sha256 = required(headers, SHA256_HEADER, 32);
+        }
+        return new Chunk(key, attempt, path, index, count, offset, size, mtime, data, sha256);
+    }
+
+    public static int crc32c(byte[] data) {
+        CRC32C crc = new CRC32C();
+        crc.update(data, 0, data.length);
+        return (int) crc.getValue();
+    }
+
+    private static byte[] required(Headers headers, String name, int length) throws InvalidRecordException {
+        Header header = headers.lastHeader(name);
+        if (header == null || header.value() == null) {
+            throw new InvalidRecordException("missing header " + name);
+        }
+        byte[] value = header.value();
+        if (length >= 0 && value.length != length) {
+            throw new InvalidRecordException("header " + name + " must be " + length + " bytes, was " + value.length);
+        }
+        return value;
+    }
+
+    private static int intHeader(Headers headers, String name) throws InvalidRecordException {
+        return ByteBuffer.wrap(required(headers, name, Integer.BYTES)).getInt();
+    }
+
+    private static long longHeader(Headers headers, String name) throws InvalidRecordException {
+        return ByteBuffer.wrap(required(headers, name, Long.BYTES)).getLong();
+    }
+
+    private static byte[] intBytes(int v) {
+        return ByteBuffer.allocate(Integer.BYTES).putInt(v).array();
+    }
+
+    private static byte[] longBytes(long v) {
+        return ByteBuffer.allocate(Long.BYTES).putLong(v).array();
+    }
+
+    private static byte[] truncate(byte[] bytes, int max) {
+        if (bytes.length <= max) {
+            return bytes;
+        }
+        byte[] cut = new byte[max];
+        System.arraycopy(bytes, 0, cut, 0, max);
+        return cut;
+    }
+}

@@ -1,0 +1,164 @@
+package dev.ferry.chunk;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Random;
+
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.SimpleRecord;
+import org.junit.jupiter.api.Test;
+
+class WireFormatTest {
+
+    static final String ID = "0123456789abcdef0123456789abcdef";
+
+    static Chunk chunk(int index, int count, long offset, long size, byte[] data, byte[] sha) {
+        return new Chunk(ID, 3, "dir/file.bin", index, count, offset, size, 1_700_000_000_000L, data, sha);
+    }
+
+    static FerryRecord roundTrip(FerryRecord record) throws InvalidRecordException {
+        return WireFormat.decode(record.transferId(), WireFormat.headersOf(record), WireFormat.valueOf(record));
+    }
+
+    @Test
+    void chunkSurvivesRoundTripWithEveryField() throws Exception {
+        byte[] data = new byte[1000];
+        new Random(1).nextBytes(data);
+        Chunk first = chunk(0, 3, 0, 2500, data, null);
+        Chunk last = chunk(2, 3, 2000, 2500, Arrays.copyOf(data, 500), new byte[32]);
+
+        assertThat(roundTrip(first)).isEqualTo(first);
+        assertThat(roundTrip(last)).isEqualTo(last);
+        assertThat(((Chunk) roundTrip(last)).isLast()).isTrue();
+    }
+
+    @Test
+    void emptyFileIsOneEmptyLastChunk() throws Exception {
+        Chunk empty = chunk(0, 1, 0, 0, new byte[0], new byte[32]);
+        Chunk decoded = (Chunk) roundTrip(empty);
+        assertThat(decoded.data()).isEmpty();
+        assertThat(decoded.isLast()).isTrue();
+        assertThat(Chunk.countFor(0, 512)).isEqualTo(1);
+        assertThat(Chunk.countFor(512, 512)).isEqualTo(1);
+        assertThat(Chunk.countFor(513, 512)).isEqualTo(2);
+    }
+
+    @Test
+    void abortSurvivesRoundTrip() throws Exception {
+        Abort abort = new Abort(ID, 7, "a/b", "file changed while it was read");
+        assertThat(roundTrip(abort)).isEqualTo(abort);
+    }
+
+    @Test
+    void flippedByteInValueIsRejectedWithBothChecksums() {
+        byte[] data = "hello, ferry".getBytes(StandardCharsets.UTF_8);
+        Chunk c = chunk(0, 2, 0, 100, data, null);
+        Headers headers = WireFormat.headersOf(c);
+        byte[] corrupted = data.clone();
+        corrupted[3] ^= 1;
+
+        assertThatThrownBy(() -> WireFormat.decode(ID, headers, corrupted)).isInstanceOf(InvalidRecordException.class)
+                .hasMessageContaining("ferry-crc32c mismatch: stored " + String.format("%08x", WireFormat.crc32c(data)))
+                .hasMessageContaining("computed " + String.format("%08x", WireFormat.crc32c(corrupted)));
+    }
+
+    @Test
+    void truncatedValueIsRejected() {
+        byte[] data = new byte[100];
+        Chunk last = chunk(1, 2, 100, 200, data, new byte[32]);
+        Headers headers = WireFormat.headersOf(last);
+        assertThatThrownBy(() -> WireFormat.decode(ID, headers, Arrays.copyOf(data, 60)))
+                .hasMessageContaining("last chunk ends at 160, not at ferry-size 200");
+    }
+
+    @Test
+    void truncatedHeaderIsRejectedByName() {
+        Headers headers = WireFormat.headersOf(chunk(0, 2, 0, 100, new byte[10], null));
+        headers.remove(WireFormat.OFFSET_HEADER);
+        headers.add(WireFormat.OFFSET_HEADER, new byte[] { 0, 0, 1 });
+        assertThatThrownBy(() -> WireFormat.decode(ID, headers, new byte[10]))
+                .hasMessage("header ferry-offset must be 8 bytes, was 3");
+    }
+
+    @Test
+    void unknownVersionIsRejectedBeforeAnythingElse() {
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(WireFormat.VERSION_HEADER, new byte[] { 9 });
+        assertThatThrownBy(() -> WireFormat.decode("not-an-id", headers, new byte[0]))
+                .hasMessage("unknown ferry-version 9; this consumer reads version 1");
+    }
+
+    @Test
+    void recordWithoutHeadersIsNotAFerryRecord() {
+        assertThatThrownBy(() -> WireFormat.decode(ID, new RecordHeaders(), "garbage".getBytes()))
+                .hasMessage("missing header ferry-version");
+    }
+
+    @Test
+    void badKeyIsRejected() {
+        Headers headers = WireFormat.headersOf(chunk(0, 1, 0, 1, new byte[1], new byte[32]));
+        assertThatThrownBy(() -> WireFormat.decode("../etc", headers, new byte[1]))
+                .hasMessageContaining("record key must be a transfer id");
+    }
+
+    @Test
+    void missingShaOnLastChunkIsRejected() {
+        Headers headers = WireFormat.headersOf(chunk(0, 1, 0, 4, new byte[4], null));
+        assertThatThrownBy(() -> WireFormat.decode(ID, headers, new byte[4])).hasMessage("missing header ferry-sha256");
+    }
+
+    @Test
+    void indexOutsideCountIsRejected() {
+        Headers headers = WireFormat.headersOf(chunk(5, 3, 0, 100, new byte[4], null));
+        assertThatThrownBy(() -> WireFormat.decode(ID, headers, new byte[4]))
+                .hasMessage("ferry-index 5 is outside ferry-count 3");
+    }
+
+    @Test
+    void hostilePathsAreRejected() {
+        for (String path : new String[] { "../escape", "/etc/passwd", "a/../../b", "a//b", "a/./b", "nul\0byte", "",
+                "back\\slash", "trailing/" }) {
+            Chunk c = new Chunk(ID, 0, path, 0, 1, 0, 1, 0, new byte[1], new byte[32]);
+            assertThatThrownBy(() -> roundTrip(c)).as(path).isInstanceOf(InvalidRecordException.class)
+                    .hasMessageStartingWith("unsafe ferry-path");
+        }
+    }
+
+    @Test
+    void ordinaryPathsAreAccepted() {
+        for (String path : new String[] { "a", "a/b/c.txt", "..hidden-but-legal", "dir with space/ü.bin", ".x/y" }) {
+            assertThat(RelativePaths.problemWith(path)).as(path).isNull();
+        }
+    }
+
+    @Test
+    void worstCaseRecordFitsTheHeadroom() {
+        int chunkSize = 64 * 1024;
+        String longPath = "é".repeat(RelativePaths.MAX_BYTES / 2);
+        assertThat(RelativePaths.problemWith(longPath)).isNull();
+        Chunk worst = new Chunk(ID, Integer.MAX_VALUE, longPath, Integer.MAX_VALUE - 1, Integer.MAX_VALUE,
+                Long.MAX_VALUE / 2, Long.MAX_VALUE, Long.MAX_VALUE, new byte[chunkSize], new byte[32]);
+        Abort worstAbort = new Abort(ID, Integer.MAX_VALUE, longPath, "x".repeat(10_000));
+
+        for (FerryRecord record : new FerryRecord[] { worst, worstAbort }) {
+            MemoryRecords batch = MemoryRecords.withRecords(Compression.NONE,
+                    new SimpleRecord(System.currentTimeMillis(), ID.getBytes(StandardCharsets.UTF_8),
+                            WireFormat.valueOf(record), WireFormat.headersOf(record).toArray()));
+            assertThat(batch.sizeInBytes()).isLessThanOrEqualTo(WireFormat.maxRecordBytes(chunkSize));
+        }
+    }
+
+    @Test
+    void headersAreBigEndian() {
+        Headers headers = WireFormat.headersOf(chunk(0, 2, 0, 258, new byte[1], null));
+        assertThat(headers.lastHeader(WireFormat.SIZE_HEADER).value())
+                .isEqualTo(ByteBuffer.allocate(8).putLong(258).array());
+    }
+}
