@@ -23,7 +23,7 @@ import java.util.Objects;
  *            SHA-256 of the whole file, present on the last chunk only
  */
 public record Chunk(String transferId, int attempt, String path, int index, int count, long offset, long size,
-        long modifiedMillis, byte[] data, byte[] sha256) implements FerryRecord {
+        long modifiedMillis, int mode, byte[] data, byte[] sha256) implements FerryRecord {
 
     public Chunk {
         Objects.requireNonNull(transferId, "transferId");

@@ -28,6 +28,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  *   ferry-offset    8 bytes  byte offset of the value     chunks
  *   ferry-size      8 bytes  total file size              chunks
  *   ferry-mtime     8 bytes  source mtime, epoch millis   chunks
+ *   ferry-mode      4 bytes  POSIX permission bits, or -1 chunks
  *   ferry-crc32c    4 bytes  CRC32C of the value          chunks
  *   ferry-sha256    32 bytes SHA-256 of the whole file    last chunk only (index == count - 1)
  *   ferry-reason    string   why the attempt ended        aborts
@@ -49,6 +50,7 @@ public final class WireFormat {
     public static final String OFFSET_HEADER = "ferry-offset";
     public static final String SIZE_HEADER = "ferry-size";
     public static final String MTIME_HEADER = "ferry-mtime";
+    public static final String MODE_HEADER = "ferry-mode";
     public static final String CRC_HEADER = "ferry-crc32c";
     public static final String SHA256_HEADER = "ferry-sha256";
     public static final String REASON_HEADER = "ferry-reason";
@@ -93,6 +95,7 @@ public final class WireFormat {
             h.add(OFFSET_HEADER, longBytes(c.offset()));
             h.add(SIZE_HEADER, longBytes(c.size()));
             h.add(MTIME_HEADER, longBytes(c.modifiedMillis()));
+            h.add(MODE_HEADER, intBytes(c.mode()));
             h.add(CRC_HEADER, intBytes(crc32c(c.data())));
             if (c.sha256() != null) {
                 h.add(SHA256_HEADER, c.sha256());
@@ -158,6 +161,10 @@ public final class WireFormat {
         long offset = longHeader(headers, OFFSET_HEADER);
         long size = longHeader(headers, SIZE_HEADER);
         long mtime = longHeader(headers, MTIME_HEADER);
+        int mode = intHeader(headers, MODE_HEADER);
+        if (mode < -1 || mode > 07777) {
+            throw new InvalidRecordException(MODE_HEADER + " " + mode + " is not a permission mode");
+        }
         int storedCrc = intHeader(headers, CRC_HEADER);
         if (count < 1 || index < 0 || index >= count) {
             throw new InvalidRecordException(INDEX_HEADER + " " + index + " is outside " + COUNT_HEADER + " " + count);
@@ -186,7 +193,7 @@ public final class WireFormat {
         if (last) {
             sha256 = required(headers, SHA256_HEADER, 32);
         }
-        return new Chunk(key, attempt, path, index, count, offset, size, mtime, data, sha256);
+        return new Chunk(key, attempt, path, index, count, offset, size, mtime, mode, data, sha256);
     }
 
     public static int crc32c(byte[] data) {

@@ -20,7 +20,7 @@ class WireFormatTest {
     static final String ID = "0123456789abcdef0123456789abcdef";
 
     static Chunk chunk(int index, int count, long offset, long size, byte[] data, byte[] sha) {
-        return new Chunk(ID, 3, "dir/file.bin", index, count, offset, size, 1_700_000_000_000L, data, sha);
+        return new Chunk(ID, 3, "dir/file.bin", index, count, offset, size, 1_700_000_000_000L, 0640, data, sha);
     }
 
     static FerryRecord roundTrip(FerryRecord record) throws InvalidRecordException {
@@ -125,7 +125,7 @@ class WireFormatTest {
     void hostilePathsAreRejected() {
         for (String path : new String[] { "../escape", "/etc/passwd", "a/../../b", "a//b", "a/./b", "nul\0byte", "",
                 "back\\slash", "trailing/" }) {
-            Chunk c = new Chunk(ID, 0, path, 0, 1, 0, 1, 0, new byte[1], new byte[32]);
+            Chunk c = new Chunk(ID, 0, path, 0, 1, 0, 1, 0, -1, new byte[1], new byte[32]);
             assertThatThrownBy(() -> roundTrip(c)).as(path).isInstanceOf(InvalidRecordException.class)
                     .hasMessageStartingWith("unsafe ferry-path");
         }
@@ -144,7 +144,7 @@ class WireFormatTest {
         String longPath = "é".repeat(RelativePaths.MAX_BYTES / 2);
         assertThat(RelativePaths.problemWith(longPath)).isNull();
         Chunk worst = new Chunk(ID, Integer.MAX_VALUE, longPath, Integer.MAX_VALUE - 1, Integer.MAX_VALUE,
-                Long.MAX_VALUE / 2, Long.MAX_VALUE, Long.MAX_VALUE, new byte[chunkSize], new byte[32]);
+                Long.MAX_VALUE / 2, Long.MAX_VALUE, Long.MAX_VALUE, 07777, new byte[chunkSize], new byte[32]);
         Abort worstAbort = new Abort(ID, Integer.MAX_VALUE, longPath, "x".repeat(10_000));
 
         for (FerryRecord record : new FerryRecord[] { worst, worstAbort }) {

@@ -1,0 +1,193 @@
+package dev.ferry.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotEmpty;
+
+import io.quarkus.runtime.configuration.MemorySize;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/**
+ * Every Ferry setting, in one place. Each key is also an environment variable: upper case, dots and dashes as
+ * underscores ({@code ferry.chunk-size} is {@code FERRY_CHUNK_SIZE}). Single keys are checked by Bean Validation; rules
+ * that depend on the role are checked by {@link FerryConfigCheck} at start-up. The README has the table.
+ * <p>
+ * Kafka client settings are not here: they stay under the standard {@code kafka.*} and {@code mp.messaging.*} keys, and
+ * only the values derived from these settings (group id, record size limits) are filled in by
+ * {@code dev.ferry.kafka.ChannelSettings}.
+ */
+@ConfigMapping(prefix = "ferry")
+public interface FerryConfig {
+
+    /**
+     * Which side of the transfer this process runs. Set by the profile ({@code QUARKUS_PROFILE=producer},
+     * {@code consumer}; {@code dev} runs both), not usually by hand. No default: a process without a role refuses to
+     * start rather than guess.
+     */
+    Optional<Role> role();
+
+    /** Producer: the folder whose files are sent, recursively. Required for the producer. */
+    Optional<Path> inbox();
+
+    /** Consumer: the folder files are delivered to. Required for the consumer. */
+    Optional<Path> outbox();
+
+    /**
+     * Durable state: the consumer's assembly journal and delivery log, the producer's ledger of sent files. Must
+     * survive restarts (a persistent volume in Kubernetes). Required.
+     */
+    Optional<Path> stateDir();
+
+    /** Topic the chunks go through. Defaults to {@code ferry-chunks}. */
+    @WithDefault("ferry-chunks")
+    @NotBlank
+    String topic();
+
+    /** Where records that are not valid Ferry chunks go, with the reason in a header. Defaults to topic + "-dlq". */
+    Optional<String> deadLetterTopic();
+
+    /**
+     * Size of one chunk, i.e. of the value of one Kafka record. Between 1K and 16M. Defaults to 512K, the fastest size
+     * in the chunk-size sweep (docs/benchmarks.md). Quarkus sizes are written 512K, 1M, not 512KiB.
+     */
+    @WithDefault("512K")
+    MemorySize chunkSize();
+
+    /**
+     * Consumer group of the consumer role. Required: defaulting it to the application name would let two sites silently
+     * split one topic's files between them.
+     */
+    Optional<String> groupId();
+
+    /**
+     * Stable name of this consumer instance, used as Kafka's {@code group.instance.id} (static membership keeps
+     * partitions where their staged data is) and to separate the staging areas of instances sharing an outbox. Defaults
+     * to the host name, which is the pod name in a StatefulSet.
+     */
+    Optional<String> instanceId();
+
+    /** Producer: how a file is known to be finished. Defaults to {@code settle}. */
+    @WithDefault("settle")
+    Completion completion();
+
+    /** Producer, {@code completion=settle}: how long size and modification time must stay unchanged. */
+    @WithDefault("2s")
+    Duration settleTime();
+
+    /** Producer: full rescan of the inbox, on top of watch events, which some volumes lose. */
+    @WithDefault("10s")
+    Duration rescanInterval();
+
+    /** Producer: globs matched against the path relative to the inbox; only matching files are sent. */
+    @WithDefault("**")
+    @NotEmpty
+    List<String> include();
+
+    /**
+     * Producer: globs matched against every file and folder name; a match is skipped with everything under it. Defaults
+     * to hidden names, {@code *.part} and {@code *.tmp}.
+     */
+    @WithDefault(".*,*.part,*.tmp")
+    List<String> exclude();
+
+    /** Producer: what happens to a source file once every chunk is acknowledged. Defaults to {@code keep}. */
+    @WithDefault("keep")
+    SourcePolicy sourcePolicy();
+
+    /** Producer, {@code source-policy=move}: where sent files go, keeping their relative paths. */
+    Optional<Path> archive();
+
+    /** Producer: files read and sent at the same time. */
+    @WithDefault("4")
+    @Min(1)
+    @Max(64)
+    int filesInFlight();
+
+    /**
+     * Producer: chunk bytes sent but not yet acknowledged by the broker, over all files. Bounds the producer's memory;
+     * each file gets an equal share, at least two chunks.
+     */
+    @WithDefault("32M")
+    MemorySize sendBuffer();
+
+    /** Producer: upper bound on the bytes per second read and sent. Unlimited by default. */
+    Optional<MemorySize> rateLimit();
+
+    /** Producer: create the chunk and dead-letter topics if missing. Turn off where topics are managed elsewhere. */
+    @WithDefault("true")
+    boolean createTopics();
+
+    /** Partitions of a created topic. Bounds how many consumers share the work. */
+    @WithDefault("6")
+    @Min(1)
+    int partitions();
+
+    /** Replication factor of a created topic. */
+    @WithDefault("3")
+    @Min(1)
+    short replicationFactor();
+
+    /** {@code min.insync.replicas} of a created topic: with {@code acks=all}, how many copies make a write durable. */
+    @WithDefault("2")
+    @Min(1)
+    int minInsyncReplicas();
+
+    /** How long start-up waits for the Kafka cluster before failing with a clear message. */
+    @WithDefault("60s")
+    Duration kafkaStartupTimeout();
+
+    /** Consumer: what to do when a delivered path already holds a different file. Defaults to {@code keep-both}. */
+    @WithDefault("keep-both")
+    ConflictPolicy onConflict();
+
+    /**
+     * Consumer: how often staged chunks are synced to disk and recorded in the journal. Longer means fewer fsyncs, more
+     * chunks re-read from Kafka after a crash.
+     */
+    @WithDefault("1s")
+    Duration syncInterval();
+
+    /** Consumer: delivered transfers remembered to skip re-deliveries; the oldest are forgotten first. */
+    @WithDefault("100000")
+    @Min(1000)
+    int deliveredHistory();
+
+    enum Role {
+        PRODUCER, CONSUMER, BOTH;
+
+        public boolean produces() {
+            return this != CONSUMER;
+        }
+
+        public boolean consumes() {
+            return this != PRODUCER;
+        }
+    }
+
+    enum Completion {
+        /** Size and modification time unchanged for {@code settle-time}. */
+        SETTLE,
+        /** A file {@code NAME.done} next to {@code NAME}; the marker is removed with the source. */
+        MARKER
+    }
+
+    enum SourcePolicy {
+        KEEP, DELETE, MOVE
+    }
+
+    enum ConflictPolicy {
+        /** Deliver as {@code name (2).ext}, next to the existing file. */
+        KEEP_BOTH,
+        /** Atomically replace the existing file. */
+        REPLACE,
+        /** Leave the existing file, discard the new one with a log line. */
+        SKIP
+    }
+}

@@ -1,0 +1,132 @@
+package dev.ferry.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+import io.quarkus.runtime.configuration.MemorySize;
+
+/**
+ * The rules that Bean Validation on {@link FerryConfig} cannot express: keys required by one role only, sizes within
+ * bounds, folders that must not overlap. All problems are reported at once, each naming its key, its environment
+ * variable and what is allowed, so an operator fixes a manifest in one round.
+ */
+public final class FerryConfigCheck {
+
+    static final long MIN_CHUNK = 1024;
+    static final long MAX_CHUNK = 16L * 1024 * 1024;
+
+    private FerryConfigCheck() {
+    }
+
+    /**
+     * @throws InvalidConfigException
+     *             listing every problem
+     */
+    public static void check(FerryConfig config) {
+        List<String> problems = new ArrayList<>();
+        if (config.role().isEmpty()) {
+            problems.add(
+                    key("ferry.role") + " is not set: start with QUARKUS_PROFILE=producer or QUARKUS_PROFILE=consumer "
+                            + "(or dev for both)");
+        }
+        Optional<FerryConfig.Role> role = config.role();
+        boolean produces = role.map(FerryConfig.Role::produces).orElse(false);
+        boolean consumes = role.map(FerryConfig.Role::consumes).orElse(false);
+
+        require(problems, config.stateDir(), "ferry.state-dir", "it holds the durable state of both roles");
+        notBlank(problems, config.deadLetterTopic(), "ferry.dead-letter-topic");
+        notBlank(problems, config.groupId(), "ferry.group-id");
+        notBlank(problems, config.instanceId(), "ferry.instance-id");
+        long chunk = config.chunkSize().asLongValue();
+        if (chunk < MIN_CHUNK || chunk > MAX_CHUNK) {
+            problems.add(key("ferry.chunk-size") + " is " + chunk + " bytes; allowed: 1K to 16M");
+        }
+        if (produces) {
+            require(problems, config.inbox(), "ferry.inbox", "the producer sends the files in it");
+            if (config.sourcePolicy() == FerryConfig.SourcePolicy.MOVE) {
+                require(problems, config.archive(), "ferry.archive", "ferry.source-policy is move");
+            }
+            if (config.sendBuffer().asLongValue() < 2 * chunk) {
+                problems.add(key("ferry.send-buffer") + " is " + config.sendBuffer().asLongValue()
+                        + " bytes; it must hold at least two chunks (" + 2 * chunk + " bytes)");
+            }
+            config.rateLimit().map(MemorySize::asLongValue).filter(r -> r < 1024).ifPresent(r -> problems
+                    .add(key("ferry.rate-limit") + " is " + r + " bytes per second; allowed: at least 1K"));
+            if (config.replicationFactor() < config.minInsyncReplicas()) {
+                problems.add(key("ferry.min-insync-replicas") + " is " + config.minInsyncReplicas()
+                        + ", above ferry.replication-factor " + config.replicationFactor()
+                        + ": no write could succeed");
+            }
+            if (config.settleTime().isNegative() || config.rescanInterval().toMillis() < 100) {
+                problems.add(
+                        key("ferry.settle-time") + " must be >= 0 and " + key("ferry.rescan-interval") + " >= 100ms");
+            }
+            for (String glob : concat(config.include(), config.exclude())) {
+                try {
+                    java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + glob);
+                } catch (RuntimeException e) {
+                    problems.add("glob '" + glob + "' in ferry.include/ferry.exclude is invalid: " + e.getMessage());
+                }
+            }
+        }
+        if (consumes) {
+            require(problems, config.outbox(), "ferry.outbox", "the consumer delivers files into it");
+            require(problems, config.groupId(), "ferry.group-id",
+                    "the consumer group must be chosen explicitly, or two sites could split one topic's files");
+            if (config.syncInterval().toMillis() < 10) {
+                problems.add(key("ferry.sync-interval") + " is " + config.syncInterval() + "; allowed: at least 10ms");
+            }
+        }
+        if (produces && consumes && config.inbox().isPresent() && config.outbox().isPresent()) {
+            Path in = config.inbox().get().toAbsolutePath().normalize();
+            Path out = config.outbox().get().toAbsolutePath().normalize();
+            if (in.startsWith(out) || out.startsWith(in)) {
+                problems.add(key("ferry.inbox") + " (" + in + ") and " + key("ferry.outbox") + " (" + out
+                        + ") overlap: delivered files would be sent again");
+            }
+        }
+        config.inbox().filter(p -> Files.exists(p) && !Files.isDirectory(p))
+                .ifPresent(p -> problems.add(key("ferry.inbox") + " is " + p + ", which exists and is not a folder"));
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigException(problems);
+        }
+    }
+
+    /** {@code ferry.chunk-size (FERRY_CHUNK_SIZE)}. */
+    public static String key(String key) {
+        return key + " (" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_') + ")";
+    }
+
+    private static void require(List<String> problems, Optional<?> value, String key, String why) {
+        if (value.isEmpty()) {
+            problems.add(key(key) + " is required: " + why);
+        }
+    }
+
+    private static void notBlank(List<String> problems, Optional<String> value, String key) {
+        if (value.isPresent() && value.get().isBlank()) {
+            problems.add(key(key) + " is blank; leave it unset or give a name");
+        }
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    public static final class InvalidConfigException extends RuntimeException {
+        InvalidConfigException(List<String> problems) {
+            super("Ferry cannot start, its configuration is invalid:\n  - " + String.join("\n  - ", problems));
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
+}

@@ -1,0 +1,275 @@
+package dev.ferry.consumer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.jboss.logging.Logger;
+
+import dev.ferry.chunk.Abort;
+import dev.ferry.chunk.Chunk;
+import dev.ferry.chunk.FerryRecord;
+import dev.ferry.chunk.InvalidRecordException;
+
+/**
+ * Puts files back together from their chunks and decides when an offset may be committed. Plain Java, driven by
+ * {@link ChunkIngest} one record at a time; unit-tested without Kafka.
+ * <h2>When an offset may be committed (the safe-offset rule)</h2> Every record is acknowledged as soon as it is staged,
+ * except one per transfer: the earliest record of the transfer read since its partition was assigned. That
+ * acknowledgement is held until the file is delivered (or aborted, superseded or quarantined). The connector's
+ * {@code throttled} commit strategy commits only below the oldest unacknowledged record, so the committed offset never
+ * passes the first record of a file that is not yet delivered. Why that is safe:
+ * <ul>
+ * <li>After a crash, a restart or a rebalance, the partition is read again from the committed offset, which is at or
+ * before the first record of every unfinished file, so every chunk of it comes again. Nothing staged but unfinished can
+ * be lost, whatever happened to the staging area.</li>
+ * <li>Chunks read again are harmless: chunks are written at their offset and a bit set makes duplicates no-ops;
+ * finished transfers are in the {@link DeliveredLog}, and a delivery whose log line was lost finds its identical file
+ * already in the outbox.</li>
+ * <li>Acknowledging the other chunks early lets the connector release their payloads, so memory does not grow with file
+ * size; it cannot move the commit past the held record.</li>
+ * </ul>
+ * Revoked partitions drop their held acknowledgements (the new owner re-reads from the committed offset) and their
+ * transfers are not finished here until the partition comes back.
+ */
+final class Assembler implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(Assembler.class);
+
+    private final Path stagingDir;
+    private final Path quarantineDir;
+    private final Journal journal;
+    private final Deliverer deliverer;
+    private final DeliveredLog delivered;
+    private final long syncIntervalNanos;
+    private final Map<String, Assembly> assemblies = new HashMap<>();
+    private final Set<String> assigned = new HashSet<>();
+    private long lastSync = System.nanoTime();
+
+    Assembler(Path stagingDir, Path quarantineDir, Journal journal, Deliverer deliverer, DeliveredLog delivered,
+            long syncIntervalNanos) throws IOException {
+        this.stagingDir = stagingDir;
+        this.quarantineDir = quarantineDir;
+        this.journal = journal;
+        this.deliverer = deliverer;
+        this.delivered = delivered;
+        this.syncIntervalNanos = syncIntervalNanos;
+        Files.createDirectories(stagingDir);
+        Files.createDirectories(quarantineDir);
+        resume();
+    }
+
+    /**
+     * Applies one record. {@code ack} acknowledges it; it is called now, or later when the file is finished.
+     *
+     * @throws InvalidRecordException
+     *             the record contradicts what is known of its transfer (dead-letter it)
+     * @throws UnsafePathException
+     *             its path would leave the outbox (dead-letter it)
+     */
+    synchronized void accept(FerryRecord record, String source, Runnable ack)
+            throws InvalidRecordException, UnsafePathException, IOException {
+        String id = record.transferId();
+        if (!assigned.contains(source)) {
+            // Read before its partition was revoked: the new owner handles it; finishing it here could race.
+            return;
+        }
+        if (delivered.contains(id)) {
+            ack.run();
+            return;
+        }
+        Assembly current = assemblies.get(id);
+        if (current != null && record.attempt() < current.attempt) {
+            ack.run(); // a superseded attempt, read again
+            return;
+        }
+        if (current != null && record.attempt() > current.attempt) {
+            LOG.infof("Transfer %s (%s): attempt %d supersedes attempt %d", id, record.path(), record.attempt(),
+                    current.attempt);
+            discard(current);
+            current = null;
+        }
+        if (record instanceof Abort abort) {
+            if (current != null) {
+                LOG.infof("Transfer %s (%s): attempt %d aborted by the producer: %s", id, abort.path(), abort.attempt(),
+                        abort.reason());
+                discard(current);
+            }
+            ack.run();
+            return;
+        }
+        Chunk chunk = (Chunk) record;
+        if (current == null) {
+            current = start(chunk, source);
+        } else if (!current.matches(chunk)) {
+            throw new InvalidRecordException("chunk " + chunk.index() + " of transfer " + id + " attempt "
+                    + chunk.attempt() + " says " + chunk.path() + ", " + chunk.size() + " bytes, " + chunk.count()
+                    + " chunks; earlier chunks said " + current.path + ", " + current.size + " bytes, " + current.count
+                    + " chunks");
+        }
+        current.source = source;
+        if (!current.has(chunk.index())) {
+            current.write(chunk);
+        }
+        if (current.heldAck == null) {
+            current.heldAck = ack;
+        } else {
+            ack.run();
+        }
+        if (current.isComplete()) {
+            finish(current);
+        }
+        syncIfDue();
+    }
+
+    synchronized void assign(Collection<String> sources) {
+        assigned.addAll(sources);
+    }
+
+    /** The partitions behind {@code sources} now belong to another consumer, or to nobody. */
+    synchronized void revoke(Collection<String> sources) {
+        assigned.removeAll(sources);
+        for (Assembly a : assemblies.values()) {
+            if (sources.contains(a.source) && a.heldAck != null) {
+                // Not acknowledged: the commit stays before this file, so its next owner reads all of it.
+                a.heldAck = null;
+            }
+        }
+    }
+
+    /** Syncs staged chunks and journals them, if the sync interval has passed. */
+    synchronized void syncIfDue() throws IOException {
+        if (System.nanoTime() - lastSync >= syncIntervalNanos) {
+            sync();
+        }
+    }
+
+    synchronized void sync() throws IOException {
+        boolean any = false;
+        for (Assembly a : assemblies.values()) {
+            if (a.dirty) {
+                a.force();
+                journal.write(a);
+                any = true;
+            }
+        }
+        if (any) {
+            journal.syncDirectory();
+        }
+        lastSync = System.nanoTime();
+    }
+
+    synchronized int inProgress() {
+        return assemblies.size();
+    }
+
+    private Assembly start(Chunk chunk, String source) throws UnsafePathException, IOException {
+        // Refuse an unsafe path now, before any byte of it is staged.
+        OutboxPaths.prepare(deliverer.outbox(), chunk.path());
+        Path staging = stagingDir.resolve(chunk.transferId() + "-" + chunk.attempt() + ".part");
+        Files.deleteIfExists(staging);
+        Assembly a = new Assembly(chunk, source, staging, new BitSet(chunk.count()));
+        assemblies.put(chunk.transferId(), a);
+        LOG.infof("Transfer %s (%s): assembling %d bytes in %d chunks from %s", a.transferId, a.path, a.size, a.count,
+                source);
+        return a;
+    }
+
+    private void finish(Assembly a) throws IOException, UnsafePathException {
+        a.force();
+        long staged = a.stagedSize();
+        byte[] sha = a.sha256();
+        a.close();
+        if (staged != a.size || !Arrays.equals(sha, a.expectedSha256)) {
+            quarantine(a, staged != a.size ? "size " + staged + " != expected " + a.size
+                    : "sha256 " + hex(sha) + " != expected " + hex(a.expectedSha256));
+        } else {
+            Deliverer.Delivery d = deliverer.publish(a.staging, a.path, a.modifiedMillis, a.mode, a.size, sha);
+            double seconds = Math.max(1e-9, (System.nanoTime() - a.startedNanos) / 1e9);
+            LOG.infof("Transfer %s (%s): %s %s, %d bytes in %.2f s (%.1f MB/s), sha256 %s", a.transferId, a.path,
+                    d.outcome().name().toLowerCase().replace('_', ' '), d.target(), a.size, seconds,
+                    a.size / seconds / 1e6, hex(sha));
+        }
+        delivered.add(a.transferId);
+        journal.delete(a.transferId, a.attempt);
+        assemblies.remove(a.transferId);
+        release(a);
+    }
+
+    private void quarantine(Assembly a, String reason) throws IOException {
+        String name = a.transferId + "-" + a.attempt + "-" + a.path.replace('/', '_');
+        Path target = quarantineDir.resolve(name);
+        Files.move(a.staging, target, StandardCopyOption.REPLACE_EXISTING);
+        Files.writeString(quarantineDir.resolve(name + ".reason"),
+                "transfer " + a.transferId + " attempt " + a.attempt + " path " + a.path + ": " + reason + "\n",
+                StandardCharsets.UTF_8);
+        Durable.syncDirectory(quarantineDir);
+        LOG.errorf("Transfer %s (%s): verification failed, quarantined as %s: %s", a.transferId, a.path, target,
+                reason);
+    }
+
+    private void discard(Assembly a) throws IOException {
+        a.close();
+        Files.deleteIfExists(a.staging);
+        journal.delete(a.transferId, a.attempt);
+        assemblies.remove(a.transferId);
+        release(a);
+    }
+
+    private static void release(Assembly a) {
+        Runnable held = a.heldAck;
+        a.heldAck = null;
+        if (held != null) {
+            held.run();
+        }
+    }
+
+    /** Picks up journaled assemblies after a restart; anything in staging without a journal entry is stale. */
+    private void resume() throws IOException {
+        List<Path> keep = new ArrayList<>();
+        for (Journal.Entry e : journal.load()) {
+            Chunk d = e.description();
+            Path staging = stagingDir.resolve(d.transferId() + "-" + d.attempt() + ".part");
+            if (!Files.exists(staging) || delivered.contains(d.transferId())) {
+                journal.delete(d.transferId(), d.attempt());
+                continue;
+            }
+            Assembly a = new Assembly(d, e.source(), staging, e.durable());
+            a.expectedSha256 = e.sha256();
+            assemblies.put(d.transferId(), a);
+            keep.add(staging);
+            LOG.infof("Transfer %s (%s): resuming with %d of %d chunks staged", d.transferId(), d.path(),
+                    e.durable().cardinality(), d.count());
+        }
+        try (DirectoryStream<Path> staged = Files.newDirectoryStream(stagingDir)) {
+            for (Path file : staged) {
+                if (!keep.contains(file)) {
+                    Files.delete(file);
+                }
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        sync();
+        assemblies.values().forEach(Assembly::close);
+    }
+
+    private static String hex(byte[] bytes) {
+        return bytes == null ? "none" : HexFormat.of().formatHex(bytes);
+    }
+}

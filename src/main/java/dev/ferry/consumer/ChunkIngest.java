@@ -1,0 +1,60 @@
+package dev.ferry.consumer;
+
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.reactive.messaging.Acknowledgment;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+
+import dev.ferry.chunk.FerryRecord;
+import dev.ferry.chunk.InvalidRecordException;
+import dev.ferry.chunk.WireFormat;
+import dev.ferry.kafka.Channels;
+
+/**
+ * Receives chunk records from Kafka, one at a time on a worker thread (file I/O never runs on the event loop), and
+ * hands them to the {@link Assembler}, which decides when each is acknowledged. Records that are not valid Ferry
+ * chunks, or whose path is unsafe, are nacked: the channel's dead-letter failure strategy moves them to the dead-letter
+ * topic with the reason in the {@code dead-letter-reason} header, and consumption goes on.
+ */
+@ApplicationScoped
+public class ChunkIngest {
+
+    private static final Logger LOG = Logger.getLogger(ChunkIngest.class);
+
+    @Inject
+    ConsumerService consumer;
+
+    @Incoming(Channels.CHUNKS_IN)
+    @Blocking
+    @Acknowledgment(Acknowledgment.Strategy.MANUAL)
+    public CompletionStage<Void> ingest(Message<byte[]> message) {
+        @SuppressWarnings("unchecked")
+        IncomingKafkaRecordMetadata<String, byte[]> kafka = message.getMetadata(IncomingKafkaRecordMetadata.class)
+                .orElseThrow(() -> new IllegalStateException("chunks-in must be a Kafka channel"));
+        String source = kafka.getTopic() + "-" + kafka.getPartition();
+        try {
+            FerryRecord record = WireFormat.decode(kafka.getKey(), kafka.getHeaders(), message.getPayload());
+            consumer.assembler().accept(record, source, message::ack);
+        } catch (InvalidRecordException | UnsafePathException e) {
+            LOG.warnf("Record %s@%d refused, sent to the dead-letter topic: %s", source, kafka.getOffset(),
+                    e.getMessage());
+            return message.nack(e);
+        } catch (IOException e) {
+            // Not the record's fault (disk full, I/O error): never dead-letter data. The record stays unacknowledged,
+            // so the committed offset stays before it and a restart reads it again.
+            LOG.errorf("Record %s@%d (transfer %s) could not be staged: %s", source, kafka.getOffset(), kafka.getKey(),
+                    e);
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.ferry.consumer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import jakarta.interceptor.Interceptor;
+
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+
+import dev.ferry.config.Derived;
+import dev.ferry.config.FerryConfig;
+import dev.ferry.kafka.StartupOrder;
+
+/**
+ * The consumer role's state: builds the {@link Assembler} before the messaging channels start, so the first record
+ * finds it ready, and syncs it on shutdown.
+ * <p>
+ * Where data lives: staged chunks in {@code <outbox>/.ferry/staging/<instance-id>/} (the outbox's file system, so
+ * delivery is an atomic rename; per instance, so instances sharing an outbox never collide), quarantined files in
+ * {@code <outbox>/.ferry/quarantine/}, the journal and the delivered log in {@code <state-dir>}.
+ */
+@ApplicationScoped
+public class ConsumerService {
+
+    private static final Logger LOG = Logger.getLogger(ConsumerService.class);
+
+    @Inject
+    FerryConfig config;
+
+    private volatile Assembler assembler;
+    private DeliveredLog delivered;
+
+    void start(@Observes @Priority(StartupOrder.CONSUMER_STATE) StartupEvent event) throws IOException {
+        if (!Derived.role(config).consumes()) {
+            return;
+        }
+        Path outbox = config.outbox().orElseThrow().toAbsolutePath().normalize();
+        Path ferryDir = outbox.resolve(OutboxPaths.FERRY_DIR);
+        Path stateDir = Derived.stateDir(config);
+        Files.createDirectories(outbox);
+        Files.createDirectories(stateDir);
+        String instance = Derived.instanceId(config);
+        delivered = new DeliveredLog(stateDir, config.deliveredHistory());
+        assembler = new Assembler(ferryDir.resolve("staging").resolve(instance), ferryDir.resolve("quarantine"),
+                new Journal(stateDir.resolve("assemblies")), new Deliverer(outbox, config.onConflict()), delivered,
+                config.syncInterval().toNanos());
+        LOG.infof("Consumer delivering to %s: topic %s, group %s, instance %s, state in %s, %d transfers resumed",
+                outbox, config.topic(), config.groupId().orElseThrow(), instance, stateDir, assembler.inProgress());
+    }
+
+    void stop(@Observes @Priority(Interceptor.Priority.PLATFORM_AFTER) ShutdownEvent event) throws IOException {
+        if (assembler != null) {
+            assembler.close();
+            delivered.close();
+        }
+    }
+
+    Assembler assembler() {
+        Assembler a = assembler;
+        if (a == null) {
+            throw new IllegalStateException("The consumer role is not running (ferry.role=" + config.role() + ")");
+        }
+        return a;
+    }
+}

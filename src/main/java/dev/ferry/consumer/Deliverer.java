@@ -1,0 +1,155 @@
+package dev.ferry.consumer;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.Set;
+
+import org.jboss.logging.Logger;
+
+import dev.ferry.config.FerryConfig.ConflictPolicy;
+
+/**
+ * Moves a verified staging file into the outbox: the one place that decides when a file is delivered. The staging file
+ * lives on the outbox's file system, so delivery is a single atomic link or rename and a reader of the outbox sees
+ * either nothing or the whole, verified file.
+ * <p>
+ * An existing file at the target is never silently replaced: identical content means the file was already delivered (a
+ * replay after a crash) and nothing happens; different content follows {@code ferry.on-conflict}.
+ */
+final class Deliverer {
+
+    private static final Logger LOG = Logger.getLogger(Deliverer.class);
+
+    enum Outcome {
+        DELIVERED,
+        /** The same content is already there: a replay, nothing to do. */
+        ALREADY_THERE,
+        /** A different file is there and the policy is {@code skip}. */
+        SKIPPED
+    }
+
+    record Delivery(Outcome outcome, Path target) {
+    }
+
+    private final Path outbox;
+    private final ConflictPolicy policy;
+
+    Path outbox() {
+        return outbox;
+    }
+
+    Deliverer(Path outbox, ConflictPolicy policy) {
+        this.outbox = outbox;
+        this.policy = policy;
+    }
+
+    /**
+     * Publishes {@code staged}, which must be fsynced and verified. On return the outcome is durable.
+     */
+    Delivery publish(Path staged, String relativePath, long modifiedMillis, int mode, long size, byte[] sha256)
+            throws IOException, UnsafePathException {
+        Path target = OutboxPaths.prepare(outbox, relativePath);
+        applyMetadata(staged, modifiedMillis, mode);
+        Path candidate = target;
+        for (int n = 2;; n++) {
+            if (linkNoReplace(staged, candidate)) {
+                break;
+            }
+            if (sameContent(candidate, size, sha256)) {
+                Files.delete(staged);
+                return new Delivery(Outcome.ALREADY_THERE, candidate);
+            }
+            if (policy == ConflictPolicy.SKIP) {
+                LOG.warnf("%s exists with different content; skipping the new file (ferry.on-conflict=skip)",
+                        relativePath);
+                Files.delete(staged);
+                return new Delivery(Outcome.SKIPPED, candidate);
+            }
+            if (policy == ConflictPolicy.REPLACE) {
+                Files.move(staged, candidate, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                LOG.infof("%s replaced with new content (ferry.on-conflict=replace)", relativePath);
+                break;
+            }
+            candidate = numbered(target, n);
+        }
+        Files.deleteIfExists(staged);
+        Durable.syncDirectory(candidate.getParent());
+        return new Delivery(Outcome.DELIVERED, candidate);
+    }
+
+    /**
+     * A hard link publishes atomically and, unlike rename, fails if the name is taken, so a concurrent writer's file is
+     * never clobbered. File systems without hard links fall back to a checked rename.
+     */
+    private static boolean linkNoReplace(Path staged, Path target) throws IOException {
+        try {
+            Files.createLink(target, staged);
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        } catch (UnsupportedOperationException | IOException e) {
+            if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+                return false;
+            }
+            Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
+            return true;
+        }
+    }
+
+    private static boolean sameContent(Path existing, long size, byte[] sha256) throws IOException {
+        if (!Files.isRegularFile(existing, LinkOption.NOFOLLOW_LINKS) || Files.size(existing) != size) {
+            return false;
+        }
+        try (InputStream in = new DigestInputStream(Files.newInputStream(existing, LinkOption.NOFOLLOW_LINKS),
+                Hashing.sha256())) {
+            MessageDigest digest = ((DigestInputStream) in).getMessageDigest();
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return Arrays.equals(digest.digest(), sha256);
+        }
+    }
+
+    /** {@code a/report.csv} becomes {@code a/report (2).csv}. */
+    static Path numbered(Path target, int n) {
+        String name = target.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String numbered = dot > 0 ? name.substring(0, dot) + " (" + n + ")" + name.substring(dot)
+                : name + " (" + n + ")";
+        return target.resolveSibling(numbered);
+    }
+
+    private static void applyMetadata(Path staged, long modifiedMillis, int mode) throws IOException {
+        Files.setLastModifiedTime(staged, FileTime.fromMillis(modifiedMillis));
+        if (mode >= 0) {
+            try {
+                Files.setPosixFilePermissions(staged, permissions(mode));
+            } catch (UnsupportedOperationException e) {
+                // Not a POSIX file system: the outbox's defaults apply.
+            }
+        }
+    }
+
+    static Set<PosixFilePermission> permissions(int mode) {
+        Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] order = { PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
+                PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
+                PosixFilePermission.GROUP_READ, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
+                PosixFilePermission.OWNER_READ };
+        for (int bit = 0; bit < order.length; bit++) {
+            if ((mode & (1 << bit)) != 0) {
+                set.add(order[bit]);
+            }
+        }
+        return set;
+    }
+}

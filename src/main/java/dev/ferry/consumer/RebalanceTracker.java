@@ -1,0 +1,42 @@
+package dev.ferry.consumer;
+
+import java.util.Collection;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.common.TopicPartition;
+import org.jboss.logging.Logger;
+
+import io.smallrye.common.annotation.Identifier;
+import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
+
+/** Tells the {@link Assembler} which partitions are this instance's, so it never finishes a file it lost. */
+@ApplicationScoped
+@Identifier(RebalanceTracker.NAME)
+public class RebalanceTracker implements KafkaConsumerRebalanceListener {
+
+    public static final String NAME = "ferry-rebalance";
+    private static final Logger LOG = Logger.getLogger(RebalanceTracker.class);
+
+    @Inject
+    ConsumerService consumer;
+
+    @Override
+    public void onPartitionsAssigned(Consumer<?, ?> kafka, Collection<TopicPartition> partitions) {
+        LOG.infof("Partitions assigned: %s", partitions);
+        consumer.assembler().assign(sources(partitions));
+    }
+
+    @Override
+    public void onPartitionsRevoked(Consumer<?, ?> kafka, Collection<TopicPartition> partitions) {
+        LOG.infof("Partitions revoked: %s", partitions);
+        consumer.assembler().revoke(sources(partitions));
+    }
+
+    static List<String> sources(Collection<TopicPartition> partitions) {
+        return partitions.stream().map(TopicPartition::toString).toList();
+    }
+}

@@ -1,0 +1,150 @@
+package dev.ferry.kafka;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
+
+import dev.ferry.chunk.WireFormat;
+import dev.ferry.config.Derived;
+import dev.ferry.config.FerryConfig;
+import dev.ferry.config.FerryConfigCheck;
+
+/**
+ * Makes sure the chunk and dead-letter topics exist and can hold a chunk, before any channel starts. A Kafka producer
+ * does not fail fast when no broker is reachable, and a record too large for the topic fails only when it is sent; both
+ * are turned into a clear start-up error here instead.
+ */
+@ApplicationScoped
+public class TopicProvisioner {
+
+    private static final Logger LOG = Logger.getLogger(TopicProvisioner.class);
+
+    @Inject
+    FerryConfig config;
+
+    @Inject
+    @Identifier("default-kafka-broker")
+    Map<String, Object> kafkaConfig;
+
+    void provision(@Observes @Priority(StartupOrder.TOPICS) StartupEvent event) throws InterruptedException {
+        int required = WireFormat.maxRecordBytes(Derived.chunkSize(config));
+        try (Admin admin = Admin.create(adminConfig())) {
+            awaitCluster(admin);
+            for (String topic : List.of(config.topic(), Derived.deadLetterTopic(config))) {
+                ensure(admin, topic, required);
+            }
+        }
+    }
+
+    private Map<String, Object> adminConfig() {
+        Map<String, Object> admin = new HashMap<>();
+        kafkaConfig.forEach((key, value) -> {
+            if (AdminClientConfig.configNames().contains(key)) {
+                admin.put(key, value);
+            }
+        });
+        admin.put(AdminClientConfig.CLIENT_ID_CONFIG, "ferry-admin");
+        return admin;
+    }
+
+    private void awaitCluster(Admin admin) throws InterruptedException {
+        long deadline = System.nanoTime() + config.kafkaStartupTimeout().toNanos();
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                int brokers = admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size();
+                LOG.infof("Kafka reachable at %s: %d broker(s)", kafkaConfig.get("bootstrap.servers"), brokers);
+                return;
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                last = e;
+                Thread.sleep(500);
+            }
+        }
+        throw new IllegalStateException("Kafka is not reachable at " + kafkaConfig.get("bootstrap.servers")
+                + " (kafka.bootstrap.servers, KAFKA_BOOTSTRAP_SERVERS) within "
+                + config.kafkaStartupTimeout().toSeconds() + " s ("
+                + FerryConfigCheck.key("ferry.kafka-startup-timeout") + "): "
+                + (last == null ? "no answer" : last.getCause() != null ? last.getCause() : last));
+    }
+
+    private void ensure(Admin admin, String topic, int required) throws InterruptedException {
+        Optional<Integer> limit = maxMessageBytes(admin, topic);
+        if (limit.isEmpty()) {
+            if (!config.createTopics()) {
+                throw new IllegalStateException(
+                        "Topic " + topic + " does not exist and " + FerryConfigCheck.key("ferry.create-topics")
+                                + " is false: create it with max.message.bytes >= " + required);
+            }
+            create(admin, topic, required);
+            return;
+        }
+        if (limit.get() < required) {
+            throw new IllegalStateException("Topic " + topic + " has max.message.bytes " + limit.get()
+                    + ", too small for chunks of " + Derived.chunkSize(config) + " bytes ("
+                    + FerryConfigCheck.key("ferry.chunk-size") + "): it needs at least " + required
+                    + ". Raise the topic's max.message.bytes or lower ferry.chunk-size.");
+        }
+        LOG.infof("Topic %s ready: max.message.bytes %d >= %d", topic, limit.get(), required);
+    }
+
+    private void create(Admin admin, String topic, int required) throws InterruptedException {
+        NewTopic newTopic = new NewTopic(topic, config.partitions(), config.replicationFactor())
+                .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(required),
+                        TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(config.minInsyncReplicas())));
+        try {
+            admin.createTopics(List.of(newTopic)).all().get(30, TimeUnit.SECONDS);
+            LOG.infof(
+                    "Created topic %s: %d partitions, replication factor %d, min.insync.replicas %d, "
+                            + "max.message.bytes %d",
+                    topic, config.partitions(), config.replicationFactor(), config.minInsyncReplicas(), required);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof TopicExistsException) {
+                ensure(admin, topic, required); // created concurrently, e.g. by the other role
+                return;
+            }
+            throw new IllegalStateException("Cannot create topic " + topic + " (" + config.partitions()
+                    + " partitions, replication factor " + config.replicationFactor()
+                    + ", see ferry.partitions and ferry.replication-factor): " + e.getCause().getMessage(), e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Creating topic " + topic + " timed out", e);
+        }
+    }
+
+    private static Optional<Integer> maxMessageBytes(Admin admin, String topic) throws InterruptedException {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        try {
+            Config described = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
+            ConfigEntry entry = described.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+            return Optional.of(Integer.parseInt(entry.value()));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                return Optional.empty();
+            }
+            throw new IllegalStateException("Cannot describe topic " + topic + ": " + e.getCause().getMessage(), e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Describing topic " + topic + " timed out", e);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package dev.ferry.producer;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.Metadata;
+import org.eclipse.microprofile.reactive.messaging.OnOverflow;
+
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+
+import dev.ferry.chunk.FerryRecord;
+import dev.ferry.chunk.WireFormat;
+import dev.ferry.kafka.Channels;
+
+/**
+ * Sends Ferry records to the chunk topic and reports the broker's acknowledgement. The returned stage completes only
+ * when the broker has the record under {@code acks=all}, and fails when the send fails or expires: nothing counts as
+ * sent that was not acknowledged. Callers bound what is in flight ({@link FileSender}'s window), so the emitter's
+ * buffer never grows past that.
+ */
+@ApplicationScoped
+public class ChunkPublisher {
+
+    @Inject
+    @Channel(Channels.CHUNKS_OUT)
+    @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER)
+    Emitter<byte[]> emitter;
+
+    public CompletionStage<Void> send(FerryRecord record) {
+        CompletableFuture<Void> acked = new CompletableFuture<>();
+        OutgoingKafkaRecordMetadata<String> metadata = OutgoingKafkaRecordMetadata.<String> builder()
+                .withKey(record.transferId()).withHeaders(WireFormat.headersOf(record)).build();
+        Message<byte[]> message = Message.of(WireFormat.valueOf(record), Metadata.of(metadata), () -> {
+            acked.complete(null);
+            return CompletableFuture.completedFuture(null);
+        }, failure -> {
+            acked.completeExceptionally(failure);
+            return CompletableFuture.completedFuture(null);
+        });
+        try {
+            emitter.send(message);
+        } catch (RuntimeException e) {
+            // The emitter refuses when the channel is down or cancelled; that is a failed send too.
+            acked.completeExceptionally(e);
+        }
+        return acked;
+    }
+}

@@ -1,0 +1,113 @@
+package dev.ferry.producer;
+
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Decides when a file is finished: the one place that answers "may this file be sent now?".
+ * <p>
+ * In {@code settle} mode a file is finished once the same {@link FileState} has been seen for the settle time: a writer
+ * that is still appending changes size or modification time. In {@code marker} mode a file is finished when
+ * {@code NAME.done} exists next to it, for writers that can promise it. Writers that write {@code NAME.part} and rename
+ * are safe in both modes, since {@code *.part} is excluded until the rename.
+ * <p>
+ * Each finished state is reported once; {@link #forget} makes a path eligible again (after a failed attempt).
+ */
+final class CompletionTracker {
+
+    static final String MARKER_SUFFIX = ".done";
+
+    private final long settleNanos;
+    private final boolean marker;
+    private final Map<String, Observation> observed = new HashMap<>();
+
+    CompletionTracker(long settleNanos, boolean marker) {
+        this.settleNanos = settleNanos;
+        this.marker = marker;
+    }
+
+    /**
+     * Takes a full scan of the inbox and returns the files that became finished.
+     *
+     * @param complete
+     *            true if {@code scan} lists every file; paths missing from a complete scan are forgotten
+     */
+    synchronized List<FileState> observe(Map<String, FileState> scan, boolean complete, long nowNanos) {
+        if (complete) {
+            observed.keySet().retainAll(scan.keySet());
+        }
+        for (FileState state : scan.values()) {
+            Observation o = observed.get(state.relativePath());
+            if (o == null || !o.state.equals(state)) {
+                observed.put(state.relativePath(), new Observation(state, nowNanos));
+            }
+        }
+        return finished(nowNanos);
+    }
+
+    /** Re-reads the files still settling, without walking the tree. */
+    synchronized List<FileState> recheck(Path inbox, long nowNanos) {
+        for (Iterator<Observation> it = observed.values().iterator(); it.hasNext();) {
+            Observation o = it.next();
+            if (o.reported) {
+                continue;
+            }
+            FileState now = FileState.read(inbox, o.state.file());
+            if (now == null) {
+                it.remove();
+            } else if (!now.equals(o.state)) {
+                o.state = now;
+                o.since = nowNanos;
+            }
+        }
+        return finished(nowNanos);
+    }
+
+    /** Makes a path eligible again, e.g. after a failed attempt; it settles anew. */
+    synchronized void forget(String relativePath) {
+        observed.remove(relativePath);
+    }
+
+    synchronized boolean hasUnsettled() {
+        return observed.values().stream().anyMatch(o -> !o.reported);
+    }
+
+    private List<FileState> finished(long nowNanos) {
+        List<FileState> ready = new ArrayList<>();
+        for (Observation o : observed.values()) {
+            if (!o.reported && isFinished(o, nowNanos)) {
+                o.reported = true;
+                ready.add(o.state);
+            }
+        }
+        return ready;
+    }
+
+    private boolean isFinished(Observation o, long nowNanos) {
+        if (marker) {
+            return Files.exists(markerOf(o.state.file()), LinkOption.NOFOLLOW_LINKS);
+        }
+        return nowNanos - o.since >= settleNanos;
+    }
+
+    static Path markerOf(Path file) {
+        return file.resolveSibling(file.getFileName() + MARKER_SUFFIX);
+    }
+
+    private static final class Observation {
+        FileState state;
+        long since;
+        boolean reported;
+
+        Observation(FileState state, long since) {
+            this.state = state;
+            this.since = since;
+        }
+    }
+}

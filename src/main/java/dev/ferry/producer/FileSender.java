@@ -1,0 +1,159 @@
+package dev.ferry.producer;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.jboss.logging.Logger;
+
+import dev.ferry.chunk.Abort;
+import dev.ferry.chunk.Chunk;
+import dev.ferry.chunk.FerryRecord;
+
+/**
+ * Cuts one file into chunks and sends them: the one place that decides how a file is cut. The file is read once,
+ * sequentially, one chunk-sized buffer at a time, and hashed in the same pass; at most {@code window} chunks wait for
+ * the broker's acknowledgement, so memory stays flat whatever the file size.
+ * <p>
+ * The hash only covers the bytes read, so before the last chunk (which carries the hash) the file is stat'ed again; if
+ * it changed at all, or a send failed, the attempt ends with an {@link Abort} record instead, and the consumer discards
+ * what it has.
+ */
+final class FileSender {
+
+    private static final Logger LOG = Logger.getLogger(FileSender.class);
+
+    enum Result {
+        /** Every chunk is acknowledged by the broker. */
+        SENT,
+        /** The file changed while it was read; send it again once it settles. */
+        CHANGED,
+        /** A send failed or the file could not be read; retry later. */
+        FAILED
+    }
+
+    interface Publisher {
+        CompletionStage<Void> send(FerryRecord record);
+    }
+
+    private final Publisher publisher;
+    private final int chunkSize;
+    private final int window;
+    private final RateLimiter rateLimiter;
+    private final Path inbox;
+
+    FileSender(Publisher publisher, Path inbox, int chunkSize, int window, RateLimiter rateLimiter) {
+        this.publisher = publisher;
+        this.inbox = inbox;
+        this.chunkSize = chunkSize;
+        this.window = window;
+        this.rateLimiter = rateLimiter;
+    }
+
+    Result send(FileState state, String transferId, int attempt) throws InterruptedException {
+        String path = state.relativePath();
+        int count = Chunk.countFor(state.size(), chunkSize);
+        Semaphore inFlight = new Semaphore(window);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        MessageDigest sha = sha256();
+        try (FileChannel in = FileChannel.open(state.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            long offset = 0;
+            for (int index = 0; index < count; index++) {
+                int length = (int) Math.min(chunkSize, state.size() - offset);
+                byte[] data = new byte[length];
+                if (!readFully(in, data, offset)) {
+                    return abort(transferId, attempt, path, inFlight, Result.CHANGED, "file shrank while it was read");
+                }
+                sha.update(data);
+                byte[] digest = null;
+                if (index == count - 1) {
+                    if (in.size() != state.size() || state.changedOnDisk(inbox)) {
+                        return abort(transferId, attempt, path, inFlight, Result.CHANGED,
+                                "file changed while it was read");
+                    }
+                    digest = sha.digest();
+                }
+                if (rateLimiter != null) {
+                    rateLimiter.acquire(length);
+                }
+                if (!acquire(inFlight, failure)) {
+                    return abort(transferId, attempt, path, inFlight, Result.FAILED, "send failed: " + failure.get());
+                }
+                Chunk chunk = new Chunk(transferId, attempt, path, index, count, offset, state.size(),
+                        state.modifiedMillis(), state.mode(), data, digest);
+                publisher.send(chunk).whenComplete((ok, error) -> {
+                    if (error != null) {
+                        failure.compareAndSet(null, error);
+                    }
+                    inFlight.release();
+                });
+                offset += length;
+                if (index == count - 1) {
+                    LOG.debugf("Transfer %s (%s) read: %d bytes, sha256 %s", transferId, path, state.size(),
+                            HexFormat.of().formatHex(digest));
+                }
+            }
+        } catch (IOException e) {
+            return abort(transferId, attempt, path, inFlight, Result.FAILED, "cannot read file: " + e.getMessage());
+        }
+        // Wait for every acknowledgement: only then may the source policy run.
+        inFlight.acquire(window);
+        inFlight.release(window);
+        if (failure.get() != null) {
+            return abort(transferId, attempt, path, inFlight, Result.FAILED, "send failed: " + failure.get());
+        }
+        return Result.SENT;
+    }
+
+    private boolean acquire(Semaphore inFlight, AtomicReference<Throwable> failure) throws InterruptedException {
+        while (!inFlight.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+            if (failure.get() != null) {
+                return false;
+            }
+        }
+        return failure.get() == null;
+    }
+
+    private Result abort(String transferId, int attempt, String path, Semaphore inFlight, Result result, String reason)
+            throws InterruptedException {
+        // Let what is in flight settle first: the abort must be the attempt's last record.
+        inFlight.tryAcquire(window, 2, TimeUnit.MINUTES);
+        LOG.warnf("Transfer %s (%s) attempt %d aborted: %s", transferId, path, attempt, reason);
+        try {
+            publisher.send(new Abort(transferId, attempt, path, reason)).toCompletableFuture().get(2, TimeUnit.MINUTES);
+        } catch (Exception e) {
+            // The consumer then learns of the end of this attempt from the next attempt's higher number.
+            LOG.warnf("Transfer %s: abort record for attempt %d not acknowledged: %s", transferId, attempt, e);
+        }
+        return result;
+    }
+
+    private static boolean readFully(FileChannel in, byte[] data, long offset) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(data);
+        while (buffer.hasRemaining()) {
+            int n = in.read(buffer, offset + buffer.position());
+            if (n < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

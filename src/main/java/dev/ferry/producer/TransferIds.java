@@ -1,0 +1,29 @@
+package dev.ferry.producer;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * A transfer id names one version of one file: a hash of its relative path, size, modification time and file key.
+ * Sending the same unchanged file again yields the same id, which is how the ledger and the consumer recognise a
+ * re-send; any change to the file yields a new id.
+ */
+final class TransferIds {
+
+    private TransferIds() {
+    }
+
+    static String of(FileState state) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            String identity = state.relativePath() + '\0' + state.size() + '\0' + state.modifiedMillis() + '\0'
+                    + state.fileKey();
+            byte[] hash = sha.digest(identity.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every Java runtime", e);
+        }
+    }
+}
