@@ -1,0 +1,317 @@
+package dev.ferry.consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.ferry.chunk.Abort;
+import dev.ferry.chunk.Chunk;
+import dev.ferry.chunk.InvalidRecordException;
+import dev.ferry.config.FerryConfig.ConflictPolicy;
+
+/** Assembly without Kafka: chunks in any order, duplicates, attempts, verification, resume and acknowledgements. */
+class AssemblerTest {
+
+    static final String P0 = "ferry-chunks-0";
+    static final int CHUNK = 1000;
+
+    @TempDir
+    Path root;
+
+    Path outbox;
+    Path state;
+    Assembler assembler;
+    DeliveredLog delivered;
+    final AtomicInteger acks = new AtomicInteger();
+
+    @BeforeEach
+    void open() throws IOException {
+        outbox = root.resolve("outbox");
+        state = root.resolve("state");
+        Files.createDirectories(outbox);
+        Files.createDirectories(state);
+        assembler = newAssembler();
+    }
+
+    @AfterEach
+    void closeAll() throws IOException {
+        assembler.close();
+        delivered.close();
+    }
+
+    Assembler newAssembler() throws IOException {
+        delivered = new DeliveredLog(state, 1000);
+        Assembler a = new Assembler(outbox.resolve(".ferry/staging/test"), outbox.resolve(".ferry/quarantine"),
+                new Journal(state.resolve("assemblies")), new Deliverer(outbox, ConflictPolicy.KEEP_BOTH), delivered,
+                Long.MAX_VALUE);
+        a.assign(List.of(P0));
+        return a;
+    }
+
+    static byte[] bytes(int size, long seed) {
+        byte[] b = new byte[size];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    static List<Chunk> chunksOf(String id, int attempt, String path, byte[] content) throws Exception {
+        int count = Chunk.countFor(content.length, CHUNK);
+        byte[] sha = MessageDigest.getInstance("SHA-256").digest(content);
+        List<Chunk> chunks = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int from = i * CHUNK;
+            byte[] data = Arrays.copyOfRange(content, from, Math.min(content.length, from + CHUNK));
+            chunks.add(new Chunk(id, attempt, path, i, count, from, content.length, 1_600_000_000_000L, 0640, data,
+                    i == count - 1 ? sha : null));
+        }
+        return chunks;
+    }
+
+    static String id(int n) {
+        return String.format("%032x", n);
+    }
+
+    void feed(dev.ferry.chunk.FerryRecord c) throws Exception {
+        assembler.accept(c, P0, acks::incrementAndGet);
+    }
+
+    @Test
+    void chunksInAnyOrderWithDuplicatesMakeTheExactFile() throws Exception {
+        byte[] content = bytes(10_500, 1);
+        List<Chunk> chunks = chunksOf(id(1), 0, "a/b.bin", content);
+        List<Chunk> shuffled = new ArrayList<>(chunks);
+        shuffled.addAll(chunks.subList(2, 5));
+        Collections.shuffle(shuffled, new Random(3));
+        for (Chunk c : shuffled) {
+            feed(c);
+        }
+        assertThat(Files.readAllBytes(outbox.resolve("a/b.bin"))).isEqualTo(content);
+        assertThat(acks.get()).as("every record acknowledged once the file is delivered").isEqualTo(shuffled.size());
+        assertThat(Files.getLastModifiedTime(outbox.resolve("a/b.bin")).toMillis()).isEqualTo(1_600_000_000_000L);
+        assertThat(Integer.toOctalString(Deliverer.permissionsMode(outbox.resolve("a/b.bin")))).isEqualTo("640");
+        assertThat(assembler.inProgress()).isZero();
+        assertStagingEmpty();
+    }
+
+    @Test
+    void theFirstRecordIsHeldUntilTheFileIsDelivered() throws Exception {
+        List<Chunk> chunks = chunksOf(id(2), 0, "held.bin", bytes(3500, 2));
+        List<Integer> acked = new ArrayList<>();
+        for (int i = 0; i < chunks.size() - 1; i++) {
+            int n = i;
+            assembler.accept(chunks.get(i), P0, () -> acked.add(n));
+        }
+        assertThat(acked).as("all but the first acknowledged before delivery").containsExactly(1, 2);
+        assembler.accept(chunks.get(3), P0, () -> acked.add(3));
+        assertThat(acked).containsExactly(1, 2, 3, 0);
+    }
+
+    @Test
+    void interleavedFilesAssembleTogether() throws Exception {
+        byte[] a = bytes(5000, 10);
+        byte[] b = bytes(4200, 11);
+        List<Chunk> ca = chunksOf(id(10), 0, "x/a", a);
+        List<Chunk> cb = chunksOf(id(11), 0, "x/b", b);
+        for (int i = 0; i < Math.max(ca.size(), cb.size()); i++) {
+            if (i < ca.size()) {
+                feed(ca.get(i));
+            }
+            if (i < cb.size()) {
+                feed(cb.get(i));
+            }
+        }
+        assertThat(Files.readAllBytes(outbox.resolve("x/a"))).isEqualTo(a);
+        assertThat(Files.readAllBytes(outbox.resolve("x/b"))).isEqualTo(b);
+    }
+
+    @Test
+    void emptyFileIsDelivered() throws Exception {
+        feed(chunksOf(id(3), 0, "empty", new byte[0]).get(0));
+        assertThat(outbox.resolve("empty")).exists().isEmptyFile();
+    }
+
+    @Test
+    void aCorruptFileIsQuarantinedNeverDelivered() throws Exception {
+        byte[] content = bytes(2500, 4);
+        List<Chunk> chunks = chunksOf(id(4), 0, "bad.bin", content);
+        Chunk last = chunks.get(2);
+        byte[] wrongSha = new byte[32];
+        chunks.set(2, new Chunk(last.transferId(), 0, last.path(), 2, 3, last.offset(), last.size(),
+                last.modifiedMillis(), last.mode(), last.data(), wrongSha));
+        for (Chunk c : chunks) {
+            feed(c);
+        }
+        assertThat(outbox.resolve("bad.bin")).doesNotExist();
+        try (Stream<Path> q = Files.list(outbox.resolve(".ferry/quarantine"))) {
+            assertThat(q.map(p -> p.getFileName().toString())).anyMatch(n -> n.endsWith("bad.bin"))
+                    .anyMatch(n -> n.endsWith(".reason"));
+        }
+        assertThat(acks.get()).isEqualTo(3);
+    }
+
+    @Test
+    void anAbortDiscardsTheAttemptAndALaterAttemptStartsAfresh() throws Exception {
+        byte[] v1 = bytes(3000, 5);
+        byte[] v2 = bytes(3000, 6);
+        List<Chunk> first = chunksOf(id(5), 0, "retry.bin", v1);
+        feed(first.get(0));
+        feed(first.get(1));
+        feed(new Abort(id(5), 0, "retry.bin", "file changed"));
+        assertThat(assembler.inProgress()).isZero();
+        assertStagingEmpty();
+        for (Chunk c : chunksOf(id(5), 1, "retry.bin", v2)) {
+            feed(c);
+        }
+        assertThat(Files.readAllBytes(outbox.resolve("retry.bin"))).isEqualTo(v2);
+    }
+
+    @Test
+    void aNewerAttemptSupersedesAnUnfinishedOneAndOldChunksAreIgnored() throws Exception {
+        byte[] v1 = bytes(3000, 7);
+        byte[] v2 = bytes(3000, 8);
+        List<Chunk> old = chunksOf(id(6), 0, "attempts.bin", v1);
+        feed(old.get(0));
+        List<Chunk> fresh = chunksOf(id(6), 1, "attempts.bin", v2);
+        feed(fresh.get(0));
+        feed(old.get(1)); // a stale chunk of attempt 0 arriving late must not be mixed in
+        feed(fresh.get(1));
+        feed(fresh.get(2));
+        assertThat(Files.readAllBytes(outbox.resolve("attempts.bin"))).isEqualTo(v2);
+    }
+
+    @Test
+    void chunksOfADeliveredTransferReadAgainAreSkipped() throws Exception {
+        List<Chunk> chunks = chunksOf(id(7), 0, "once.bin", bytes(2000, 9));
+        for (Chunk c : chunks) {
+            feed(c);
+        }
+        Files.delete(outbox.resolve("once.bin")); // a reader took it away
+        for (Chunk c : chunks) {
+            feed(c);
+        }
+        assertThat(outbox.resolve("once.bin")).as("not delivered a second time").doesNotExist();
+    }
+
+    @Test
+    void afterARestartStagedChunksAreNotWrittenAgain() throws Exception {
+        byte[] content = bytes(5000, 12);
+        List<Chunk> chunks = chunksOf(id(8), 0, "resume.bin", content);
+        feed(chunks.get(0));
+        feed(chunks.get(1));
+        feed(chunks.get(2));
+        assembler.sync();
+        assembler.close();
+        delivered.close();
+        Path staging = outbox.resolve(".ferry/staging/test/" + id(8) + "-0.part");
+        // Mark the staged bytes: if the restart rewrote chunk 1, the mark would disappear.
+        try (var ch = java.nio.channels.FileChannel.open(staging, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] { 1, 2, 3 }), 1000);
+        }
+
+        assembler = newAssembler();
+        assertThat(assembler.inProgress()).isEqualTo(1);
+        for (Chunk c : chunks) { // the partition is read again from the safe offset: all chunks come again
+            feed(c);
+        }
+        // The marked bytes survived, so the file fails verification: proof nothing staged was rewritten.
+        assertThat(outbox.resolve("resume.bin")).doesNotExist();
+        try (Stream<Path> q = Files.list(outbox.resolve(".ferry/quarantine"))) {
+            assertThat(q.map(p -> p.getFileName().toString())).anyMatch(n -> n.endsWith("resume.bin"));
+        }
+    }
+
+    @Test
+    void afterARestartAnUntouchedResumedFileVerifiesAndIsDelivered() throws Exception {
+        byte[] content = bytes(5000, 13);
+        List<Chunk> chunks = chunksOf(id(9), 0, "resume-ok.bin", content);
+        feed(chunks.get(0));
+        feed(chunks.get(1));
+        assembler.sync();
+        assembler.close();
+        delivered.close();
+
+        assembler = newAssembler();
+        for (Chunk c : chunks.subList(1, chunks.size())) {
+            feed(c);
+        }
+        assertThat(Files.readAllBytes(outbox.resolve("resume-ok.bin"))).isEqualTo(content);
+    }
+
+    @Test
+    void unsyncedChunksAreForgottenOnRestartAndRewritten() throws Exception {
+        byte[] content = bytes(3000, 14);
+        List<Chunk> chunks = chunksOf(id(12), 0, "unsynced.bin", content);
+        feed(chunks.get(0));
+        // no sync: the journal knows nothing, so after a restart the staging file is stale and removed
+        assembler = newAssemblerAfterCrash();
+        assertThat(assembler.inProgress()).isZero();
+        assertStagingEmpty();
+        for (Chunk c : chunks) {
+            feed(c);
+        }
+        assertThat(Files.readAllBytes(outbox.resolve("unsynced.bin"))).isEqualTo(content);
+    }
+
+    @Test
+    void recordsOfARevokedPartitionAreNotFinishedHere() throws Exception {
+        List<Chunk> chunks = chunksOf(id(13), 0, "revoked.bin", bytes(2000, 15));
+        feed(chunks.get(0));
+        assembler.revoke(List.of(P0));
+        feed(chunks.get(1));
+        assertThat(outbox.resolve("revoked.bin")).doesNotExist();
+        assembler.assign(List.of(P0));
+        feed(chunks.get(0));
+        feed(chunks.get(1));
+        assertThat(outbox.resolve("revoked.bin")).exists();
+    }
+
+    @Test
+    void aChunkContradictingItsTransferIsRefused() throws Exception {
+        List<Chunk> chunks = chunksOf(id(14), 0, "one.bin", bytes(2000, 16));
+        feed(chunks.get(0));
+        Chunk other = chunksOf(id(14), 0, "other.bin", bytes(2000, 16)).get(1);
+        assertThatThrownBy(() -> feed(other)).isInstanceOf(InvalidRecordException.class)
+                .hasMessageContaining("earlier chunks said one.bin");
+    }
+
+    @Test
+    void aDifferentFileAtTheSamePathIsKeptBesideTheFirst() throws Exception {
+        byte[] v1 = bytes(1500, 17);
+        byte[] v2 = bytes(1500, 18);
+        for (Chunk c : chunksOf(id(15), 0, "same/name.txt", v1)) {
+            feed(c);
+        }
+        for (Chunk c : chunksOf(id(16), 0, "same/name.txt", v2)) {
+            feed(c);
+        }
+        assertThat(Files.readAllBytes(outbox.resolve("same/name.txt"))).isEqualTo(v1);
+        assertThat(Files.readAllBytes(outbox.resolve("same/name (2).txt"))).isEqualTo(v2);
+    }
+
+    private Assembler newAssemblerAfterCrash() throws IOException {
+        // Simulates a crash: nothing is closed or synced.
+        return newAssembler();
+    }
+
+    private void assertStagingEmpty() throws IOException {
+        try (Stream<Path> staged = Files.list(outbox.resolve(".ferry/staging/test"))) {
+            assertThat(staged).isEmpty();
+        }
+    }
+}
