@@ -1,0 +1,107 @@
+package dev.ferry.producer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** When a file counts as finished, with a simulated clock. */
+class CompletionTrackerTest {
+
+    static final long SETTLE = TimeUnit.SECONDS.toNanos(2);
+
+    @TempDir
+    Path inbox;
+
+    InboxScanner scanner() {
+        return new InboxScanner(inbox, new InboxFilter(List.of("**"), List.of(".*", "*.part", "*.tmp"), null));
+    }
+
+    @Test
+    void aFileIsFinishedOnlyAfterItStayedUnchangedForTheSettleTime() throws IOException {
+        CompletionTracker tracker = new CompletionTracker(SETTLE, false);
+        Files.writeString(inbox.resolve("a.txt"), "one");
+        assertThat(tracker.observe(scanner().scan(d -> {
+        }), true, 0)).isEmpty();
+        assertThat(tracker.recheck(inbox, SETTLE - 1)).isEmpty();
+        assertThat(tracker.recheck(inbox, SETTLE)).extracting(FileState::relativePath).containsExactly("a.txt");
+        assertThat(tracker.recheck(inbox, 2 * SETTLE)).as("reported once").isEmpty();
+    }
+
+    @Test
+    void aGrowingFileRestartsItsSettleTime() throws IOException {
+        CompletionTracker tracker = new CompletionTracker(SETTLE, false);
+        Path file = inbox.resolve("growing.log");
+        Files.writeString(file, "a");
+        tracker.observe(scanner().scan(d -> {
+        }), true, 0);
+        Files.writeString(file, "ab");
+        assertThat(tracker.recheck(inbox, SETTLE - 10)).isEmpty();
+        assertThat(tracker.recheck(inbox, SETTLE + 10)).as("changed at SETTLE-10, so not settled yet").isEmpty();
+        assertThat(tracker.recheck(inbox, 2 * SETTLE)).hasSize(1);
+    }
+
+    @Test
+    void aChangedFileIsReportedAgainAfterItSettles() throws IOException {
+        CompletionTracker tracker = new CompletionTracker(SETTLE, false);
+        Path file = inbox.resolve("v.txt");
+        Files.writeString(file, "v1");
+        tracker.observe(scanner().scan(d -> {
+        }), true, 0);
+        assertThat(tracker.recheck(inbox, SETTLE)).hasSize(1);
+        Files.writeString(file, "version 2");
+        assertThat(tracker.observe(scanner().scan(d -> {
+        }), true, SETTLE + 1)).isEmpty();
+        assertThat(tracker.recheck(inbox, 3 * SETTLE)).extracting(FileState::size).containsExactly(9L);
+    }
+
+    @Test
+    void markerModeWaitsForTheDoneFileAndNeverSendsTheMarker() throws IOException {
+        CompletionTracker tracker = new CompletionTracker(SETTLE, true);
+        InboxScanner scanner = new InboxScanner(inbox,
+                new InboxFilter(List.of("**"), List.of(".*"), CompletionTracker.MARKER_SUFFIX));
+        Files.writeString(inbox.resolve("data.csv"), "x");
+        Map<String, FileState> scan = scanner.scan(d -> {
+        });
+        assertThat(tracker.observe(scan, true, 10 * SETTLE)).isEmpty();
+        Files.writeString(inbox.resolve("data.csv.done"), "");
+        scan = scanner.scan(d -> {
+        });
+        assertThat(scan).containsOnlyKeys("data.csv");
+        assertThat(tracker.observe(scan, true, 10 * SETTLE)).extracting(FileState::relativePath)
+                .containsExactly("data.csv");
+    }
+
+    @Test
+    void excludedNamesAndSymlinksAreNotCandidates() throws IOException {
+        Files.createDirectories(inbox.resolve(".hidden-dir"));
+        Files.writeString(inbox.resolve(".hidden-dir/x"), "x");
+        Files.writeString(inbox.resolve("a.part"), "x");
+        Files.writeString(inbox.resolve("b.tmp"), "x");
+        Files.writeString(inbox.resolve(".c"), "x");
+        Files.createDirectories(inbox.resolve("sub/deeper"));
+        Files.writeString(inbox.resolve("sub/deeper/ok.bin"), "x");
+        Files.createSymbolicLink(inbox.resolve("link.bin"), inbox.resolve("sub/deeper/ok.bin"));
+        Files.createSymbolicLink(inbox.resolve("linkdir"), inbox.resolve("sub"));
+
+        assertThat(scanner().scan(d -> {
+        })).containsOnlyKeys("sub/deeper/ok.bin");
+    }
+
+    @Test
+    void includeGlobsSelectByRelativePath() throws IOException {
+        Files.createDirectories(inbox.resolve("csv"));
+        Files.writeString(inbox.resolve("csv/a.csv"), "x");
+        Files.writeString(inbox.resolve("b.bin"), "x");
+        InboxScanner csvOnly = new InboxScanner(inbox, new InboxFilter(List.of("**.csv"), List.of(), null));
+        assertThat(csvOnly.scan(d -> {
+        })).containsOnlyKeys("csv/a.csv");
+    }
+}
