@@ -50,11 +50,15 @@ public class TopicProvisioner {
 
     void provision(@Observes @Priority(StartupOrder.TOPICS) StartupEvent event) throws InterruptedException {
         int required = WireFormat.maxRecordBytes(Derived.chunkSize(config));
-        try (Admin admin = Admin.create(adminConfig())) {
+        Admin admin = Admin.create(adminConfig());
+        try {
             awaitCluster(admin);
             for (String topic : List.of(config.topic(), Derived.deadLetterTopic(config))) {
                 ensure(admin, topic, required);
             }
+        } finally {
+            // A plain close() waits for pending calls, up to a minute when the broker is unreachable.
+            admin.close(java.time.Duration.ofSeconds(2));
         }
     }
 

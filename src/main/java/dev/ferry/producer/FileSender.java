@@ -121,7 +121,11 @@ final class FileSender {
                 return false;
             }
         }
-        return failure.get() == null;
+        if (failure.get() != null) {
+            inFlight.release();
+            return false;
+        }
+        return true;
     }
 
     private Result abort(String transferId, int attempt, String path, Semaphore inFlight, Result result, String reason)

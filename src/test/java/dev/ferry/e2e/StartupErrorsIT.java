@@ -1,0 +1,87 @@
+package dev.ferry.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.ferry.testing.FerryProcess;
+import dev.ferry.testing.KafkaBroker;
+
+/** The packaged app refuses to start on bad settings, with a message naming the key and the reason. */
+class StartupErrorsIT {
+
+    static KafkaBroker broker;
+    static Path root;
+
+    @BeforeAll
+    static void start() throws Exception {
+        broker = KafkaBroker.start();
+        root = Files.createTempDirectory("ferry-startup");
+    }
+
+    @AfterAll
+    static void stop() {
+        broker.close();
+    }
+
+    @Test
+    void aConsumerWithoutGroupIdStopsNamingTheKey() throws Exception {
+        String log = runUntilExit("consumer", Map.of("FERRY_OUTBOX", root.resolve("out").toString(), "FERRY_STATE_DIR",
+                root.resolve("s1").toString()), "no-group");
+        assertThat(log).contains("Ferry cannot start, its configuration is invalid")
+                .contains("ferry.group-id (FERRY_GROUP_ID) is required");
+    }
+
+    @Test
+    void aBadValueStopsNamingTheKeyAndTheValue() throws Exception {
+        String log = runUntilExit("producer", Map.of("FERRY_INBOX", root.resolve("in").toString(), "FERRY_STATE_DIR",
+                root.resolve("s2").toString(), "FERRY_SOURCE_POLICY", "shred"), "bad-policy");
+        assertThat(log).contains("ferry.source-policy").contains("shred");
+    }
+
+    @Test
+    void aTopicWhoseRecordLimitIsTooSmallForTheChunkSizeStopsStartUp() throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            admin.createTopics(
+                    List.of(new NewTopic("small-topic", 1, (short) 1).configs(Map.of("max.message.bytes", "100000"))))
+                    .all().get(30, TimeUnit.SECONDS);
+        }
+        String log = runUntilExit("producer", Map.of("FERRY_INBOX", root.resolve("in").toString(), "FERRY_STATE_DIR",
+                root.resolve("s3").toString(), "FERRY_TOPIC", "small-topic"), "small-topic");
+        assertThat(log).contains("Topic small-topic has max.message.bytes 100000, too small for chunks of 524288 bytes")
+                .contains("needs at least 532480");
+    }
+
+    @Test
+    void anUnreachableBrokerStopsStartUpWithTheAddress() throws Exception {
+        Map<String, String> env = new HashMap<>(Map.of("FERRY_INBOX", root.resolve("in").toString(), "FERRY_STATE_DIR",
+                root.resolve("s4").toString(), "FERRY_KAFKA_STARTUP_TIMEOUT", "3s"));
+        env.put("KAFKA_BOOTSTRAP_SERVERS", "localhost:1");
+        String log = runUntilExit("producer", env, "unreachable");
+        assertThat(log).contains("Kafka is not reachable at localhost:1");
+    }
+
+    private String runUntilExit(String profile, Map<String, String> settings, String name) throws Exception {
+        Map<String, String> env = new HashMap<>(Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
+                "FERRY_REPLICATION_FACTOR", "1", "FERRY_MIN_INSYNC_REPLICAS", "1"));
+        env.putAll(settings);
+        Path log = Path.of("target", "e2e-logs", "startup-" + name + ".log");
+        try (FerryProcess process = FerryProcess.start(profile, env, log)) {
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> !process.isAlive());
+        }
+        return Files.readString(log, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,169 @@
+package dev.ferry.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.ferry.chunk.WireFormat;
+import dev.ferry.testing.FerryProcess;
+import dev.ferry.testing.KafkaBroker;
+import dev.ferry.testing.TestFiles;
+
+/**
+ * The packaged application as two separate processes, producer and consumer, against a real broker. The large file is
+ * throttled to take longer than the connector's 60 s age limit for unacknowledged records, which Ferry's held
+ * acknowledgement would trip if the limit were on; meanwhile the committed offset must stay at or before the file's
+ * first record (the safe offset), and move to the end once it is delivered.
+ */
+class TwoProcessTransferIT {
+
+    static final String TOPIC = "ferry-chunks";
+    static final String GROUP = "ferry-e2e";
+    static final long BIG = 40L << 20;
+    static final String RATE = "512K"; // 40 MiB at 512 KiB/s: 80 s
+
+    static KafkaBroker broker;
+    static Path root;
+
+    @BeforeAll
+    static void startBroker() throws Exception {
+        broker = KafkaBroker.start();
+        root = Files.createTempDirectory("ferry-e2e");
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.close();
+    }
+
+    @Test
+    void aFileSlowerThanTheAckAgeLimitMovesBetweenTwoProcessesAndOffsetsStaySafe() throws Exception {
+        Path inbox = Files.createDirectories(root.resolve("inbox"));
+        Path outbox = root.resolve("outbox");
+        Map<String, String> common = Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
+                "FERRY_REPLICATION_FACTOR", "1", "FERRY_MIN_INSYNC_REPLICAS", "1", "FERRY_PARTITIONS", "3",
+                "FERRY_SETTLE_TIME", "500ms");
+        Map<String, String> producerEnv = new HashMap<>(common);
+        producerEnv.putAll(Map.of("FERRY_INBOX", inbox.toString(), "FERRY_STATE_DIR",
+                root.resolve("p-state").toString(), "FERRY_RATE_LIMIT", RATE));
+        Map<String, String> consumerEnv = new HashMap<>(common);
+        consumerEnv.putAll(Map.of("FERRY_OUTBOX", outbox.toString(), "FERRY_STATE_DIR",
+                root.resolve("c-state").toString(), "FERRY_GROUP_ID", GROUP, "FERRY_INSTANCE_ID", "e2e-consumer-0"));
+
+        Path logs = Path.of("target", "e2e-logs");
+        try (FerryProcess producer = FerryProcess.start("producer", producerEnv, logs.resolve("producer.log"),
+                "-Xmx128m");
+                FerryProcess consumer = FerryProcess.start("consumer", consumerEnv, logs.resolve("consumer.log"),
+                        "-Xmx128m")) {
+            await().atMost(Duration.ofSeconds(90))
+                    .until(() -> producer.get("/q/health/ready") == 200 && consumer.get("/q/health/ready") == 200);
+
+            Map<String, String> expected = new LinkedHashMap<>();
+            for (int i = 0; i < 5; i++) {
+                Path small = TestFiles.randomAtomically(inbox.resolve("small/s" + i + ".bin"), 1000L * i, i);
+                expected.put("small/s" + i + ".bin", TestFiles.sha256(small));
+            }
+            Path big = TestFiles.randomAtomically(inbox.resolve("big/slow.bin"), BIG, 99);
+            expected.put("big/slow.bin", TestFiles.sha256(big));
+            long started = System.nanoTime();
+
+            // Mid-transfer, past the 60 s age limit: the big file is not delivered, and no committed offset has
+            // passed its first record.
+            await().atMost(Duration.ofSeconds(120)).pollDelay(Duration.ofSeconds(65)).until(() -> true);
+            assertThat(outbox.resolve("big/slow.bin")).as("throttled file still in flight at 65 s").doesNotExist();
+            assertThat(consumer.isAlive()).isTrue();
+            assertThat(consumer.get("/q/health/live")).as("consumer channel healthy past the age limit").isEqualTo(200);
+            TopicPartition bigPartition = firstRecordOf("big/slow.bin").getKey();
+            long bigFirstOffset = firstRecordOf("big/slow.bin").getValue();
+            OffsetAndMetadata committed = committed().get(bigPartition);
+            assertThat(committed == null ? 0 : committed.offset())
+                    .as("committed offset never passes the first record " + "of an undelivered file")
+                    .isLessThanOrEqualTo(bigFirstOffset);
+
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                for (Map.Entry<String, String> e : expected.entrySet()) {
+                    Path delivered = outbox.resolve(e.getKey());
+                    assertThat(delivered).as(e.getKey()).exists();
+                    assertThat(TestFiles.sha256(delivered)).as(e.getKey()).isEqualTo(e.getValue());
+                }
+            });
+            long seconds = (System.nanoTime() - started) / 1_000_000_000L;
+            assertThat(seconds).as("the transfer really took longer than the 60 s age limit").isGreaterThan(60);
+
+            // Everything delivered: the commit catches up with the end of every partition.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(lag()).isZero());
+
+            // A graceful stop: the JVM reports SIGTERM as 143 after the shutdown hooks ran; -1 would mean killed.
+            assertThat(consumer.stop(Duration.ofSeconds(30))).as("consumer exit code after SIGTERM").isEqualTo(143);
+            assertThat(producer.stop(Duration.ofSeconds(30))).as("producer exit code after SIGTERM").isEqualTo(143);
+        }
+        String consumerLog = Files.readString(logs.resolve("consumer.log"), StandardCharsets.UTF_8);
+        assertThat(consumerLog).contains("big/slow.bin").contains("stopped in").doesNotContain("SRMSG18231");
+    }
+
+    private Map.Entry<TopicPartition, Long> firstRecordOf(String path) {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", broker.bootstrapServers());
+        try (KafkaConsumer<String, byte[]> reader = new KafkaConsumer<>(props, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            var partitions = reader.partitionsFor(TOPIC).stream().map(p -> new TopicPartition(TOPIC, p.partition()))
+                    .toList();
+            reader.assign(partitions);
+            reader.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(500))) {
+                    Header h = r.headers().lastHeader(WireFormat.PATH_HEADER);
+                    if (h != null && new String(h.value(), StandardCharsets.UTF_8).equals(path)) {
+                        return Map.entry(new TopicPartition(r.topic(), r.partition()), r.offset());
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no record of " + path + " in " + TOPIC);
+    }
+
+    private Map<TopicPartition, OffsetAndMetadata> committed() throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            return admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata().get();
+        }
+    }
+
+    private long lag() throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(GROUP)
+                    .partitionsToOffsetAndMetadata().get();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            admin.describeTopics(java.util.List.of(TOPIC)).allTopicNames().get().get(TOPIC).partitions()
+                    .forEach(p -> latest.put(new TopicPartition(TOPIC, p.partition()), OffsetSpec.latest()));
+            AtomicLong lag = new AtomicLong();
+            admin.listOffsets(latest).all().get().forEach((tp, info) -> {
+                OffsetAndMetadata c = committed.get(tp);
+                lag.addAndGet(info.offset() - (c == null ? 0 : c.offset()));
+            });
+            return lag.get();
+        }
+    }
+}

@@ -1,0 +1,146 @@
+package dev.ferry.producer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.ferry.chunk.Abort;
+import dev.ferry.chunk.Chunk;
+import dev.ferry.chunk.FerryRecord;
+import dev.ferry.testing.TestFiles;
+
+/** How a file is cut and sent, against a publisher that acknowledges asynchronously (no broker needed here). */
+class FileSenderTest {
+
+    static final String ID = "0123456789abcdef0123456789abcdef";
+    static final int CHUNK = 4096;
+
+    @TempDir
+    Path inbox;
+
+    final java.util.concurrent.ScheduledExecutorService acker = Executors.newSingleThreadScheduledExecutor();
+
+    @AfterEach
+    void stop() {
+        acker.shutdownNow();
+    }
+
+    /** Acknowledges after a short delay, counting what is unacknowledged at once. */
+    final class RecordingPublisher implements FileSender.Publisher {
+        final List<FerryRecord> sent = new ArrayList<>();
+        final AtomicInteger outstanding = new AtomicInteger();
+        final AtomicInteger maxOutstanding = new AtomicInteger();
+        volatile int failAt = -1;
+        volatile Runnable beforeLast;
+
+        @Override
+        public synchronized CompletionStage<Void> send(FerryRecord record) {
+            sent.add(record);
+            maxOutstanding.accumulateAndGet(outstanding.incrementAndGet(), Math::max);
+            CompletableFuture<Void> ack = new CompletableFuture<>();
+            boolean fail = record instanceof Chunk c && c.index() == failAt;
+            acker.schedule(() -> {
+                outstanding.decrementAndGet();
+                if (fail) {
+                    ack.completeExceptionally(new IllegalStateException("delivery timeout"));
+                } else {
+                    ack.complete(null);
+                }
+            }, 2, TimeUnit.MILLISECONDS);
+            return ack;
+        }
+    }
+
+    @Test
+    void aFileIsCutIntoOrderedChunksThatReassembleWithTheRightHash() throws Exception {
+        Path file = TestFiles.random(inbox.resolve("a.bin"), 10 * CHUNK + 123, 1);
+        RecordingPublisher publisher = new RecordingPublisher();
+        FileSender sender = new FileSender(publisher, inbox, CHUNK, 3, null);
+
+        assertThat(sender.send(FileState.read(inbox, file), ID, 0)).isEqualTo(FileSender.Result.SENT);
+
+        assertThat(publisher.sent).hasSize(11).allMatch(r -> r instanceof Chunk);
+        ByteArrayOutputStream joined = new ByteArrayOutputStream();
+        for (int i = 0; i < publisher.sent.size(); i++) {
+            Chunk c = (Chunk) publisher.sent.get(i);
+            assertThat(c.index()).isEqualTo(i);
+            assertThat(c.offset()).isEqualTo((long) i * CHUNK);
+            joined.write(c.data());
+        }
+        assertThat(joined.toByteArray()).isEqualTo(Files.readAllBytes(file));
+        Chunk last = (Chunk) publisher.sent.get(10);
+        assertThat(last.sha256()).isEqualTo(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        assertThat(publisher.maxOutstanding.get()).as("unacknowledged chunks never exceed the window")
+                .isLessThanOrEqualTo(3);
+        assertThat(publisher.outstanding.get()).as("returns only when everything is acknowledged").isZero();
+    }
+
+    @Test
+    void aFileChangedWhileReadEndsWithAnAbortInsteadOfItsLastChunk() throws Exception {
+        Path file = TestFiles.random(inbox.resolve("changing.bin"), 5 * CHUNK, 2);
+        FileState before = FileState.read(inbox, file);
+        Files.writeString(file, "appended", java.nio.file.StandardOpenOption.APPEND);
+        RecordingPublisher publisher = new RecordingPublisher();
+
+        FileSender.Result result = new FileSender(publisher, inbox, CHUNK, 2, null).send(before, ID, 4);
+
+        assertThat(result).isEqualTo(FileSender.Result.CHANGED);
+        FerryRecord lastSent = publisher.sent.get(publisher.sent.size() - 1);
+        assertThat(lastSent).isInstanceOf(Abort.class);
+        assertThat(((Abort) lastSent).attempt()).isEqualTo(4);
+        assertThat(publisher.sent).noneMatch(r -> r instanceof Chunk c && c.isLast());
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(10) // a leaked window permit would make the abort wait minutes
+    void aFailedSendAbortsTheAttemptAndReportsFailure() throws Exception {
+        Path file = TestFiles.random(inbox.resolve("failing.bin"), 8 * CHUNK, 3);
+        RecordingPublisher publisher = new RecordingPublisher();
+        publisher.failAt = 2;
+
+        FileSender.Result result = new FileSender(publisher, inbox, CHUNK, 2, null).send(FileState.read(inbox, file),
+                ID, 0);
+
+        assertThat(result).isEqualTo(FileSender.Result.FAILED);
+        assertThat(publisher.sent.get(publisher.sent.size() - 1)).isInstanceOf(Abort.class);
+        assertThat(((Abort) publisher.sent.get(publisher.sent.size() - 1)).reason()).contains("delivery timeout");
+    }
+
+    @Test
+    void anEmptyFileIsOneEmptyChunkWithTheHashOfNothing() throws Exception {
+        Path file = Files.createFile(inbox.resolve("empty"));
+        RecordingPublisher publisher = new RecordingPublisher();
+        assertThat(new FileSender(publisher, inbox, CHUNK, 2, null).send(FileState.read(inbox, file), ID, 0))
+                .isEqualTo(FileSender.Result.SENT);
+        assertThat(publisher.sent).singleElement().satisfies(r -> {
+            Chunk c = (Chunk) r;
+            assertThat(c.data()).isEmpty();
+            assertThat(c.isLast()).isTrue();
+            assertThat(c.sha256()).isEqualTo(MessageDigest.getInstance("SHA-256").digest(new byte[0]));
+        });
+    }
+
+    @Test
+    void theRateLimitSlowsSending() throws Exception {
+        Path file = TestFiles.random(inbox.resolve("slow.bin"), 64 * 1024, 4);
+        RecordingPublisher publisher = new RecordingPublisher();
+        long start = System.nanoTime();
+        // 32 KiB/s with a one-second bucket: the second 32 KiB must wait about a second.
+        new FileSender(publisher, inbox, CHUNK, 4, new RateLimiter(32 * 1024)).send(FileState.read(inbox, file), ID, 0);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(900);
+    }
+}
