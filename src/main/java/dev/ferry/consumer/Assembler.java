@@ -58,6 +58,7 @@ final class Assembler implements AutoCloseable {
     private final Map<String, Assembly> assemblies = new HashMap<>();
     private final Set<String> assigned = new HashSet<>();
     private long lastSync = System.nanoTime();
+    private boolean closed;
 
     Assembler(Path stagingDir, Path quarantineDir, Journal journal, Deliverer deliverer, DeliveredLog delivered,
             long syncIntervalNanos) throws IOException {
@@ -83,6 +84,9 @@ final class Assembler implements AutoCloseable {
     synchronized void accept(FerryRecord record, String source, Runnable ack)
             throws InvalidRecordException, UnsafePathException, IOException {
         String id = record.transferId();
+        if (closed) {
+            return; // shutting down: not acknowledged, so read again after the restart
+        }
         if (!assigned.contains(source)) {
             // Read before its partition was revoked: the new owner handles it; finishing it here could race.
             return;
@@ -176,6 +180,23 @@ final class Assembler implements AutoCloseable {
         return assemblies.size();
     }
 
+    /**
+     * Logs transfers that made no progress for {@code idleNanos}, once per stall. The connector's own age check is off
+     * (a large file legitimately keeps its first record unacknowledged for long), so this is where a producer that died
+     * mid-file becomes visible.
+     */
+    synchronized void warnStalled(long idleNanos) {
+        long now = System.nanoTime();
+        for (Assembly a : assemblies.values()) {
+            long idle = now - a.lastActivityNanos;
+            if (idle >= idleNanos && !a.stallReported) {
+                a.stallReported = true;
+                LOG.warnf("Transfer %s (%s): no chunk for %d s, %d of %d chunks staged; waiting for the producer",
+                        a.transferId, a.path, idle / 1_000_000_000L, a.received.cardinality(), a.count);
+            }
+        }
+    }
+
     private Assembly start(Chunk chunk, String source) throws UnsafePathException, IOException {
         // Refuse an unsafe path now, before any byte of it is staged.
         OutboxPaths.prepare(deliverer.outbox(), chunk.path());
@@ -265,6 +286,10 @@ final class Assembler implements AutoCloseable {
 
     @Override
     public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
         sync();
         assemblies.values().forEach(Assembly::close);
     }

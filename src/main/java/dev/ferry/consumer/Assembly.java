@@ -35,6 +35,7 @@ final class Assembly {
     /** Acknowledges the earliest record of this transfer read since its partition was (re)assigned. */
     Runnable heldAck;
     long lastActivityNanos = System.nanoTime();
+    boolean stallReported;
     boolean dirty;
 
     private FileChannel channel;
@@ -93,6 +94,7 @@ final class Assembly {
         }
         dirty = true;
         lastActivityNanos = System.nanoTime();
+        stallReported = false;
     }
 
     /** Flushes staged bytes to disk; afterwards everything received is durable. */

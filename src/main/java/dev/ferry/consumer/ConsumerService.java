@@ -35,8 +35,12 @@ public class ConsumerService {
     @Inject
     FerryConfig config;
 
+    /** Idle time after which an unfinished transfer is reported as stalled. */
+    static final long STALL_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
+
     private volatile Assembler assembler;
     private DeliveredLog delivered;
+    private java.util.concurrent.ScheduledExecutorService housekeeping;
 
     void start(@Observes @Priority(StartupOrder.CONSUMER_STATE) StartupEvent event) throws IOException {
         if (!Derived.role(config).consumes()) {
@@ -52,14 +56,33 @@ public class ConsumerService {
         assembler = new Assembler(ferryDir.resolve("staging").resolve(instance), ferryDir.resolve("quarantine"),
                 new Journal(stateDir.resolve("assemblies")), new Deliverer(outbox, config.onConflict()), delivered,
                 config.syncInterval().toNanos());
+        housekeeping = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ferry-consumer-housekeeping");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = config.syncInterval().toMillis();
+        // Staged chunks are also synced when no record arrives, e.g. while a producer is paused mid-file.
+        housekeeping.scheduleWithFixedDelay(this::housekeep, period, period,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
         LOG.infof("Consumer delivering to %s: topic %s, group %s, instance %s, state in %s, %d transfers resumed",
                 outbox, config.topic(), config.groupId().orElseThrow(), instance, stateDir, assembler.inProgress());
     }
 
     void stop(@Observes @Priority(Interceptor.Priority.PLATFORM_AFTER) ShutdownEvent event) throws IOException {
         if (assembler != null) {
+            housekeeping.shutdownNow();
             assembler.close();
             delivered.close();
+        }
+    }
+
+    private void housekeep() {
+        try {
+            assembler.syncIfDue();
+            assembler.warnStalled(STALL_NANOS);
+        } catch (IOException | RuntimeException e) {
+            LOG.errorf(e, "Syncing staged chunks failed");
         }
     }
 

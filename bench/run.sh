@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Ferry's throughput and memory benchmark. Prints figures and ratios and writes docs/benchmarks.md and
+# docs/benchmark-chunk-size.png. `bench/run.sh quick` runs smaller files for a sanity check.
+# Needs a JDK 17+, Maven Central (first run), ~30 GB free disk under target/ and about 15 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./mvnw -B -q package -DskipTests
+./mvnw -B -q dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test
+exec java -Xmx1g -cp "target/test-classes:target/classes:$(cat target/bench.cp)" \
+  -Dferry.app.jar=target/quarkus-app/quarkus-run.jar dev.ferry.bench.Benchmark "$@"

@@ -1,0 +1,395 @@
+package dev.ferry.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.GroupState;
+
+import dev.ferry.chunk.WireFormat;
+import dev.ferry.testing.FerryProcess;
+import dev.ferry.testing.KafkaBroker;
+import dev.ferry.testing.TestFiles;
+
+/**
+ * Ferry's throughput and memory benchmark; run it with {@code bench/run.sh} (see docs/benchmarks.md). Not a test: it
+ * prints figures and ratios and writes them to docs/benchmarks.md.
+ * <p>
+ * Everything runs on this machine at the same time, as in production on one node: the broker (in this JVM), the Ferry
+ * producer and consumer (the packaged application, two processes, -Xmx256m each), and for the baseline Kafka's own
+ * producer-perf and consumer-perf tools (two processes) with the same record size and bytes. Ferry's time runs from the
+ * producer's "sending" log line of the first file to the consumer's "delivered" line of the last, so the settle time is
+ * left out.
+ */
+public final class Benchmark {
+
+    static final long MiB = 1L << 20;
+    static final Pattern LOG_TIME = Pattern.compile("^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3})");
+    static final DateTimeFormatter LOG_FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS");
+
+    final boolean quick;
+    final Path work;
+    final Path logs = Path.of("target", "benchmark");
+    final KafkaBroker broker;
+    final String classPath = System.getProperty("java.class.path");
+    final StringBuilder report = new StringBuilder();
+    int runs;
+
+    Benchmark(boolean quick) throws IOException {
+        this.quick = quick;
+        this.work = Files.createTempDirectory(Path.of(System.getProperty("bench.dir", "target")), "bench-");
+        Files.createDirectories(logs);
+        this.broker = KafkaBroker.start();
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean quick = args.length > 0 && args[0].equals("quick");
+        Benchmark bench = new Benchmark(quick);
+        try {
+            bench.run();
+        } finally {
+            bench.broker.close();
+            deleteTree(bench.work);
+        }
+        System.exit(0);
+    }
+
+    void run() throws Exception {
+        long bigFile = quick ? 256 * MiB : 2048 * MiB;
+        int smallCount = quick ? 100 : 1000;
+        long hugeFile = quick ? 512 * MiB : 4096 * MiB;
+        long sweepFile = quick ? 128 * MiB : 1024 * MiB;
+        int defaultChunk = 512 * 1024;
+
+        line("# Ferry benchmark results");
+        line("");
+        line("Date: " + LocalDate.now() + (quick ? " (quick run: smaller files, not the reference figures)" : ""));
+        line("Machine: " + machine());
+        line("Reproduce: `bench/run.sh`" + (quick ? " quick" : "") + " (takes about " + (quick ? "3" : "15")
+                + " minutes; needs about " + (quick ? "5" : "30") + " GB of free disk)");
+        line("");
+        line("All processes share the machine: one broker, Ferry's producer and consumer (-Xmx256m each) or Kafka's");
+        line("producer-perf and consumer-perf running at the same time, same record size, same bytes, acks=all.");
+        line("");
+
+        line("## End to end, default chunk size (" + defaultChunk / 1024 + " KiB)");
+        line("");
+        line("| Workload | Ferry MB/s | Raw Kafka pipe MB/s | Ferry / raw |");
+        line("|---|---|---|---|");
+        Result oneBig = ferry(defaultChunk, 1, bigFile, List.of());
+        Result rawBig = raw(defaultChunk, bigFile);
+        row("1 x " + bigFile / MiB + " MiB", oneBig, rawBig);
+        Result many = ferry(defaultChunk, smallCount, MiB, List.of());
+        Result rawMany = raw((int) MiB, smallCount * MiB);
+        row(smallCount + " x 1 MiB", many, rawMany);
+        line("");
+
+        line("## Constant memory: one " + hugeFile / MiB + " MiB file, both roles at -Xmx256m");
+        line("");
+        Result huge = ferry(defaultChunk, 1, hugeFile, List.of());
+        line("| Role | Peak heap used (GC log) | Heap after GC (max) | Peak RSS (VmHWM) |");
+        line("|---|---|---|---|");
+        line("| producer | " + huge.producer.peakHeapMiB + " MiB | " + huge.producer.liveHeapMiB + " MiB | "
+                + huge.producer.peakRssMiB + " MiB |");
+        line("| consumer | " + huge.consumer.peakHeapMiB + " MiB | " + huge.consumer.liveHeapMiB + " MiB | "
+                + huge.consumer.peakRssMiB + " MiB |");
+        line("");
+        line(String.format("The %d MiB file moved at %.1f MB/s, byte-identical (SHA-256 compared).", hugeFile / MiB,
+                huge.mbPerSecond));
+        line("");
+
+        line("## Chunk size sweep: one " + sweepFile / MiB + " MiB file");
+        line("");
+        line("| Chunk size | Ferry MB/s | Raw Kafka pipe MB/s | Ferry / raw |");
+        line("|---|---|---|---|");
+        List<int[]> sizes = new ArrayList<>();
+        List<double[]> figures = new ArrayList<>();
+        for (int kib : new int[] { 16, 64, 256, 512, 1024, 2048, 4096 }) {
+            Result f = ferry(kib * 1024, 1, sweepFile, List.of());
+            Result r = raw(kib * 1024, sweepFile);
+            row(kib >= 1024 ? kib / 1024 + " MiB" : kib + " KiB", f, r);
+            sizes.add(new int[] { kib });
+            figures.add(new double[] { f.mbPerSecond, r.mbPerSecond });
+        }
+        line("");
+        Path plot = Path.of("docs", "benchmark-chunk-size.png");
+        SweepPlot.write(plot, sizes, figures,
+                "Ferry vs raw Kafka pipe by chunk size (" + sweepFile / MiB + " MiB file, " + LocalDate.now() + ")");
+        line("![MB/s by chunk size](benchmark-chunk-size.png)");
+        line("");
+        Files.writeString(Path.of("docs", "benchmarks.md"), report.toString(), StandardCharsets.UTF_8);
+        System.out.println("\nWritten to docs/benchmarks.md and " + plot);
+    }
+
+    record Usage(long peakHeapMiB, long liveHeapMiB, long peakRssMiB) {
+    }
+
+    record Result(double mbPerSecond, Usage producer, Usage consumer) {
+    }
+
+    /** Moves {@code count} files of {@code size} bytes through Ferry and times it from its own logs. */
+    Result ferry(int chunkSize, int count, long size, List<String> extraEnv) throws Exception {
+        int run = ++runs;
+        Path dir = Files.createDirectories(work.resolve("ferry-" + run));
+        Path inbox = Files.createDirectories(dir.resolve("inbox"));
+        Path outbox = dir.resolve("outbox");
+        Path source = Files.createDirectories(dir.resolve("source"));
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String name = "f" + i + ".bin";
+            TestFiles.random(source.resolve(name), size, run * 100_000L + i);
+            names.add(name);
+        }
+        String topic = "ferry-bench-" + run;
+        Map<String, String> common = new HashMap<>(Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
+                "FERRY_TOPIC", topic, "FERRY_CHUNK_SIZE", Integer.toString(chunkSize), "FERRY_REPLICATION_FACTOR", "1",
+                "FERRY_MIN_INSYNC_REPLICAS", "1", "FERRY_PARTITIONS", "6", "FERRY_SETTLE_TIME", "300ms"));
+        Map<String, String> producerEnv = new HashMap<>(common);
+        producerEnv.putAll(Map.of("FERRY_INBOX", inbox.toString(), "FERRY_STATE_DIR", dir.resolve("p").toString()));
+        Map<String, String> consumerEnv = new HashMap<>(common);
+        consumerEnv.putAll(Map.of("FERRY_OUTBOX", outbox.toString(), "FERRY_STATE_DIR", dir.resolve("c").toString(),
+                "FERRY_GROUP_ID", "bench-" + run, "FERRY_INSTANCE_ID", "bench-" + run));
+        Path producerLog = logs.resolve("ferry-" + run + "-producer.log");
+        Path consumerLog = logs.resolve("ferry-" + run + "-consumer.log");
+        Path producerGc = logs.resolve("ferry-" + run + "-producer-gc.log");
+        Path consumerGc = logs.resolve("ferry-" + run + "-consumer-gc.log");
+        try (FerryProcess consumer = FerryProcess.start("consumer", consumerEnv, consumerLog, "-Xmx256m",
+                "-Xlog:gc:file=" + consumerGc);
+                FerryProcess producer = FerryProcess.start("producer", producerEnv, producerLog, "-Xmx256m",
+                        "-Xlog:gc:file=" + producerGc)) {
+            waitFor(Duration.ofSeconds(90), "Ferry ready",
+                    () -> producer.get("/q/health/ready") == 200 && consumer.get("/q/health/ready") == 200);
+            for (String name : names) {
+                Files.move(source.resolve(name), inbox.resolve(name));
+            }
+            waitFor(Duration.ofMinutes(20), count + " files delivered",
+                    () -> names.stream().allMatch(n -> Files.exists(outbox.resolve(n))));
+            for (String name : names) {
+                if (!TestFiles.sha256(outbox.resolve(name)).equals(TestFiles.sha256(inbox.resolve(name)))) {
+                    throw new IllegalStateException("Benchmark run " + run + ": " + name + " differs");
+                }
+            }
+            Usage producerUsage = usage(producer.pid(), producerGc);
+            Usage consumerUsage = usage(consumer.pid(), consumerGc);
+            producer.stop(Duration.ofSeconds(30));
+            consumer.stop(Duration.ofSeconds(30));
+            double seconds = between(firstLine(producerLog, "): sending "), lastLine(consumerLog, "): delivered "));
+            double mbs = count * size / 1e6 / seconds;
+            System.out.printf("ferry   chunk %8d  %5d x %6d MiB  %7.2f s  %7.1f MB/s%n", chunkSize, count, size / MiB,
+                    seconds, mbs);
+            return new Result(mbs, producerUsage, consumerUsage);
+        } finally {
+            deleteTree(dir);
+            deleteTopics(topic, topic + "-dlq");
+        }
+    }
+
+    /** Kafka's producer-perf and consumer-perf tools at the same time, same record size and bytes. */
+    Result raw(int recordSize, long totalBytes) throws Exception {
+        int run = ++runs;
+        String topic = "raw-bench-" + run;
+        long records = totalBytes / recordSize;
+        int maxRecord = WireFormat.maxRecordBytes(recordSize);
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(topic, 6, (short) 1)
+                    .configs(Map.of("max.message.bytes", Integer.toString(maxRecord))))).all()
+                    .get(30, TimeUnit.SECONDS);
+        }
+        Path consumerLog = logs.resolve("raw-" + run + "-consumer.log");
+        Path producerLog = logs.resolve("raw-" + run + "-producer.log");
+        Path consumerConfig = work.resolve("raw-" + run + "-consumer.properties");
+        Files.writeString(consumerConfig, "max.partition.fetch.bytes=" + 2 * maxRecord + "\n");
+        String group = "raw-" + run;
+        Process consumer = tool(consumerLog, "org.apache.kafka.tools.ConsumerPerformance", "--bootstrap-server",
+                broker.bootstrapServers(), "--topic", topic, "--messages", Long.toString(records), "--group", group,
+                "--timeout", "120000", "--consumer.config", consumerConfig.toString());
+        try {
+            waitFor(Duration.ofSeconds(60), "consumer-perf joined", () -> groupStable(group));
+            // The clock starts when the first record lands, as Ferry's starts when it begins sending: the tools'
+            // JVM start-up is not part of the pipe.
+            java.util.concurrent.CompletableFuture<Long> firstRecord = java.util.concurrent.CompletableFuture
+                    .supplyAsync(() -> awaitFirstRecord(topic));
+            Process producer = tool(producerLog, "org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
+                    "--num-records", Long.toString(records), "--record-size", Integer.toString(recordSize),
+                    "--throughput", "-1", "--producer-props", "bootstrap.servers=" + broker.bootstrapServers(),
+                    "acks=all", "enable.idempotence=true", "linger.ms=5", "max.request.size=" + maxRecord);
+            if (!consumer.waitFor(20, TimeUnit.MINUTES) || consumer.exitValue() != 0) {
+                throw new IllegalStateException("consumer-perf failed, see " + consumerLog);
+            }
+            double seconds = (System.nanoTime() - firstRecord.get(1, TimeUnit.MINUTES)) / 1e9;
+            producer.waitFor(1, TimeUnit.MINUTES);
+            double mbs = records * (double) recordSize / 1e6 / seconds;
+            System.out.printf("raw     chunk %8d  %5d records     %7.2f s  %7.1f MB/s%n", recordSize, records, seconds,
+                    mbs);
+            return new Result(mbs, null, null);
+        } finally {
+            consumer.destroyForcibly();
+            deleteTopics(topic);
+        }
+    }
+
+    private long awaitFirstRecord(String topic) {
+        try (Admin admin = admin()) {
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+            for (int p = 0; p < 6; p++) {
+                latest.put(new org.apache.kafka.common.TopicPartition(topic, p),
+                        org.apache.kafka.clients.admin.OffsetSpec.latest());
+            }
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+            while (System.nanoTime() < deadline) {
+                long end = admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS).values().stream()
+                        .mapToLong(i -> i.offset()).sum();
+                if (end > 0) {
+                    return System.nanoTime();
+                }
+            }
+            throw new IllegalStateException("producer-perf wrote nothing to " + topic + " within a minute");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Process tool(Path log, String mainClass, String... args) throws IOException {
+        List<String> command = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-cp",
+                        classPath, mainClass));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private boolean groupStable(String group) {
+        try (Admin admin = admin()) {
+            ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS)
+                    .get(group);
+            return d.groupState() == GroupState.STABLE && !d.members().isEmpty()
+                    && !d.members().iterator().next().assignment().topicPartitions().isEmpty();
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private Admin admin() {
+        return Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()));
+    }
+
+    private void deleteTopics(String... topics) {
+        try (Admin admin = admin()) {
+            admin.deleteTopics(List.of(topics)).all().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            System.out.println("Could not delete " + List.of(topics) + ": " + e);
+        }
+    }
+
+    /** Peak heap before and after GC from the GC log, peak resident set from /proc. */
+    private static Usage usage(long pid, Path gcLog) throws IOException {
+        long rssKb = 0;
+        for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (l.startsWith("VmHWM:")) {
+                rssKb = Long.parseLong(l.replaceAll("\\D", ""));
+            }
+        }
+        Pattern heap = Pattern.compile("(\\d+)M->(\\d+)M\\(\\d+M\\)");
+        long peak = 0;
+        long live = 0;
+        for (String l : Files.readAllLines(gcLog)) {
+            Matcher m = heap.matcher(l);
+            if (m.find()) {
+                peak = Math.max(peak, Long.parseLong(m.group(1)));
+                live = Math.max(live, Long.parseLong(m.group(2)));
+            }
+        }
+        return new Usage(peak, live, rssKb / 1024);
+    }
+
+    private static LocalDateTime firstLine(Path log, String marker) throws IOException {
+        for (String l : Files.readAllLines(log)) {
+            if (l.contains(marker)) {
+                return time(l);
+            }
+        }
+        throw new IllegalStateException("No line with '" + marker + "' in " + log);
+    }
+
+    private static LocalDateTime lastLine(Path log, String marker) throws IOException {
+        LocalDateTime last = null;
+        for (String l : Files.readAllLines(log)) {
+            if (l.contains(marker)) {
+                last = time(l);
+            }
+        }
+        if (last == null) {
+            throw new IllegalStateException("No line with '" + marker + "' in " + log);
+        }
+        return last;
+    }
+
+    private static LocalDateTime time(String line) {
+        Matcher m = LOG_TIME.matcher(line);
+        if (!m.find()) {
+            throw new IllegalStateException("No time stamp in: " + line);
+        }
+        return LocalDateTime.parse(m.group(1), LOG_FORMAT);
+    }
+
+    private static double between(LocalDateTime from, LocalDateTime to) {
+        return Math.max(0.001, Duration.between(from, to).toMillis() / 1000.0);
+    }
+
+    interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    private static void waitFor(Duration limit, String what, Condition condition) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!condition.holds()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Timed out after " + limit + " waiting for: " + what);
+            }
+            TimeUnit.MILLISECONDS.sleep(50); // polling a condition with a limit, not a fixed wait
+        }
+    }
+
+    private void row(String workload, Result ferry, Result raw) {
+        line(String.format("| %s | %.1f | %.1f | %.0f%% |", workload, ferry.mbPerSecond, raw.mbPerSecond,
+                100 * ferry.mbPerSecond / raw.mbPerSecond));
+    }
+
+    private void line(String s) {
+        report.append(s).append('\n');
+        System.out.println(s);
+    }
+
+    private static String machine() throws IOException {
+        String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown CPU");
+        long memKb = Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal"))
+                .findFirst().map(l -> Long.parseLong(l.replaceAll("\\D", ""))).orElse(0L);
+        return Runtime.getRuntime().availableProcessors() + " cores (" + cpu + "), " + Math.round(memKb / 1048576.0)
+                + " GiB RAM, Java " + System.getProperty("java.version") + ", Kafka 4.1.1 (one broker, KRaft), "
+                + System.getProperty("os.name") + " " + System.getProperty("os.version");
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}
