@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 
 ./mvnw -B -q package -DskipTests
 ./mvnw -B -q dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test
-exec java -Xmx1g -cp "target/test-classes:target/classes:$(cat target/bench.cp)" \
+# -Dbench.only=big|many runs one case; -Dbench.jfr=true records a flight recording of each Ferry process.
+exec java -Xmx1g ${BENCH_OPTS:-} -cp "target/test-classes:target/classes:$(cat target/bench.cp)" \
   -Dferry.app.jar=target/quarkus-app/quarkus-run.jar dev.ferry.bench.Benchmark "$@"

@@ -39,6 +39,9 @@ public class ChannelSettings {
         Map<String, Object> settings = new HashMap<>();
         settings.put("topic", config.topic());
         settings.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxRecord);
+        // A batch can hold a whole chunk record, so the producer's buffer pool reuses its buffers instead of
+        // allocating one per record (records larger than batch.size bypass the pool).
+        settings.put(ProducerConfig.BATCH_SIZE_CONFIG, maxRecord);
         // Enough for the whole send window plus one record, so a full window never blocks on buffer space.
         settings.put(ProducerConfig.BUFFER_MEMORY_CONFIG,
                 Math.max(32L << 20, config.sendBuffer().asLongValue() + 2L * maxRecord));

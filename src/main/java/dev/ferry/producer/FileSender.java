@@ -51,13 +51,19 @@ final class FileSender {
     private final int window;
     private final RateLimiter rateLimiter;
     private final Path inbox;
+    private final ChunkBuffers buffers;
 
-    FileSender(Publisher publisher, Path inbox, int chunkSize, int window, RateLimiter rateLimiter) {
+    /**
+     * @param window
+     *            chunks of one file that may wait for the broker's acknowledgement at once
+     */
+    FileSender(Publisher publisher, Path inbox, int chunkSize, int window, int filesInFlight, RateLimiter rateLimiter) {
         this.publisher = publisher;
         this.inbox = inbox;
         this.chunkSize = chunkSize;
         this.window = window;
         this.rateLimiter = rateLimiter;
+        this.buffers = new ChunkBuffers(chunkSize, window * filesInFlight + filesInFlight);
     }
 
     Result send(FileState state, String transferId, int attempt) throws InterruptedException {
@@ -70,14 +76,16 @@ final class FileSender {
             long offset = 0;
             for (int index = 0; index < count; index++) {
                 int length = (int) Math.min(chunkSize, state.size() - offset);
-                byte[] data = new byte[length];
+                byte[] data = buffers.take(length);
                 if (!readFully(in, data, offset)) {
+                    buffers.release(data);
                     return abort(transferId, attempt, path, inFlight, Result.CHANGED, "file shrank while it was read");
                 }
                 sha.update(data);
                 byte[] digest = null;
                 if (index == count - 1) {
                     if (in.size() != state.size() || state.changedOnDisk(inbox)) {
+                        buffers.release(data);
                         return abort(transferId, attempt, path, inFlight, Result.CHANGED,
                                 "file changed while it was read");
                     }
@@ -87,6 +95,7 @@ final class FileSender {
                     rateLimiter.acquire(length);
                 }
                 if (!acquire(inFlight, failure)) {
+                    buffers.release(data);
                     return abort(transferId, attempt, path, inFlight, Result.FAILED, "send failed: " + failure.get());
                 }
                 Chunk chunk = new Chunk(transferId, attempt, path, index, count, offset, state.size(),
@@ -95,6 +104,8 @@ final class FileSender {
                     if (error != null) {
                         failure.compareAndSet(null, error);
                     }
+                    // The broker answered, so the producer copied the bytes long ago: the buffer is free.
+                    buffers.release(data);
                     inFlight.release();
                 });
                 offset += length;

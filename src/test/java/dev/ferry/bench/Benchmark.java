@@ -40,6 +40,9 @@ public final class Benchmark {
 
     static final long MiB = 1L << 20;
     static final Pattern LOG_TIME = Pattern.compile("^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3})");
+    /** Log lines of the measured files (f0.bin, f1.bin, ...), not of the warm-up. */
+    static final Pattern MEASURED_SENDING = Pattern.compile("\\(f\\d+\\.bin\\): sending ");
+    static final Pattern MEASURED_DELIVERED = Pattern.compile("\\(f\\d+\\.bin\\): delivered ");
     static final DateTimeFormatter LOG_FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS");
 
     final boolean quick;
@@ -91,6 +94,14 @@ public final class Benchmark {
         line("");
         line("| Workload | Ferry MB/s | Raw Kafka pipe MB/s | Ferry / raw |");
         line("|---|---|---|---|");
+        String only = System.getProperty("bench.only", "");
+        if (only.equals("many")) {
+            ferry(defaultChunk, smallCount, MiB, List.of());
+            return;
+        } else if (only.equals("big")) {
+            ferry(defaultChunk, 1, bigFile, List.of());
+            return;
+        }
         Result oneBig = ferry(defaultChunk, 1, bigFile, List.of());
         Result rawBig = raw(defaultChunk, bigFile);
         row("1 x " + bigFile / MiB + " MiB", oneBig, rawBig);
@@ -136,7 +147,7 @@ public final class Benchmark {
         System.out.println("\nWritten to docs/benchmarks.md and " + plot);
     }
 
-    record Usage(long peakHeapMiB, long liveHeapMiB, long peakRssMiB) {
+    record Usage(long peakHeapMiB, long liveHeapMiB, long peakRssMiB, double cpuSeconds) {
     }
 
     record Result(double mbPerSecond, Usage producer, Usage consumer) {
@@ -159,6 +170,11 @@ public final class Benchmark {
         Map<String, String> common = new HashMap<>(Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
                 "FERRY_TOPIC", topic, "FERRY_CHUNK_SIZE", Integer.toString(chunkSize), "FERRY_REPLICATION_FACTOR", "1",
                 "FERRY_MIN_INSYNC_REPLICAS", "1", "FERRY_PARTITIONS", "6", "FERRY_SETTLE_TIME", "300ms"));
+        for (String kv : System.getProperty("bench.env", "").split(",")) {
+            if (kv.contains("=")) {
+                common.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+            }
+        }
         Map<String, String> producerEnv = new HashMap<>(common);
         producerEnv.putAll(Map.of("FERRY_INBOX", inbox.toString(), "FERRY_STATE_DIR", dir.resolve("p").toString()));
         Map<String, String> consumerEnv = new HashMap<>(common);
@@ -168,12 +184,15 @@ public final class Benchmark {
         Path consumerLog = logs.resolve("ferry-" + run + "-consumer.log");
         Path producerGc = logs.resolve("ferry-" + run + "-producer-gc.log");
         Path consumerGc = logs.resolve("ferry-" + run + "-consumer-gc.log");
-        try (FerryProcess consumer = FerryProcess.start("consumer", consumerEnv, consumerLog, "-Xmx256m",
-                "-Xlog:gc:file=" + consumerGc);
-                FerryProcess producer = FerryProcess.start("producer", producerEnv, producerLog, "-Xmx256m",
-                        "-Xlog:gc:file=" + producerGc)) {
+        try (FerryProcess consumer = FerryProcess.start("consumer", consumerEnv, consumerLog,
+                jvm(consumerGc, "consumer"));
+                FerryProcess producer = FerryProcess.start("producer", producerEnv, producerLog,
+                        jvm(producerGc, "producer"))) {
             waitFor(Duration.ofSeconds(90), "Ferry ready",
                     () -> producer.get("/q/health/ready") == 200 && consumer.get("/q/health/ready") == 200);
+            warmUp(source, inbox, outbox);
+            double producerIdleCpu = cpuSeconds(producer.pid());
+            double consumerIdleCpu = cpuSeconds(consumer.pid());
             for (String name : names) {
                 Files.move(source.resolve(name), inbox.resolve(name));
             }
@@ -184,19 +203,62 @@ public final class Benchmark {
                     throw new IllegalStateException("Benchmark run " + run + ": " + name + " differs");
                 }
             }
-            Usage producerUsage = usage(producer.pid(), producerGc);
-            Usage consumerUsage = usage(consumer.pid(), consumerGc);
+            if (Boolean.getBoolean("bench.threads")) {
+                printThreadCpu("producer", producer.pid());
+                printThreadCpu("consumer", consumer.pid());
+            }
+            Usage producerUsage = usage(producer.pid(), producerGc, producerIdleCpu);
+            Usage consumerUsage = usage(consumer.pid(), consumerGc, consumerIdleCpu);
             producer.stop(Duration.ofSeconds(30));
             consumer.stop(Duration.ofSeconds(30));
-            double seconds = between(firstLine(producerLog, "): sending "), lastLine(consumerLog, "): delivered "));
+            double seconds = between(firstLine(producerLog, MEASURED_SENDING),
+                    lastLine(consumerLog, MEASURED_DELIVERED));
             double mbs = count * size / 1e6 / seconds;
-            System.out.printf("ferry   chunk %8d  %5d x %6d MiB  %7.2f s  %7.1f MB/s%n", chunkSize, count, size / MiB,
-                    seconds, mbs);
+            System.out.printf(
+                    "ferry   chunk %8d  %5d x %6d MiB  %7.2f s  %7.1f MB/s  cpu: producer %.1f s, consumer %.1f s%n",
+                    chunkSize, count, size / MiB, seconds, mbs, producerUsage.cpuSeconds(), consumerUsage.cpuSeconds());
             return new Result(mbs, producerUsage, consumerUsage);
         } finally {
             deleteTree(dir);
             deleteTopics(topic, topic + "-dlq");
         }
+    }
+
+    /**
+     * Moves 64 small files and one of 256 MiB before the clock starts. Ferry is a long-running service: what matters is
+     * its steady state, not the JIT compiler's first seconds (which cost more CPU than the transfer on 2 cores). The
+     * perf tools get no warm-up, which favours the baseline if anything.
+     */
+    private void warmUp(Path source, Path inbox, Path outbox) throws Exception {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            names.add("warmup-" + i + ".bin");
+        }
+        names.add("warmup-big.bin");
+        for (String name : names) {
+            TestFiles.random(source.resolve(name), name.endsWith("big.bin") ? 256 * MiB : MiB, name.hashCode());
+            Files.move(source.resolve(name), inbox.resolve(name));
+        }
+        waitFor(Duration.ofMinutes(5), "warm-up delivered",
+                () -> names.stream().allMatch(n -> Files.exists(outbox.resolve(n))));
+        for (String name : names) {
+            Files.delete(inbox.resolve(name));
+            Files.delete(outbox.resolve(name));
+        }
+    }
+
+    /** JVM options of Ferry's processes; {@code -Dbench.jfr=true} adds a flight recording for profiling. */
+    private String[] jvm(Path gcLog, String role) {
+        List<String> options = new ArrayList<>(List.of("-Xmx256m", "-Xlog:gc:file=" + gcLog));
+        String extra = System.getProperty("bench.jvm", "");
+        if (!extra.isBlank()) {
+            options.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        if (Boolean.getBoolean("bench.jfr")) {
+            options.add("-XX:StartFlightRecording=filename=" + logs.resolve("ferry-" + runs + "-" + role + ".jfr")
+                    + ",settings=profile");
+        }
+        return options.toArray(String[]::new);
     }
 
     /** Kafka's producer-perf and consumer-perf tools at the same time, same record size and bytes. */
@@ -296,7 +358,32 @@ public final class Benchmark {
     }
 
     /** Peak heap before and after GC from the GC log, peak resident set from /proc. */
-    private static Usage usage(long pid, Path gcLog) throws IOException {
+    /** Where a process spent its CPU, by thread name (profiling aid: {@code -Dbench.threads=true}). */
+    private static void printThreadCpu(String role, long pid) throws IOException {
+        Map<String, Double> byName = new java.util.TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks.toList()) {
+                String stat = Files.readString(task.resolve("stat"));
+                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+$", "#");
+                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                byName.merge(name + " (user)", Long.parseLong(fields[11]) / 100.0, Double::sum);
+                byName.merge(name + " (system)", Long.parseLong(fields[12]) / 100.0, Double::sum);
+            }
+        }
+        System.out.println("CPU seconds by thread, " + role + ":");
+        byName.entrySet().stream().sorted(Map.Entry.<String, Double> comparingByValue().reversed()).limit(12)
+                .forEach(e -> System.out.printf("  %6.2f  %s%n", e.getValue(), e.getKey()));
+    }
+
+    /** CPU time of a process: utime + stime, fields 14 and 15 of /proc/PID/stat, in ticks of 1/100 s. */
+    private static double cpuSeconds(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+    }
+
+    /** Memory peaks, and the CPU time spent since {@code cpuBefore} (start-up is not the transfer's cost). */
+    private static Usage usage(long pid, Path gcLog, double cpuBefore) throws IOException {
         long rssKb = 0;
         for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
             if (l.startsWith("VmHWM:")) {
@@ -313,22 +400,22 @@ public final class Benchmark {
                 live = Math.max(live, Long.parseLong(m.group(2)));
             }
         }
-        return new Usage(peak, live, rssKb / 1024);
+        return new Usage(peak, live, rssKb / 1024, cpuSeconds(pid) - cpuBefore);
     }
 
-    private static LocalDateTime firstLine(Path log, String marker) throws IOException {
+    private static LocalDateTime firstLine(Path log, Pattern marker) throws IOException {
         for (String l : Files.readAllLines(log)) {
-            if (l.contains(marker)) {
+            if (marker.matcher(l).find()) {
                 return time(l);
             }
         }
         throw new IllegalStateException("No line with '" + marker + "' in " + log);
     }
 
-    private static LocalDateTime lastLine(Path log, String marker) throws IOException {
+    private static LocalDateTime lastLine(Path log, Pattern marker) throws IOException {
         LocalDateTime last = null;
         for (String l : Files.readAllLines(log)) {
-            if (l.contains(marker)) {
+            if (marker.matcher(l).find()) {
                 last = time(l);
             }
         }

@@ -49,7 +49,12 @@ class FileSenderTest {
 
         @Override
         public synchronized CompletionStage<Void> send(FerryRecord record) {
-            sent.add(record);
+            // Copy now, as the Kafka producer copies into its batch: the sender reuses the buffer after the ack.
+            sent.add(
+                    record instanceof Chunk c
+                            ? new Chunk(c.transferId(), c.attempt(), c.path(), c.index(), c.count(), c.offset(),
+                                    c.size(), c.modifiedMillis(), c.mode(), c.data().clone(), c.sha256())
+                            : record);
             maxOutstanding.accumulateAndGet(outstanding.incrementAndGet(), Math::max);
             CompletableFuture<Void> ack = new CompletableFuture<>();
             boolean fail = record instanceof Chunk c && c.index() == failAt;
@@ -69,7 +74,7 @@ class FileSenderTest {
     void aFileIsCutIntoOrderedChunksThatReassembleWithTheRightHash() throws Exception {
         Path file = TestFiles.random(inbox.resolve("a.bin"), 10 * CHUNK + 123, 1);
         RecordingPublisher publisher = new RecordingPublisher();
-        FileSender sender = new FileSender(publisher, inbox, CHUNK, 3, null);
+        FileSender sender = new FileSender(publisher, inbox, CHUNK, 3, 1, null);
 
         assertThat(sender.send(FileState.read(inbox, file), ID, 0)).isEqualTo(FileSender.Result.SENT);
 
@@ -96,7 +101,7 @@ class FileSenderTest {
         Files.writeString(file, "appended", java.nio.file.StandardOpenOption.APPEND);
         RecordingPublisher publisher = new RecordingPublisher();
 
-        FileSender.Result result = new FileSender(publisher, inbox, CHUNK, 2, null).send(before, ID, 4);
+        FileSender.Result result = new FileSender(publisher, inbox, CHUNK, 2, 1, null).send(before, ID, 4);
 
         assertThat(result).isEqualTo(FileSender.Result.CHANGED);
         FerryRecord lastSent = publisher.sent.get(publisher.sent.size() - 1);
@@ -112,7 +117,7 @@ class FileSenderTest {
         RecordingPublisher publisher = new RecordingPublisher();
         publisher.failAt = 2;
 
-        FileSender.Result result = new FileSender(publisher, inbox, CHUNK, 2, null).send(FileState.read(inbox, file),
+        FileSender.Result result = new FileSender(publisher, inbox, CHUNK, 2, 1, null).send(FileState.read(inbox, file),
                 ID, 0);
 
         assertThat(result).isEqualTo(FileSender.Result.FAILED);
@@ -124,7 +129,7 @@ class FileSenderTest {
     void anEmptyFileIsOneEmptyChunkWithTheHashOfNothing() throws Exception {
         Path file = Files.createFile(inbox.resolve("empty"));
         RecordingPublisher publisher = new RecordingPublisher();
-        assertThat(new FileSender(publisher, inbox, CHUNK, 2, null).send(FileState.read(inbox, file), ID, 0))
+        assertThat(new FileSender(publisher, inbox, CHUNK, 2, 1, null).send(FileState.read(inbox, file), ID, 0))
                 .isEqualTo(FileSender.Result.SENT);
         assertThat(publisher.sent).singleElement().satisfies(r -> {
             Chunk c = (Chunk) r;
@@ -140,7 +145,8 @@ class FileSenderTest {
         RecordingPublisher publisher = new RecordingPublisher();
         long start = System.nanoTime();
         // 32 KiB/s with a one-second bucket: the second 32 KiB must wait about a second.
-        new FileSender(publisher, inbox, CHUNK, 4, new RateLimiter(32 * 1024)).send(FileState.read(inbox, file), ID, 0);
+        new FileSender(publisher, inbox, CHUNK, 4, 1, new RateLimiter(32 * 1024)).send(FileState.read(inbox, file), ID,
+                0);
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(900);
     }
 }
