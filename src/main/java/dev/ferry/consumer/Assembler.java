@@ -16,6 +16,10 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import org.jboss.logging.Logger;
 
@@ -57,11 +61,28 @@ final class Assembler implements AutoCloseable {
     private final long syncIntervalNanos;
     private final Map<String, Assembly> assemblies = new HashMap<>();
     private final Set<String> assigned = new HashSet<>();
+    /** Complete files waiting to be delivered together (see {@link #flush}). */
+    private final List<Assembly> completed = new ArrayList<>();
+    private final long batchWindowNanos;
+    private long firstCompletedNanos;
+    private final ExecutorService syncers = Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "ferry-staging-sync");
+        t.setDaemon(true);
+        return t;
+    });
     private long lastSync = System.nanoTime();
     private boolean closed;
 
+    /** Files delivered together at most; more wait for the next batch. */
+    static final int MAX_BATCH = 64;
+
+    /**
+     * @param batchWindowNanos
+     *            how long a complete file may wait for others to share its syncs (0: deliver at once)
+     */
     Assembler(Path stagingDir, Path quarantineDir, Journal journal, Deliverer deliverer, DeliveredLog delivered,
-            long syncIntervalNanos) throws IOException {
+            long syncIntervalNanos, long batchWindowNanos) throws IOException {
+        this.batchWindowNanos = batchWindowNanos;
         this.stagingDir = stagingDir;
         this.quarantineDir = quarantineDir;
         this.journal = journal;
@@ -133,9 +154,14 @@ final class Assembler implements AutoCloseable {
         } else {
             ack.run();
         }
-        if (current.isComplete()) {
-            finish(current);
+        if (current.isComplete() && !current.queued) {
+            current.queued = true;
+            if (completed.isEmpty()) {
+                firstCompletedNanos = System.nanoTime();
+            }
+            completed.add(current);
         }
+        flushIfDue();
         syncIfDue();
     }
 
@@ -146,6 +172,14 @@ final class Assembler implements AutoCloseable {
     /** The partitions behind {@code sources} now belong to another consumer, or to nobody. */
     synchronized void revoke(Collection<String> sources) {
         assigned.removeAll(sources);
+        // Complete but not yet delivered: leave them to the partition's next owner (or to us, if it comes back).
+        completed.removeIf(a -> {
+            if (sources.contains(a.source)) {
+                a.queued = false;
+                return true;
+            }
+            return false;
+        });
         for (Assembly a : assemblies.values()) {
             if (sources.contains(a.source) && a.heldAck != null) {
                 // Not acknowledged: the commit stays before this file, so its next owner reads all of it.
@@ -209,25 +243,86 @@ final class Assembler implements AutoCloseable {
         return a;
     }
 
-    private void finish(Assembly a) throws IOException, UnsafePathException {
-        a.force();
-        long staged = a.stagedSize();
-        byte[] sha = a.sha256();
-        a.close();
-        if (staged != a.size || !Arrays.equals(sha, a.expectedSha256)) {
-            quarantine(a, staged != a.size ? "size " + staged + " != expected " + a.size
-                    : "sha256 " + hex(sha) + " != expected " + hex(a.expectedSha256));
-        } else {
-            Deliverer.Delivery d = deliverer.publish(a.staging, a.path, a.modifiedMillis, a.mode, a.size, sha);
-            double seconds = Math.max(1e-9, (System.nanoTime() - a.startedNanos) / 1e9);
-            LOG.infof("Transfer %s (%s): %s %s, %d bytes in %.2f s (%.1f MB/s), sha256 %s", a.transferId, a.path,
-                    d.outcome().name().toLowerCase().replace('_', ' '), d.target(), a.size, seconds,
-                    a.size / seconds / 1e6, hex(sha));
+    /** Delivers the batch if it is full or its oldest file has waited the batch window. */
+    synchronized void flushIfDue() throws IOException {
+        if (!completed.isEmpty()
+                && (completed.size() >= MAX_BATCH || System.nanoTime() - firstCompletedNanos >= batchWindowNanos)) {
+            flush();
         }
-        delivered.add(a.transferId);
-        journal.delete(a.transferId, a.attempt);
-        assemblies.remove(a.transferId);
-        release(a);
+    }
+
+    /**
+     * Verifies and delivers every complete file of the batch, then releases their held acknowledgements. The durable
+     * steps are batched so that many small files do not pay a sync each: the staging files are fsynced in parallel,
+     * each target folder once, the delivered log once. Only after all of that may the offsets move.
+     */
+    synchronized void flush() throws IOException {
+        if (completed.isEmpty()) {
+            return;
+        }
+        List<Assembly> batch = new ArrayList<>(completed);
+        completed.clear();
+        batch.forEach(a -> a.queued = false);
+        forceAll(batch);
+        Set<Path> folders = new HashSet<>();
+        List<String> finished = new ArrayList<>();
+        for (Assembly a : batch) {
+            long staged = a.stagedSize();
+            byte[] sha = a.sha256();
+            a.close();
+            if (staged != a.size || !Arrays.equals(sha, a.expectedSha256)) {
+                quarantine(a, staged != a.size ? "size " + staged + " != expected " + a.size
+                        : "sha256 " + hex(sha) + " != expected " + hex(a.expectedSha256));
+                folders.add(quarantineDir);
+            } else {
+                try {
+                    Deliverer.Delivery d = deliverer.publish(a.staging, a.path, a.modifiedMillis, a.mode, a.size, sha);
+                    folders.add(d.target().getParent());
+                    double seconds = Math.max(1e-9, (System.nanoTime() - a.startedNanos) / 1e9);
+                    LOG.infof("Transfer %s (%s): %s %s, %d bytes in %.2f s (%.1f MB/s), sha256 %s", a.transferId,
+                            a.path, d.outcome().name().toLowerCase().replace('_', ' '), d.target(), a.size, seconds,
+                            a.size / seconds / 1e6, hex(sha));
+                } catch (UnsafePathException e) {
+                    // The outbox changed under us (e.g. a symlink planted since the first chunk): keep the data.
+                    quarantine(a, "unsafe target path: " + e.getMessage());
+                    folders.add(quarantineDir);
+                }
+            }
+            finished.add(a.transferId);
+        }
+        for (Path folder : folders) {
+            Durable.syncDirectory(folder);
+        }
+        delivered.addAll(finished);
+        for (Assembly a : batch) {
+            journal.delete(a.transferId, a.attempt);
+            assemblies.remove(a.transferId);
+            release(a);
+        }
+    }
+
+    private void forceAll(List<Assembly> batch) throws IOException {
+        if (batch.size() == 1) {
+            batch.get(0).force();
+            return;
+        }
+        List<Future<?>> syncs = new ArrayList<>();
+        for (Assembly a : batch) {
+            syncs.add(syncers.submit(() -> {
+                a.force();
+                return null;
+            }));
+        }
+        for (Future<?> sync : syncs) {
+            try {
+                sync.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while syncing staged files", e);
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            }
+        }
     }
 
     private void quarantine(Assembly a, String reason) throws IOException {
@@ -237,7 +332,6 @@ final class Assembler implements AutoCloseable {
         Files.writeString(quarantineDir.resolve(name + ".reason"),
                 "transfer " + a.transferId + " attempt " + a.attempt + " path " + a.path + ": " + reason + "\n",
                 StandardCharsets.UTF_8);
-        Durable.syncDirectory(quarantineDir);
         LOG.errorf("Transfer %s (%s): verification failed, quarantined as %s: %s", a.transferId, a.path, target,
                 reason);
     }
@@ -289,9 +383,11 @@ final class Assembler implements AutoCloseable {
         if (closed) {
             return;
         }
+        flush();
         closed = true;
         sync();
         assemblies.values().forEach(Assembly::close);
+        syncers.shutdownNow();
     }
 
     private static String hex(byte[] bytes) {

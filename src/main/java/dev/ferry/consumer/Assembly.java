@@ -36,6 +36,8 @@ final class Assembly {
     Runnable heldAck;
     long lastActivityNanos = System.nanoTime();
     boolean stallReported;
+    /** Complete and waiting in the delivery batch. */
+    boolean queued;
     boolean dirty;
 
     private FileChannel channel;

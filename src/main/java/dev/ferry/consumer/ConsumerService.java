@@ -35,6 +35,9 @@ public class ConsumerService {
     @Inject
     FerryConfig config;
 
+    /** How long a complete file waits for others to share its fsyncs; also the housekeeping period. */
+    static final java.time.Duration BATCH_WINDOW = java.time.Duration.ofMillis(10);
+
     /** Idle time after which an unfinished transfer is reported as stalled. */
     static final long STALL_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
 
@@ -55,7 +58,7 @@ public class ConsumerService {
         delivered = new DeliveredLog(stateDir, config.deliveredHistory());
         assembler = new Assembler(ferryDir.resolve("staging").resolve(instance), ferryDir.resolve("quarantine"),
                 new Journal(stateDir.resolve("assemblies")), new Deliverer(outbox, config.onConflict()), delivered,
-                config.syncInterval().toNanos());
+                config.syncInterval().toNanos(), BATCH_WINDOW.toNanos());
         housekeeping = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ferry-consumer-housekeeping");
             t.setDaemon(true);
@@ -79,6 +82,7 @@ public class ConsumerService {
 
     private void housekeep() {
         try {
+            assembler.flushIfDue();
             assembler.syncIfDue();
             assembler.warnStalled(STALL_NANOS);
         } catch (IOException | RuntimeException e) {

@@ -61,6 +61,25 @@ final class DeliveredLog implements AutoCloseable {
         }
     }
 
+    /** Records finished transfers durably with one fsync for all of them. */
+    synchronized void addAll(java.util.Collection<String> transferIds) throws IOException {
+        StringBuilder lines = new StringBuilder();
+        for (String id : transferIds) {
+            if (ids.add(id)) {
+                lines.append(id).append('\n');
+                linesInFile++;
+            }
+        }
+        if (lines.length() == 0) {
+            return;
+        }
+        channel.write(StandardCharsets.UTF_8.encode(lines.toString()));
+        channel.force(false);
+        if (trim() || linesInFile > 2 * capacity) {
+            rewrite();
+        }
+    }
+
     synchronized int size() {
         return ids.size();
     }

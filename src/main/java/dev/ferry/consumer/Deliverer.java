@@ -55,7 +55,8 @@ final class Deliverer {
     }
 
     /**
-     * Publishes {@code staged}, which must be fsynced and verified. On return the outcome is durable.
+     * Publishes {@code staged}, which must be fsynced and verified. The new directory entry is durable once the caller
+     * syncs the target's folder; {@link Assembler} does that once per folder for a whole batch of files.
      */
     Delivery publish(Path staged, String relativePath, long modifiedMillis, int mode, long size, byte[] sha256)
             throws IOException, UnsafePathException {
@@ -84,7 +85,6 @@ final class Deliverer {
             candidate = numbered(target, n);
         }
         Files.deleteIfExists(staged);
-        Durable.syncDirectory(candidate.getParent());
         return new Delivery(Outcome.DELIVERED, candidate);
     }
 

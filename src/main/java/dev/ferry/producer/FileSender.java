@@ -52,18 +52,23 @@ final class FileSender {
     private final RateLimiter rateLimiter;
     private final Path inbox;
     private final ChunkBuffers buffers;
+    private final Semaphore shared;
 
     /**
      * @param window
      *            chunks of one file that may wait for the broker's acknowledgement at once
      */
-    FileSender(Publisher publisher, Path inbox, int chunkSize, int window, int filesInFlight, RateLimiter rateLimiter) {
+    FileSender(Publisher publisher, Path inbox, int chunkSize, int totalWindow, int filesInFlight,
+            RateLimiter rateLimiter) {
         this.publisher = publisher;
         this.inbox = inbox;
         this.chunkSize = chunkSize;
-        this.window = window;
+        // One file may use half of the shared window, so a single large file streams at full speed while several
+        // files still share it fairly; the shared window bounds the producer's memory.
+        this.window = Math.max(2, totalWindow / 2);
+        this.shared = new Semaphore(totalWindow);
         this.rateLimiter = rateLimiter;
-        this.buffers = new ChunkBuffers(chunkSize, window * filesInFlight + filesInFlight);
+        this.buffers = new ChunkBuffers(chunkSize, totalWindow + filesInFlight);
     }
 
     Result send(FileState state, String transferId, int attempt) throws InterruptedException {
@@ -106,6 +111,7 @@ final class FileSender {
                     }
                     // The broker answered, so the producer copied the bytes long ago: the buffer is free.
                     buffers.release(data);
+                    shared.release();
                     inFlight.release();
                 });
                 offset += length;
@@ -126,14 +132,32 @@ final class FileSender {
         return Result.SENT;
     }
 
+    /** Takes a place in this file's window and in the shared one; false if a send already failed. */
     private boolean acquire(Semaphore inFlight, AtomicReference<Throwable> failure) throws InterruptedException {
-        while (!inFlight.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+        if (!acquire(inFlight, failure, null)) {
+            return false;
+        }
+        if (!acquire(shared, failure, inFlight)) {
+            return false;
+        }
+        return true;
+    }
+
+    private static boolean acquire(Semaphore semaphore, AtomicReference<Throwable> failure, Semaphore undo)
+            throws InterruptedException {
+        while (!semaphore.tryAcquire(100, TimeUnit.MILLISECONDS)) {
             if (failure.get() != null) {
+                if (undo != null) {
+                    undo.release();
+                }
                 return false;
             }
         }
         if (failure.get() != null) {
-            inFlight.release();
+            semaphore.release();
+            if (undo != null) {
+                undo.release();
+            }
             return false;
         }
         return true;

@@ -59,7 +59,7 @@ public class ProducerService {
         Path inbox = config.inbox().orElseThrow().toAbsolutePath().normalize();
         Files.createDirectories(inbox);
         int chunkSize = Derived.chunkSize(config);
-        int window = (int) Math.max(2, config.sendBuffer().asLongValue() / chunkSize / config.filesInFlight());
+        int window = (int) Math.max(2, config.sendBuffer().asLongValue() / chunkSize);
         ledger = new Ledger(Derived.stateDir(config));
         sender = new FileSender(publisher::send, inbox, chunkSize, window, config.filesInFlight(),
                 config.rateLimit().map(r -> new RateLimiter(r.asLongValue())).orElse(null));
@@ -76,7 +76,7 @@ public class ProducerService {
         thread.start();
         LOG.infof(
                 "Producer watching %s: topic %s, chunks of %d bytes, %d files in flight, %d chunks unacknowledged "
-                        + "per file, completion %s, source policy %s",
+                        + "over all files, completion %s, source policy %s",
                 inbox, config.topic(), chunkSize, config.filesInFlight(), window, config.completion(),
                 config.sourcePolicy());
     }

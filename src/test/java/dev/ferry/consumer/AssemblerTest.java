@@ -59,7 +59,7 @@ class AssemblerTest {
         delivered = new DeliveredLog(state, 1000);
         Assembler a = new Assembler(outbox.resolve(".ferry/staging/test"), outbox.resolve(".ferry/quarantine"),
                 new Journal(state.resolve("assemblies")), new Deliverer(outbox, ConflictPolicy.KEEP_BOTH), delivered,
-                Long.MAX_VALUE);
+                Long.MAX_VALUE, 0);
         a.assign(List.of(P0));
         return a;
     }
@@ -302,6 +302,36 @@ class AssemblerTest {
         }
         assertThat(Files.readAllBytes(outbox.resolve("same/name.txt"))).isEqualTo(v1);
         assertThat(Files.readAllBytes(outbox.resolve("same/name (2).txt"))).isEqualTo(v2);
+    }
+
+    @Test
+    void completeFilesAreDeliveredTogetherAndTheirOffsetsReleasedOnlyAfterTheBatchIsDurable() throws Exception {
+        assembler.close();
+        delivered.close();
+        delivered = new DeliveredLog(state, 1000);
+        assembler = new Assembler(outbox.resolve(".ferry/staging/test"), outbox.resolve(".ferry/quarantine"),
+                new Journal(state.resolve("assemblies")), new Deliverer(outbox, ConflictPolicy.KEEP_BOTH), delivered,
+                Long.MAX_VALUE, Long.MAX_VALUE);
+        assembler.assign(List.of(P0));
+        List<Integer> firstRecordAcks = new ArrayList<>();
+        for (int f = 0; f < 5; f++) {
+            List<Chunk> chunks = chunksOf(id(100 + f), 0, "batch/f" + f, bytes(1500, 100 + f));
+            int n = f;
+            assembler.accept(chunks.get(0), P0, () -> firstRecordAcks.add(n));
+            assembler.accept(chunks.get(1), P0, () -> {
+            });
+        }
+        assertThat(outbox.resolve("batch/f0")).doesNotExist();
+        assertThat(outbox.resolve("batch/f4")).doesNotExist();
+        assertThat(firstRecordAcks).as("no offset may move before the batch is delivered").isEmpty();
+
+        assembler.flush();
+
+        for (int f = 0; f < 5; f++) {
+            assertThat(Files.readAllBytes(outbox.resolve("batch/f" + f))).isEqualTo(bytes(1500, 100 + f));
+        }
+        assertThat(firstRecordAcks).containsExactlyInAnyOrder(0, 1, 2, 3, 4);
+        assertThat(delivered.contains(id(102))).isTrue();
     }
 
     private Assembler newAssemblerAfterCrash() throws IOException {

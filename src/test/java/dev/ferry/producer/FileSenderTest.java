@@ -74,7 +74,7 @@ class FileSenderTest {
     void aFileIsCutIntoOrderedChunksThatReassembleWithTheRightHash() throws Exception {
         Path file = TestFiles.random(inbox.resolve("a.bin"), 10 * CHUNK + 123, 1);
         RecordingPublisher publisher = new RecordingPublisher();
-        FileSender sender = new FileSender(publisher, inbox, CHUNK, 3, 1, null);
+        FileSender sender = new FileSender(publisher, inbox, CHUNK, 6, 1, null);
 
         assertThat(sender.send(FileState.read(inbox, file), ID, 0)).isEqualTo(FileSender.Result.SENT);
 
@@ -89,7 +89,7 @@ class FileSenderTest {
         assertThat(joined.toByteArray()).isEqualTo(Files.readAllBytes(file));
         Chunk last = (Chunk) publisher.sent.get(10);
         assertThat(last.sha256()).isEqualTo(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-        assertThat(publisher.maxOutstanding.get()).as("unacknowledged chunks never exceed the window")
+        assertThat(publisher.maxOutstanding.get()).as("one file uses at most half of the shared window")
                 .isLessThanOrEqualTo(3);
         assertThat(publisher.outstanding.get()).as("returns only when everything is acknowledged").isZero();
     }
