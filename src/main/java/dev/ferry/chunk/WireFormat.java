@@ -21,6 +21,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * headers (integers big-endian, strings UTF-8)        on
  *   ferry-version   1 byte   format version, 1           every record; checked first
  *   ferry-kind      1 byte   'C' chunk, 'A' abort         every record
+ *   ferry-transfer  string   transfer id, equal to the key  every record (survives re-keying by mirror tools)
  *   ferry-attempt   4 bytes  attempt number, &gt;= 0        every record
  *   ferry-path      string   relative path, see RelativePaths   every record
  *   ferry-index     4 bytes  chunk index, 0-based         chunks
@@ -43,6 +44,7 @@ public final class WireFormat {
 
     public static final String VERSION_HEADER = "ferry-version";
     public static final String KIND_HEADER = "ferry-kind";
+    public static final String TRANSFER_HEADER = "ferry-transfer";
     public static final String ATTEMPT_HEADER = "ferry-attempt";
     public static final String PATH_HEADER = "ferry-path";
     public static final String INDEX_HEADER = "ferry-index";
@@ -86,6 +88,7 @@ public final class WireFormat {
     public static Headers headersOf(FerryRecord record) {
         RecordHeaders h = new RecordHeaders();
         h.add(VERSION_HEADER, new byte[] { VERSION });
+        h.add(TRANSFER_HEADER, record.transferId().getBytes(StandardCharsets.UTF_8));
         if (record instanceof Chunk c) {
             h.add(KIND_HEADER, new byte[] { KIND_CHUNK });
             h.add(ATTEMPT_HEADER, intBytes(c.attempt()));
@@ -131,6 +134,11 @@ public final class WireFormat {
         if (!isTransferId(key)) {
             throw new InvalidRecordException("record key must be a transfer id (32 hex digits), was "
                     + (key == null ? "null" : RelativePaths.printable(key)));
+        }
+        String transfer = new String(required(headers, TRANSFER_HEADER, -1), StandardCharsets.UTF_8);
+        if (!transfer.equals(key)) {
+            throw new InvalidRecordException(
+                    TRANSFER_HEADER + " " + RelativePaths.printable(transfer) + " differs from the record key " + key);
         }
         byte kind = required(headers, KIND_HEADER, 1)[0];
         int attempt = intHeader(headers, ATTEMPT_HEADER);

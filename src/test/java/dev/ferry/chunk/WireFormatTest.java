@@ -109,6 +109,13 @@ class WireFormatTest {
     }
 
     @Test
+    void aTransferHeaderThatDiffersFromTheKeyIsRejected() {
+        Headers headers = WireFormat.headersOf(chunk(0, 1, 0, 1, new byte[1], new byte[32]));
+        assertThatThrownBy(() -> WireFormat.decode(ID.replace('0', 'f'), headers, new byte[1]))
+                .hasMessageContaining("ferry-transfer \"" + ID + "\" differs from the record key");
+    }
+
+    @Test
     void missingShaOnLastChunkIsRejected() {
         Headers headers = WireFormat.headersOf(chunk(0, 1, 0, 4, new byte[4], null));
         assertThatThrownBy(() -> WireFormat.decode(ID, headers, new byte[4])).hasMessage("missing header ferry-sha256");
