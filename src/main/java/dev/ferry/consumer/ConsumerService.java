@@ -44,6 +44,7 @@ public class ConsumerService {
     private volatile Assembler assembler;
     private DeliveredLog delivered;
     private java.util.concurrent.ScheduledExecutorService housekeeping;
+    private long lastStallCheck;
 
     void start(@Observes @Priority(StartupOrder.CONSUMER_STATE) StartupEvent event) throws IOException {
         if (!Derived.role(config).consumes()) {
@@ -84,7 +85,11 @@ public class ConsumerService {
         try {
             assembler.flushIfDue();
             assembler.syncIfDue();
-            assembler.warnStalled(STALL_NANOS);
+            long now = System.nanoTime();
+            if (now - lastStallCheck >= 1_000_000_000L) {
+                lastStallCheck = now;
+                assembler.warnStalled(STALL_NANOS);
+            }
         } catch (IOException | RuntimeException e) {
             LOG.errorf(e, "Syncing staged chunks failed");
         }

@@ -19,7 +19,13 @@ public final class RoleChannelWarningFilter implements Filter {
     @Override
     public boolean isLoggable(LogRecord record) {
         String message = record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage();
-        if (message == null || !message.contains("SRMSG00207")) {
+        if (message == null) {
+            return true;
+        }
+        if (message.contains("SRMSG18235")) {
+            return false;
+        }
+        if (!message.contains("SRMSG00207")) {
             return true;
         }
         for (String line : message.split("\n")) {

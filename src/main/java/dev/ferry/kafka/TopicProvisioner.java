@@ -78,7 +78,8 @@ public class TopicProvisioner {
         Exception last = null;
         while (System.nanoTime() < deadline) {
             try {
-                int brokers = admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size();
+                long wait = Math.max(100, Math.min(5_000, (deadline - System.nanoTime()) / 1_000_000));
+                int brokers = admin.describeCluster().nodes().get(wait, TimeUnit.MILLISECONDS).size();
                 LOG.infof("Kafka reachable at %s: %d broker(s)", kafkaConfig.get("bootstrap.servers"), brokers);
                 return;
             } catch (ExecutionException | java.util.concurrent.TimeoutException e) {

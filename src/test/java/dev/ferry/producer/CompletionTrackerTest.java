@@ -20,6 +20,11 @@ class CompletionTrackerTest {
     @TempDir
     Path inbox;
 
+    Map<String, FileState> scan() {
+        return scanner().scan(folder -> {
+        });
+    }
+
     InboxScanner scanner() {
         return new InboxScanner(inbox, new InboxFilter(List.of("**"), List.of(".*", "*.part", "*.tmp"), null));
     }
@@ -28,8 +33,7 @@ class CompletionTrackerTest {
     void aFileIsFinishedOnlyAfterItStayedUnchangedForTheSettleTime() throws IOException {
         CompletionTracker tracker = new CompletionTracker(SETTLE, false);
         Files.writeString(inbox.resolve("a.txt"), "one");
-        assertThat(tracker.observe(scanner().scan(d -> {
-        }), true, 0)).isEmpty();
+        assertThat(tracker.observe(scan(), true, 0)).isEmpty();
         assertThat(tracker.recheck(inbox, SETTLE - 1)).isEmpty();
         assertThat(tracker.recheck(inbox, SETTLE)).extracting(FileState::relativePath).containsExactly("a.txt");
         assertThat(tracker.recheck(inbox, 2 * SETTLE)).as("reported once").isEmpty();
@@ -40,8 +44,7 @@ class CompletionTrackerTest {
         CompletionTracker tracker = new CompletionTracker(SETTLE, false);
         Path file = inbox.resolve("growing.log");
         Files.writeString(file, "a");
-        tracker.observe(scanner().scan(d -> {
-        }), true, 0);
+        tracker.observe(scan(), true, 0);
         Files.writeString(file, "ab");
         assertThat(tracker.recheck(inbox, SETTLE - 10)).isEmpty();
         assertThat(tracker.recheck(inbox, SETTLE + 10)).as("changed at SETTLE-10, so not settled yet").isEmpty();
@@ -53,12 +56,10 @@ class CompletionTrackerTest {
         CompletionTracker tracker = new CompletionTracker(SETTLE, false);
         Path file = inbox.resolve("v.txt");
         Files.writeString(file, "v1");
-        tracker.observe(scanner().scan(d -> {
-        }), true, 0);
+        tracker.observe(scan(), true, 0);
         assertThat(tracker.recheck(inbox, SETTLE)).hasSize(1);
         Files.writeString(file, "version 2");
-        assertThat(tracker.observe(scanner().scan(d -> {
-        }), true, SETTLE + 1)).isEmpty();
+        assertThat(tracker.observe(scan(), true, SETTLE + 1)).isEmpty();
         assertThat(tracker.recheck(inbox, 3 * SETTLE)).extracting(FileState::size).containsExactly(9L);
     }
 
@@ -91,8 +92,7 @@ class CompletionTrackerTest {
         Files.createSymbolicLink(inbox.resolve("link.bin"), inbox.resolve("sub/deeper/ok.bin"));
         Files.createSymbolicLink(inbox.resolve("linkdir"), inbox.resolve("sub"));
 
-        assertThat(scanner().scan(d -> {
-        })).containsOnlyKeys("sub/deeper/ok.bin");
+        assertThat(scan()).containsOnlyKeys("sub/deeper/ok.bin");
     }
 
     @Test
