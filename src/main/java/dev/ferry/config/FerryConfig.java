@@ -154,6 +154,13 @@ public interface FerryConfig {
     @WithDefault("1s")
     Duration syncInterval();
 
+    /**
+     * Consumer: an unfinished transfer that receives nothing for this long is abandoned (its producer died for good):
+     * staged data removed, never delivered, its offset released. Defaults to 24h.
+     */
+    @WithDefault("24h")
+    Duration incompleteTtl();
+
     /** Consumer: delivered transfers remembered to skip re-deliveries; the oldest are forgotten first. */
     @WithDefault("100000")
     @Min(1000)

@@ -77,6 +77,10 @@ public final class FerryConfigCheck {
             require(problems, config.outbox(), "ferry.outbox", "the consumer delivers files into it");
             require(problems, config.groupId(), "ferry.group-id",
                     "the consumer group must be chosen explicitly, or two sites could split one topic's files");
+            if (config.incompleteTtl().toSeconds() < 60) {
+                problems.add(key("ferry.incomplete-ttl") + " is " + config.incompleteTtl()
+                        + "; allowed: at least 1m (a shorter one would discard transfers that are merely slow)");
+            }
             if (config.syncInterval().toMillis() < 10) {
                 problems.add(key("ferry.sync-interval") + " is " + config.syncInterval() + "; allowed: at least 10ms");
             }

@@ -48,6 +48,12 @@ import dev.ferry.chunk.InvalidRecordException;
  * </ul>
  * Revoked partitions drop their held acknowledgements (the new owner re-reads from the committed offset) and their
  * transfers are not finished here until the partition comes back.
+ *
+ * <p>
+ * The same rule means a transfer's first chunk is always read before its others. A later chunk that finds no state
+ * therefore has lost its start for good (aged out of retention, or delivered before this consumer's state was
+ * lost): it is reported as failed and acknowledged, never waited for. A transfer that stops receiving chunks is
+ * abandoned after {@code ferry.incomplete-ttl}, which also releases its held acknowledgement.
  */
 final class Assembler implements AutoCloseable {
 
@@ -61,6 +67,15 @@ final class Assembler implements AutoCloseable {
     private final long syncIntervalNanos;
     private final Map<String, Assembly> assemblies = new HashMap<>();
     private final Set<String> assigned = new HashSet<>();
+    /** Transfers reported as missing their start, by attempt, so each is reported once (bounded). */
+    private final Map<String, Integer> missingStart = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+            return size() > 10_000;
+        }
+    };
+    private long abandonedTransfers;
+    private long failedTransfers;
     /** Complete files waiting to be delivered together (see {@link #flush}). */
     private final List<Assembly> completed = new ArrayList<>();
     private final long batchWindowNanos;
@@ -137,6 +152,13 @@ final class Assembler implements AutoCloseable {
             return;
         }
         Chunk chunk = (Chunk) record;
+        if (current == null && chunk.index() > 0) {
+            // The safe offset guarantees a transfer's first chunk is read before its others, so a later chunk with no
+            // state means the start is gone for good: waiting would be forever.
+            reportMissingStart(chunk);
+            ack.run();
+            return;
+        }
         if (current == null) {
             current = start(chunk, source);
         } else if (!current.matches(chunk)) {
@@ -208,6 +230,49 @@ final class Assembler implements AutoCloseable {
             journal.syncDirectory();
         }
         lastSync = System.nanoTime();
+    }
+
+    private void reportMissingStart(Chunk chunk) {
+        Integer reported = missingStart.get(chunk.transferId());
+        if (reported != null && reported >= chunk.attempt()) {
+            return;
+        }
+        missingStart.put(chunk.transferId(), chunk.attempt());
+        failedTransfers++;
+        LOG.errorf("Transfer %s (%s) attempt %d failed: chunk %d of %d arrived without the transfer's first chunk. "
+                + "Either its first chunks aged out of the topic's retention (keep retention above the longest consumer "
+                + "outage), or it was delivered before this consumer's state was lost. The producer's next attempt "
+                + "sends it whole.", chunk.transferId(), chunk.path(), chunk.attempt(), chunk.index(), chunk.count());
+    }
+
+    /**
+     * Removes unfinished transfers that received nothing for {@code ttl}: their producer died for good. The staged data
+     * is deleted and the held acknowledgement released, so the committed offset can move past them again; a producer
+     * that comes back starts a new attempt and sends the file whole.
+     */
+    synchronized void expireIncomplete(java.time.Duration ttl) throws IOException {
+        long now = System.nanoTime();
+        for (Assembly a : new ArrayList<>(assemblies.values())) {
+            long idle = now - a.lastActivityNanos;
+            if (!a.queued && idle >= ttl.toNanos()) {
+                LOG.warnf(
+                        "Transfer %s (%s) attempt %d abandoned: nothing received for %d s (ferry.incomplete-ttl %s), "
+                                + "%d of %d chunks staged; removed, never delivered",
+                        a.transferId, a.path, a.attempt, idle / 1_000_000_000L, ttl, a.received.cardinality(), a.count);
+                discard(a);
+                abandonedTransfers++;
+            }
+        }
+    }
+
+    /** Transfers removed by {@link #expireIncomplete} since start. */
+    synchronized long abandonedTransfers() {
+        return abandonedTransfers;
+    }
+
+    /** Transfers that could not be assembled because their first chunk never came. */
+    synchronized long failedTransfers() {
+        return failedTransfers;
     }
 
     synchronized int inProgress() {

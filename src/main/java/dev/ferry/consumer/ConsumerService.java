@@ -89,6 +89,7 @@ public class ConsumerService {
             if (now - lastStallCheck >= 1_000_000_000L) {
                 lastStallCheck = now;
                 assembler.warnStalled(STALL_NANOS);
+                assembler.expireIncomplete(config.incompleteTtl());
             }
         } catch (IOException | RuntimeException e) {
             LOG.errorf(e, "Syncing staged chunks failed");

@@ -92,12 +92,14 @@ class AssemblerTest {
     }
 
     @Test
-    void chunksInAnyOrderWithDuplicatesMakeTheExactFile() throws Exception {
+    void chunksInAnyOrderAfterTheFirstWithDuplicatesMakeTheExactFile() throws Exception {
         byte[] content = bytes(10_500, 1);
         List<Chunk> chunks = chunksOf(id(1), 0, "a/b.bin", content);
-        List<Chunk> shuffled = new ArrayList<>(chunks);
+        // A partition delivers a transfer's first chunk first; after it, order and duplicates do not matter.
+        List<Chunk> shuffled = new ArrayList<>(chunks.subList(1, chunks.size()));
         shuffled.addAll(chunks.subList(2, 5));
         Collections.shuffle(shuffled, new Random(3));
+        shuffled.add(0, chunks.get(0));
         for (Chunk c : shuffled) {
             feed(c);
         }
@@ -332,6 +334,44 @@ class AssemblerTest {
         }
         assertThat(firstRecordAcks).containsExactlyInAnyOrder(0, 1, 2, 3, 4);
         assertThat(delivered.contains(id(102))).isTrue();
+    }
+
+    @Test
+    void aChunkWithoutItsTransfersStartIsReportedFailedNotWaitedFor() throws Exception {
+        byte[] content = bytes(4000, 30);
+        List<Chunk> attempt0 = chunksOf(id(30), 0, "aged-out.bin", content);
+        feed(attempt0.get(2));
+        feed(attempt0.get(3));
+        assertThat(acks.get()).as("acknowledged, so the offset is not stuck behind it").isEqualTo(2);
+        assertThat(assembler.inProgress()).isZero();
+        assertThat(assembler.failedTransfers()).as("reported once per attempt").isEqualTo(1);
+        assertStagingEmpty();
+
+        for (Chunk c : chunksOf(id(30), 1, "aged-out.bin", content)) { // the producer's next attempt
+            feed(c);
+        }
+        assertThat(Files.readAllBytes(outbox.resolve("aged-out.bin"))).isEqualTo(content);
+    }
+
+    @Test
+    void anAbandonedTransferIsRemovedAfterTheTtlAndReleasesItsOffset() throws Exception {
+        List<Chunk> chunks = chunksOf(id(31), 0, "abandoned.bin", bytes(4000, 31));
+        List<String> acked = new ArrayList<>();
+        assembler.accept(chunks.get(0), P0, () -> acked.add("first"));
+        assembler.accept(chunks.get(1), P0, () -> acked.add("second"));
+        assembler.expireIncomplete(java.time.Duration.ofHours(1));
+        assertThat(assembler.inProgress()).as("not idle for an hour yet").isEqualTo(1);
+
+        assembler.expireIncomplete(java.time.Duration.ZERO);
+
+        assertThat(assembler.inProgress()).isZero();
+        assertThat(assembler.abandonedTransfers()).isEqualTo(1);
+        assertThat(acked).as("the held first record is released").containsExactly("second", "first");
+        assertThat(outbox.resolve("abandoned.bin")).doesNotExist();
+        assertStagingEmpty();
+        try (Stream<Path> journal = Files.list(state.resolve("assemblies"))) {
+            assertThat(journal).isEmpty();
+        }
     }
 
     private Assembler newAssemblerAfterCrash() throws IOException {
