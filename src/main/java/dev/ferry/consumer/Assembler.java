@@ -48,12 +48,11 @@ import dev.ferry.chunk.InvalidRecordException;
  * </ul>
  * Revoked partitions drop their held acknowledgements (the new owner re-reads from the committed offset) and their
  * transfers are not finished here until the partition comes back.
- *
  * <p>
  * The same rule means a transfer's first chunk is always read before its others. A later chunk that finds no state
- * therefore has lost its start for good (aged out of retention, or delivered before this consumer's state was
- * lost): it is reported as failed and acknowledged, never waited for. A transfer that stops receiving chunks is
- * abandoned after {@code ferry.incomplete-ttl}, which also releases its held acknowledgement.
+ * therefore has lost its start for good (aged out of retention, or delivered before this consumer's state was lost): it
+ * is reported as failed and acknowledged, never waited for. A transfer that stops receiving chunks is abandoned after
+ * {@code ferry.incomplete-ttl}, which also releases its held acknowledgement.
  */
 final class Assembler implements AutoCloseable {
 

@@ -1,21 +1,25 @@
 package dev.ferry.producer;
 
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import org.apache.kafka.common.utils.Utils;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.Metadata;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.WireFormat;
+import dev.ferry.config.FerryConfig;
 import dev.ferry.kafka.Channels;
 
 /**
@@ -25,17 +29,36 @@ import dev.ferry.kafka.Channels;
  * buffer never grows past that.
  */
 @ApplicationScoped
-public class ChunkPublisher {
+public class ChunkPublisher implements FileSender.Publisher {
 
     @Inject
     @Channel(Channels.CHUNKS_OUT)
     @OnOverflow(OnOverflow.Strategy.UNBOUNDED_BUFFER)
     Emitter<byte[]> emitter;
 
-    public CompletionStage<Void> send(FerryRecord record) {
+    @Inject
+    KafkaClientService kafka;
+
+    @Inject
+    FerryConfig config;
+
+    /**
+     * The partition a new transfer goes to: the key's hash, as Kafka's default partitioner computes it, over the
+     * partitions the topic has now. Fixed for the whole attempt, so partitions added to the topic mid-file cannot split
+     * a transfer (the default partitioner would re-hash the later chunks onto another partition).
+     */
+    @Override
+    public int partitionFor(String transferId) {
+        int partitions = kafka.getProducer(Channels.CHUNKS_OUT).unwrap().partitionsFor(config.topic()).size();
+        return Utils.toPositive(Utils.murmur2(transferId.getBytes(StandardCharsets.UTF_8))) % partitions;
+    }
+
+    @Override
+    public CompletionStage<Void> send(FerryRecord record, int partition) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
         OutgoingKafkaRecordMetadata<String> metadata = OutgoingKafkaRecordMetadata.<String> builder()
-                .withKey(record.transferId()).withHeaders(WireFormat.headersOf(record)).build();
+                .withKey(record.transferId()).withPartition(partition).withHeaders(WireFormat.headersOf(record))
+                .build();
         Message<byte[]> message = Message.of(WireFormat.valueOf(record), Metadata.of(metadata), () -> {
             acked.complete(null);
             return CompletableFuture.completedFuture(null);

@@ -43,7 +43,10 @@ final class FileSender {
     }
 
     interface Publisher {
-        CompletionStage<Void> send(FerryRecord record);
+        /** The partition for a new attempt of this transfer; all its records go there. */
+        int partitionFor(String transferId);
+
+        CompletionStage<Void> send(FerryRecord record, int partition);
     }
 
     private final Publisher publisher;
@@ -77,6 +80,13 @@ final class FileSender {
         Semaphore inFlight = new Semaphore(window);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         MessageDigest sha = sha256();
+        int partition;
+        try {
+            partition = publisher.partitionFor(transferId);
+        } catch (RuntimeException e) {
+            LOG.warnf("Transfer %s (%s): no partition for it yet: %s", transferId, path, e);
+            return Result.FAILED;
+        }
         try (FileChannel in = FileChannel.open(state.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             long offset = 0;
             for (int index = 0; index < count; index++) {
@@ -84,14 +94,15 @@ final class FileSender {
                 byte[] data = buffers.take(length);
                 if (!readFully(in, data, offset)) {
                     buffers.release(data);
-                    return abort(transferId, attempt, path, inFlight, Result.CHANGED, "file shrank while it was read");
+                    return abort(transferId, attempt, partition, path, inFlight, Result.CHANGED,
+                            "file shrank while it was read");
                 }
                 sha.update(data);
                 byte[] digest = null;
                 if (index == count - 1) {
                     if (in.size() != state.size() || state.changedOnDisk(inbox)) {
                         buffers.release(data);
-                        return abort(transferId, attempt, path, inFlight, Result.CHANGED,
+                        return abort(transferId, attempt, partition, path, inFlight, Result.CHANGED,
                                 "file changed while it was read");
                     }
                     digest = sha.digest();
@@ -101,11 +112,12 @@ final class FileSender {
                 }
                 if (!acquire(inFlight, failure)) {
                     buffers.release(data);
-                    return abort(transferId, attempt, path, inFlight, Result.FAILED, "send failed: " + failure.get());
+                    return abort(transferId, attempt, partition, path, inFlight, Result.FAILED,
+                            "send failed: " + failure.get());
                 }
                 Chunk chunk = new Chunk(transferId, attempt, path, index, count, offset, state.size(),
                         state.modifiedMillis(), state.mode(), data, digest);
-                publisher.send(chunk).whenComplete((ok, error) -> {
+                publisher.send(chunk, partition).whenComplete((ok, error) -> {
                     if (error != null) {
                         failure.compareAndSet(null, error);
                     }
@@ -121,13 +133,15 @@ final class FileSender {
                 }
             }
         } catch (IOException e) {
-            return abort(transferId, attempt, path, inFlight, Result.FAILED, "cannot read file: " + e.getMessage());
+            return abort(transferId, attempt, partition, path, inFlight, Result.FAILED,
+                    "cannot read file: " + e.getMessage());
         }
         // Wait for every acknowledgement: only then may the source policy run.
         inFlight.acquire(window);
         inFlight.release(window);
         if (failure.get() != null) {
-            return abort(transferId, attempt, path, inFlight, Result.FAILED, "send failed: " + failure.get());
+            return abort(transferId, attempt, partition, path, inFlight, Result.FAILED,
+                    "send failed: " + failure.get());
         }
         return Result.SENT;
     }
@@ -163,13 +177,14 @@ final class FileSender {
         return true;
     }
 
-    private Result abort(String transferId, int attempt, String path, Semaphore inFlight, Result result, String reason)
-            throws InterruptedException {
+    private Result abort(String transferId, int attempt, int partition, String path, Semaphore inFlight, Result result,
+            String reason) throws InterruptedException {
         // Let what is in flight settle first: the abort must be the attempt's last record.
         inFlight.tryAcquire(window, 2, TimeUnit.MINUTES);
         LOG.warnf("Transfer %s (%s) attempt %d aborted: %s", transferId, path, attempt, reason);
         try {
-            publisher.send(new Abort(transferId, attempt, path, reason)).toCompletableFuture().get(2, TimeUnit.MINUTES);
+            publisher.send(new Abort(transferId, attempt, path, reason), partition).toCompletableFuture().get(2,
+                    TimeUnit.MINUTES);
         } catch (Exception e) {
             // The consumer then learns of the end of this attempt from the next attempt's higher number.
             LOG.warnf("Transfer %s: abort record for attempt %d not acknowledged: %s", transferId, attempt, e);

@@ -61,7 +61,7 @@ public class ProducerService {
         int chunkSize = Derived.chunkSize(config);
         int window = (int) Math.max(2, config.sendBuffer().asLongValue() / chunkSize);
         ledger = new Ledger(Derived.stateDir(config));
-        sender = new FileSender(publisher::send, inbox, chunkSize, window, config.filesInFlight(),
+        sender = new FileSender(publisher, inbox, chunkSize, window, config.filesInFlight(),
                 config.rateLimit().map(r -> new RateLimiter(r.asLongValue())).orElse(null));
         disposer = new SourceDisposer(config.sourcePolicy(), inbox, config.archive().orElse(null));
         boolean marker = config.completion() == FerryConfig.Completion.MARKER;

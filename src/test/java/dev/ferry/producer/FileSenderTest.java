@@ -47,8 +47,18 @@ class FileSenderTest {
         volatile int failAt = -1;
         volatile Runnable beforeLast;
 
+        final List<Integer> partitions = new ArrayList<>();
+        final AtomicInteger partitionLookups = new AtomicInteger();
+
         @Override
-        public synchronized CompletionStage<Void> send(FerryRecord record) {
+        public int partitionFor(String transferId) {
+            // As if partitions were added between lookups: each lookup answers differently.
+            return partitionLookups.getAndIncrement() + 7;
+        }
+
+        @Override
+        public synchronized CompletionStage<Void> send(FerryRecord record, int partition) {
+            partitions.add(partition);
             // Copy now, as the Kafka producer copies into its batch: the sender reuses the buffer after the ack.
             sent.add(
                     record instanceof Chunk c
@@ -92,6 +102,8 @@ class FileSenderTest {
         assertThat(publisher.maxOutstanding.get()).as("one file uses at most half of the shared window")
                 .isLessThanOrEqualTo(3);
         assertThat(publisher.outstanding.get()).as("returns only when everything is acknowledged").isZero();
+        assertThat(publisher.partitionLookups.get()).as("the partition is chosen once per attempt").isEqualTo(1);
+        assertThat(publisher.partitions).as("every chunk of the attempt goes to that partition").containsOnly(7);
     }
 
     @Test
@@ -123,6 +135,7 @@ class FileSenderTest {
         assertThat(result).isEqualTo(FileSender.Result.FAILED);
         assertThat(publisher.sent.get(publisher.sent.size() - 1)).isInstanceOf(Abort.class);
         assertThat(((Abort) publisher.sent.get(publisher.sent.size() - 1)).reason()).contains("delivery timeout");
+        assertThat(publisher.partitions).as("the abort follows its chunks into their partition").containsOnly(7);
     }
 
     @Test
