@@ -73,6 +73,15 @@ public class ConsumerService {
                 outbox, config.topic(), config.groupId().orElseThrow(), instance, stateDir, assembler.inProgress());
     }
 
+    /** Delivers what is complete while the connector can still commit the released offsets on close. */
+    void drain(@Observes @Priority(StartupOrder.DRAIN_CONSUMER) ShutdownEvent event) throws IOException {
+        if (assembler != null) {
+            housekeeping.shutdownNow();
+            assembler.flush();
+            assembler.sync();
+        }
+    }
+
     void stop(@Observes @Priority(Interceptor.Priority.PLATFORM_AFTER) ShutdownEvent event) throws IOException {
         if (assembler != null) {
             housekeeping.shutdownNow();

@@ -15,6 +15,13 @@ public final class StartupOrder {
     public static final int CONSUMER_STATE = CONFIG_CHECK + 20;
     public static final int PRODUCER = Interceptor.Priority.APPLICATION;
 
+    /**
+     * Shutdown steps that still need the channels (ending attempts with an abort record, delivering complete files and
+     * releasing their acknowledgements so the connector commits them on close) run before the channels stop.
+     */
+    public static final int STOP_PRODUCER = Interceptor.Priority.PLATFORM_BEFORE;
+    public static final int DRAIN_CONSUMER = Interceptor.Priority.PLATFORM_BEFORE + 1;
+
     private StartupOrder() {
     }
 }

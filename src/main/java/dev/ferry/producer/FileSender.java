@@ -39,8 +39,15 @@ final class FileSender {
         /** The file changed while it was read; send it again once it settles. */
         CHANGED,
         /** A send failed or the file could not be read; retry later. */
-        FAILED
+        FAILED,
+        /** The producer is stopping; the attempt was ended cleanly and the next start sends the file again. */
+        STOPPED
     }
+
+    /** How long a stopping producer waits for acknowledgements and its abort record: well within a 30 s grace. */
+    static final long STOP_WAIT_SECONDS = 10;
+
+    private volatile boolean stopping;
 
     interface Publisher {
         /** The partition for a new attempt of this transfer; all its records go there. */
@@ -90,6 +97,9 @@ final class FileSender {
         try (FileChannel in = FileChannel.open(state.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             long offset = 0;
             for (int index = 0; index < count; index++) {
+                if (stopping) {
+                    return abort(transferId, attempt, partition, path, inFlight, Result.STOPPED, "producer stopping");
+                }
                 int length = (int) Math.min(chunkSize, state.size() - offset);
                 byte[] data = buffers.take(length);
                 if (!readFully(in, data, offset)) {
@@ -147,6 +157,14 @@ final class FileSender {
     }
 
     /** Takes a place in this file's window and in the shared one; false if a send already failed. */
+    /**
+     * Graceful stop: attempts in progress read no further chunk, wait for the acknowledgements of what is in flight,
+     * and end with an abort record, so the consumer discards them at once instead of waiting for a later attempt.
+     */
+    void stop() {
+        stopping = true;
+    }
+
     private boolean acquire(Semaphore inFlight, AtomicReference<Throwable> failure) throws InterruptedException {
         if (!acquire(inFlight, failure, null)) {
             return false;
@@ -180,11 +198,15 @@ final class FileSender {
     private Result abort(String transferId, int attempt, int partition, String path, Semaphore inFlight, Result result,
             String reason) throws InterruptedException {
         // Let what is in flight settle first: the abort must be the attempt's last record.
-        inFlight.tryAcquire(window, 2, TimeUnit.MINUTES);
-        LOG.warnf("Transfer %s (%s) attempt %d aborted: %s", transferId, path, attempt, reason);
+        inFlight.tryAcquire(window, stopping ? STOP_WAIT_SECONDS : 120, TimeUnit.SECONDS);
+        if (result == Result.STOPPED) {
+            LOG.infof("Transfer %s (%s) attempt %d aborted: %s", transferId, path, attempt, reason);
+        } else {
+            LOG.warnf("Transfer %s (%s) attempt %d aborted: %s", transferId, path, attempt, reason);
+        }
         try {
-            publisher.send(new Abort(transferId, attempt, path, reason), partition).toCompletableFuture().get(2,
-                    TimeUnit.MINUTES);
+            publisher.send(new Abort(transferId, attempt, path, reason), partition).toCompletableFuture()
+                    .get(stopping ? STOP_WAIT_SECONDS : 120, TimeUnit.SECONDS);
         } catch (Exception e) {
             // The consumer then learns of the end of this attempt from the next attempt's higher number.
             LOG.warnf("Transfer %s: abort record for attempt %d not acknowledged: %s", transferId, attempt, e);

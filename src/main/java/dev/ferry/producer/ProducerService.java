@@ -81,14 +81,22 @@ public class ProducerService {
                 config.sourcePolicy());
     }
 
-    void stop(@Observes ShutdownEvent event) throws InterruptedException, IOException {
+    /**
+     * Runs before the messaging channels stop, so that attempts in progress can still end with an abort record and
+     * their last acknowledgements arrive; bounded well within a 30 s termination grace period.
+     */
+    void stop(@Observes @Priority(StartupOrder.STOP_PRODUCER) ShutdownEvent event)
+            throws InterruptedException, IOException {
         if (watcher == null) {
             return;
         }
         watcher.stop();
         retries.shutdownNow();
-        workers.shutdownNow();
-        workers.awaitTermination(10, TimeUnit.SECONDS);
+        sender.stop();
+        workers.shutdown();
+        if (!workers.awaitTermination(FileSender.STOP_WAIT_SECONDS * 2, TimeUnit.SECONDS)) {
+            workers.shutdownNow();
+        }
         ledger.close();
     }
 
@@ -130,6 +138,8 @@ public class ProducerService {
                     watcher.requestRescan();
                 }
                 case FAILED -> retryLater(path);
+                case STOPPED -> LOG.infof("Transfer %s (%s): attempt %d ended, the producer is stopping", transferId,
+                        path, attempt);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

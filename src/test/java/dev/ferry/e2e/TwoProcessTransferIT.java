@@ -123,6 +123,55 @@ class TwoProcessTransferIT {
         assertThat(consumerLog).contains("big/slow.bin").contains("stopped in").doesNotContain("SRMSG18231");
     }
 
+    @Test
+    void aProducerStoppedMidFileEndsItsAttemptAndItsRestartDeliversTheFileOnce() throws Exception {
+        Path dir = Files.createTempDirectory(root, "restart");
+        Path inbox = Files.createDirectories(dir.resolve("inbox"));
+        Path outbox = dir.resolve("outbox");
+        Map<String, String> common = Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(), "FERRY_TOPIC",
+                "ferry-restart", "FERRY_REPLICATION_FACTOR", "1", "FERRY_MIN_INSYNC_REPLICAS", "1", "FERRY_PARTITIONS",
+                "3", "FERRY_SETTLE_TIME", "500ms");
+        Map<String, String> producerEnv = new HashMap<>(common);
+        producerEnv.putAll(Map.of("FERRY_INBOX", inbox.toString(), "FERRY_STATE_DIR", dir.resolve("p").toString(),
+                "FERRY_RATE_LIMIT", "4M"));
+        Map<String, String> consumerEnv = new HashMap<>(common);
+        consumerEnv.putAll(Map.of("FERRY_OUTBOX", outbox.toString(), "FERRY_STATE_DIR", dir.resolve("c").toString(),
+                "FERRY_GROUP_ID", "ferry-restart", "FERRY_INSTANCE_ID", "restart-consumer-0"));
+        Path logs = Path.of("target", "e2e-logs");
+        Path consumerLog = logs.resolve("restart-consumer.log");
+        try (FerryProcess consumer = FerryProcess.start("consumer", consumerEnv, consumerLog, "-Xmx128m")) {
+            Path file = TestFiles.randomAtomically(inbox.resolve("restart.bin"), 40L << 20, 77);
+            String sha = TestFiles.sha256(file);
+            try (FerryProcess producer = FerryProcess.start("producer", producerEnv,
+                    logs.resolve("restart-producer-1.log"), "-Xmx128m")) {
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> Files.readString(consumerLog).contains("(restart.bin): assembling"));
+                long stopping = System.nanoTime();
+                assertThat(producer.stop(Duration.ofSeconds(30))).as("graceful exit on SIGTERM").isEqualTo(143);
+                assertThat(Duration.ofNanos(System.nanoTime() - stopping)).isLessThan(Duration.ofSeconds(30));
+            }
+            assertThat(Files.readString(logs.resolve("restart-producer-1.log")))
+                    .contains("(restart.bin): attempt 0 ended, the producer is stopping");
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(consumerLog)
+                    .contains("(restart.bin): attempt 0 aborted by the producer: producer stopping"));
+            assertThat(outbox.resolve("restart.bin")).as("never delivered torn").doesNotExist();
+
+            try (FerryProcess producer = FerryProcess.start("producer", producerEnv,
+                    logs.resolve("restart-producer-2.log"), "-Xmx128m")) {
+                await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
+                    assertThat(outbox.resolve("restart.bin")).exists();
+                    assertThat(TestFiles.sha256(outbox.resolve("restart.bin"))).isEqualTo(sha);
+                });
+                producer.stop(Duration.ofSeconds(30));
+            }
+            try (var files = Files.list(outbox)) {
+                assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(".ferry",
+                        "restart.bin");
+            }
+            consumer.stop(Duration.ofSeconds(30));
+        }
+    }
+
     private Map.Entry<TopicPartition, Long> firstRecordOf(String path) {
         Properties props = new Properties();
         props.put("bootstrap.servers", broker.bootstrapServers());

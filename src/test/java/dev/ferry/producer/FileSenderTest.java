@@ -139,6 +139,46 @@ class FileSenderTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void aStoppingProducerEndsTheAttemptWithAnAbortAfterItsAcknowledgements() throws Exception {
+        Path file = TestFiles.random(inbox.resolve("long.bin"), 2000L * CHUNK, 6);
+        RecordingPublisher publisher = new RecordingPublisher();
+        java.util.concurrent.atomic.AtomicInteger outstandingAtAbort = new java.util.concurrent.atomic.AtomicInteger(
+                -1);
+        FileSender.Publisher watching = new FileSender.Publisher() {
+            @Override
+            public int partitionFor(String transferId) {
+                return publisher.partitionFor(transferId);
+            }
+
+            @Override
+            public CompletionStage<Void> send(FerryRecord record, int partition) {
+                if (record instanceof Abort) {
+                    outstandingAtAbort.set(publisher.outstanding.get());
+                }
+                return publisher.send(record, partition);
+            }
+        };
+        FileSender sender = new FileSender(watching, inbox, CHUNK, 4, 1, new RateLimiter(400 * CHUNK));
+        CompletableFuture<FileSender.Result> result = CompletableFuture.supplyAsync(() -> {
+            try {
+                return sender.send(FileState.read(inbox, file), ID, 2);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        org.awaitility.Awaitility.await().until(() -> publisher.sent.size() > 10);
+
+        sender.stop();
+
+        assertThat(result.get()).isEqualTo(FileSender.Result.STOPPED);
+        assertThat(publisher.sent.size()).as("stopped long before the end of the file").isLessThan(1000);
+        assertThat(publisher.sent.get(publisher.sent.size() - 1)).isInstanceOfSatisfying(Abort.class,
+                a -> assertThat(a.reason()).isEqualTo("producer stopping"));
+        assertThat(outstandingAtAbort.get()).as("in-flight chunks acknowledged before the abort").isZero();
+    }
+
+    @Test
     void anEmptyFileIsOneEmptyChunkWithTheHashOfNothing() throws Exception {
         Path file = Files.createFile(inbox.resolve("empty"));
         RecordingPublisher publisher = new RecordingPublisher();
