@@ -87,7 +87,9 @@ class TransferTest {
             while (System.nanoTime() < end) {
                 out.write(("line " + line++ + "\n").getBytes());
                 out.flush();
-                await().pollDelay(Duration.ofMillis(settleMillis / 5)).until(() -> true);
+                // A write every tenth of the settle time: only a stall of the whole settle time could make it look
+                // finished.
+                await().pollDelay(Duration.ofMillis(settleMillis / 10)).until(() -> true);
                 assertThat(target).as("partial file delivered while still written").doesNotExist();
             }
         }
