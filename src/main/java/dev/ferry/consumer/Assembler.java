@@ -183,7 +183,6 @@ final class Assembler implements AutoCloseable {
             completed.add(current);
         }
         flushIfDue();
-        syncIfDue();
     }
 
     synchronized void assign(Collection<String> sources) {

@@ -84,7 +84,6 @@ public class ConsumerService {
 
     void stop(@Observes @Priority(Interceptor.Priority.PLATFORM_AFTER) ShutdownEvent event) throws IOException {
         if (assembler != null) {
-            housekeeping.shutdownNow();
             assembler.close();
             delivered.close();
         }

@@ -48,19 +48,6 @@ final class DeliveredLog implements AutoCloseable {
         return ids.contains(transferId);
     }
 
-    /** Records a finished transfer durably; returns once it is on disk. */
-    synchronized void add(String transferId) throws IOException {
-        if (!ids.add(transferId)) {
-            return;
-        }
-        channel.write(StandardCharsets.UTF_8.encode(transferId + "\n"));
-        channel.force(false);
-        linesInFile++;
-        if (trim() || linesInFile > 2 * capacity) {
-            rewrite();
-        }
-    }
-
     /** Records finished transfers durably with one fsync for all of them. */
     synchronized void addAll(java.util.Collection<String> transferIds) throws IOException {
         StringBuilder lines = new StringBuilder();

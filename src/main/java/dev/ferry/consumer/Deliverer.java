@@ -139,18 +139,6 @@ final class Deliverer {
         }
     }
 
-    /** The permission bits of a file, as the wire carries them. */
-    static int permissionsMode(Path file) throws IOException {
-        Set<PosixFilePermission> set = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
-        int mode = 0;
-        for (int bit = 0; bit < 9; bit++) {
-            if (set.contains(permissions(1 << bit).iterator().next())) {
-                mode |= 1 << bit;
-            }
-        }
-        return mode;
-    }
-
     static Set<PosixFilePermission> permissions(int mode) {
         Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
         PosixFilePermission[] order = { PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,

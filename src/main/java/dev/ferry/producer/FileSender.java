@@ -199,11 +199,9 @@ final class FileSender {
             String reason) throws InterruptedException {
         // Let what is in flight settle first: the abort must be the attempt's last record.
         inFlight.tryAcquire(window, stopping ? STOP_WAIT_SECONDS : 120, TimeUnit.SECONDS);
-        if (result == Result.STOPPED) {
-            LOG.infof("Transfer %s (%s) attempt %d aborted: %s", transferId, path, attempt, reason);
-        } else {
-            LOG.warnf("Transfer %s (%s) attempt %d aborted: %s", transferId, path, attempt, reason);
-        }
+        // A clean stop is routine; any other abort deserves attention.
+        LOG.logf(result == Result.STOPPED ? Logger.Level.INFO : Logger.Level.WARN,
+                "Transfer %s (%s) attempt %d aborted: %s", transferId, path, attempt, reason);
         try {
             publisher.send(new Abort(transferId, attempt, path, reason), partition).toCompletableFuture()
                     .get(stopping ? STOP_WAIT_SECONDS : 120, TimeUnit.SECONDS);

@@ -106,7 +106,9 @@ class AssemblerTest {
         assertThat(Files.readAllBytes(outbox.resolve("a/b.bin"))).isEqualTo(content);
         assertThat(acks.get()).as("every record acknowledged once the file is delivered").isEqualTo(shuffled.size());
         assertThat(Files.getLastModifiedTime(outbox.resolve("a/b.bin")).toMillis()).isEqualTo(1_600_000_000_000L);
-        assertThat(Integer.toOctalString(Deliverer.permissionsMode(outbox.resolve("a/b.bin")))).isEqualTo("640");
+        assertThat(java.nio.file.attribute.PosixFilePermissions
+                .toString(Files.getPosixFilePermissions(outbox.resolve("a/b.bin")))).as("mode 0640")
+                        .isEqualTo("rw-r-----");
         assertThat(assembler.inProgress()).isZero();
         assertStagingEmpty();
     }
