@@ -18,6 +18,10 @@ public final class Derived {
         return config.deadLetterTopic().orElse(config.topic() + "-dlq");
     }
 
+    public static String receiptsTopic(FerryConfig config) {
+        return config.receiptsTopic().orElse(config.topic() + "-receipts");
+    }
+
     public static String instanceId(FerryConfig config) {
         return config.instanceId().orElseGet(Derived::hostName);
     }

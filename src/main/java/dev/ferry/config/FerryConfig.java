@@ -54,6 +54,12 @@ public interface FerryConfig {
     Optional<String> deadLetterTopic();
 
     /**
+     * Compacted topic where the consumer side records what it did with each transfer (delivered, quarantined, failed);
+     * the producer waits for it before applying its source policy. Defaults to topic + "-receipts".
+     */
+    Optional<String> receiptsTopic();
+
+    /**
      * Size of one chunk, i.e. of the value of one Kafka record. Between 1K and 16M. Defaults to 512K, the fastest size
      * in the chunk-size sweep (docs/benchmarks.md). Quarkus sizes are written 512K, 1M, not 512KiB.
      */
@@ -160,11 +166,6 @@ public interface FerryConfig {
      */
     @WithDefault("24h")
     Duration incompleteTtl();
-
-    /** Consumer: delivered transfers remembered to skip re-deliveries; the oldest are forgotten first. */
-    @WithDefault("100000")
-    @Min(1000)
-    int deliveredHistory();
 
     enum Role {
         PRODUCER, CONSUMER, BOTH;

@@ -27,6 +27,9 @@ import dev.ferry.chunk.Abort;
 import dev.ferry.chunk.Chunk;
 import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.InvalidRecordException;
+import dev.ferry.fault.FaultPoints;
+import dev.ferry.receipt.Receipt;
+import dev.ferry.receipt.Receipts;
 
 /**
  * Puts files back together from their chunks and decides when an offset may be committed. Plain Java, driven by
@@ -41,8 +44,9 @@ import dev.ferry.chunk.InvalidRecordException;
  * before the first record of every unfinished file, so every chunk of it comes again. Nothing staged but unfinished can
  * be lost, whatever happened to the staging area.</li>
  * <li>Chunks read again are harmless: chunks are written at their offset and a bit set makes duplicates no-ops;
- * finished transfers are in the {@link DeliveredLog}, and a delivery whose log line was lost finds its identical file
- * already in the outbox.</li>
+ * finished transfers have a receipt in Kafka ({@link Receipts}), written before their offsets can be committed and
+ * checked before publishing, so not even a lost state volume delivers a file twice; a delivery whose receipt was not
+ * written finds its identical file already in the outbox.</li>
  * <li>Acknowledging the other chunks early lets the connector release their payloads, so memory does not grow with file
  * size; it cannot move the commit past the held record.</li>
  * </ul>
@@ -62,7 +66,8 @@ final class Assembler implements AutoCloseable {
     private final Path quarantineDir;
     private final Journal journal;
     private final Deliverer deliverer;
-    private final DeliveredLog delivered;
+    private final Receipts receipts;
+    private final String instance;
     private final long syncIntervalNanos;
     private final Map<String, Assembly> assemblies = new HashMap<>();
     private final Set<String> assigned = new HashSet<>();
@@ -94,14 +99,15 @@ final class Assembler implements AutoCloseable {
      * @param batchWindowNanos
      *            how long a complete file may wait for others to share its syncs (0: deliver at once)
      */
-    Assembler(Path stagingDir, Path quarantineDir, Journal journal, Deliverer deliverer, DeliveredLog delivered,
-            long syncIntervalNanos, long batchWindowNanos) throws IOException {
+    Assembler(Path stagingDir, Path quarantineDir, Journal journal, Deliverer deliverer, Receipts receipts,
+            String instance, long syncIntervalNanos, long batchWindowNanos) throws IOException {
         this.batchWindowNanos = batchWindowNanos;
         this.stagingDir = stagingDir;
         this.quarantineDir = quarantineDir;
         this.journal = journal;
         this.deliverer = deliverer;
-        this.delivered = delivered;
+        this.receipts = receipts;
+        this.instance = instance;
         this.syncIntervalNanos = syncIntervalNanos;
         Files.createDirectories(stagingDir);
         Files.createDirectories(quarantineDir);
@@ -126,8 +132,15 @@ final class Assembler implements AutoCloseable {
             // Read before its partition was revoked: the new owner handles it; finishing it here could race.
             return;
         }
-        if (delivered.contains(id)) {
-            ack.run();
+        if (receipts.isFinal(id)) {
+            Assembly finishedElsewhere = assemblies.get(id);
+            if (finishedElsewhere != null && !finishedElsewhere.decided) {
+                // Another instance delivered it while this one assembled it (the partition moved and came back).
+                LOG.infof("Transfer %s (%s): delivered meanwhile by another instance; staged data dropped", id,
+                        finishedElsewhere.path);
+                discard(finishedElsewhere);
+            }
+            ack.run(); // finished (here or by another instance), read again
             return;
         }
         Assembly current = assemblies.get(id);
@@ -168,7 +181,9 @@ final class Assembler implements AutoCloseable {
         }
         current.source = source;
         if (!current.has(chunk.index())) {
+            FaultPoints.diskWrite();
             current.write(chunk);
+            FaultPoints.reach(FaultPoints.Point.CONSUMER_STAGED);
         }
         if (current.heldAck == null) {
             current.heldAck = ack;
@@ -182,7 +197,6 @@ final class Assembler implements AutoCloseable {
             }
             completed.add(current);
         }
-        flushIfDue();
     }
 
     synchronized void assign(Collection<String> sources) {
@@ -216,9 +230,11 @@ final class Assembler implements AutoCloseable {
     }
 
     synchronized void sync() throws IOException {
+        lastSync = System.nanoTime(); // a failed sync is retried at the next interval, not in a tight loop
         boolean any = false;
         for (Assembly a : assemblies.values()) {
             if (a.dirty) {
+                FaultPoints.diskWrite();
                 a.force();
                 journal.write(a);
                 any = true;
@@ -226,6 +242,7 @@ final class Assembler implements AutoCloseable {
         }
         if (any) {
             journal.syncDirectory();
+            FaultPoints.reach(FaultPoints.Point.CONSUMER_JOURNALED);
         }
         lastSync = System.nanoTime();
     }
@@ -241,6 +258,18 @@ final class Assembler implements AutoCloseable {
                 + "Either its first chunks aged out of the topic's retention (keep retention above the longest consumer "
                 + "outage), or it was delivered before this consumer's state was lost. The producer's next attempt "
                 + "sends it whole.", chunk.transferId(), chunk.path(), chunk.attempt(), chunk.index(), chunk.count());
+        tellProducer(Receipt.of(chunk.transferId(), chunk.attempt(), Receipt.Outcome.FAILED, chunk.path(), null,
+                chunk.size(), null, instance,
+                "chunk " + chunk.index() + " arrived without the transfer's first chunk"));
+    }
+
+    /** A failure receipt lets a waiting producer send the file again; if it cannot be written, the producer waits. */
+    private void tellProducer(Receipt failure) {
+        try {
+            receipts.record(List.of(failure));
+        } catch (IOException e) {
+            LOG.warnf("Transfer %s: failure receipt not written: %s", failure.transfer(), e.getMessage());
+        }
     }
 
     /**
@@ -259,6 +288,8 @@ final class Assembler implements AutoCloseable {
                         a.transferId, a.path, a.attempt, idle / 1_000_000_000L, ttl, a.received.cardinality(), a.count);
                 discard(a);
                 abandonedTransfers++;
+                tellProducer(Receipt.of(a.transferId, a.attempt, Receipt.Outcome.FAILED, a.path, null, a.size, null,
+                        instance, "abandoned after ferry.incomplete-ttl " + ttl + " without a chunk"));
             }
         }
     }
@@ -315,52 +346,91 @@ final class Assembler implements AutoCloseable {
     }
 
     /**
-     * Verifies and delivers every complete file of the batch, then releases their held acknowledgements. The durable
-     * steps are batched so that many small files do not pay a sync each: the staging files are fsynced in parallel,
-     * each target folder once, the delivered log once. Only after all of that may the offsets move.
+     * Verifies and delivers every complete file of the batch, records their receipts, then releases their held
+     * acknowledgements. The durable steps are batched so that many small files do not pay a sync each: the staging
+     * files are fsynced in parallel, each target folder once, the receipts in one round trip. Only after all of that
+     * may the offsets move.
+     * <p>
+     * If a step fails (disk full, receipts topic unreachable), the batch stays queued and the next call resumes it: a
+     * file already linked into the outbox is found there, identical, and not delivered twice.
      */
     synchronized void flush() throws IOException {
         if (completed.isEmpty()) {
             return;
         }
         List<Assembly> batch = new ArrayList<>(completed);
-        completed.clear();
+        deliver(batch);
+        completed.removeAll(batch);
         batch.forEach(a -> a.queued = false);
-        forceAll(batch);
+    }
+
+    private void deliver(List<Assembly> batch) throws IOException {
+        forceAll(batch.stream().filter(a -> !a.decided).toList());
+        // Every receipt acknowledged before this point is seen, whichever instance wrote it.
+        receipts.refresh();
         Set<Path> folders = new HashSet<>();
-        List<String> finished = new ArrayList<>();
+        List<Receipt> toRecord = new ArrayList<>();
         for (Assembly a : batch) {
-            long staged = a.stagedSize();
-            byte[] sha = a.sha256();
-            a.close();
-            if (staged != a.size || !Arrays.equals(sha, a.expectedSha256)) {
-                quarantine(a, staged != a.size ? "size " + staged + " != expected " + a.size
-                        : "sha256 " + hex(sha) + " != expected " + hex(a.expectedSha256));
-                folders.add(quarantineDir);
-            } else {
-                try {
-                    Deliverer.Delivery d = deliverer.publish(a.staging, a.path, a.modifiedMillis, a.mode, a.size, sha);
-                    folders.add(d.target().getParent());
-                    double seconds = Math.max(1e-9, (System.nanoTime() - a.startedNanos) / 1e9);
-                    LOG.infof("Transfer %s (%s): %s %s, %d bytes in %.2f s (%.1f MB/s), sha256 %s", a.transferId,
-                            a.path, d.outcome().name().toLowerCase().replace('_', ' '), d.target(), a.size, seconds,
-                            a.size / seconds / 1e6, hex(sha));
-                } catch (UnsafePathException e) {
-                    // The outbox changed under us (e.g. a symlink planted since the first chunk): keep the data.
-                    quarantine(a, "unsafe target path: " + e.getMessage());
-                    folders.add(quarantineDir);
-                }
+            if (!a.decided) {
+                decide(a);
             }
-            finished.add(a.transferId);
+            if (a.folder != null) {
+                folders.add(a.folder);
+            }
+            if (a.receipt != null) {
+                toRecord.add(a.receipt);
+            }
         }
+        FaultPoints.reach(FaultPoints.Point.CONSUMER_PUBLISHED);
         for (Path folder : folders) {
             Durable.syncDirectory(folder);
         }
-        delivered.addAll(finished);
+        receipts.record(toRecord);
+        FaultPoints.reach(FaultPoints.Point.CONSUMER_RECEIPTED);
         for (Assembly a : batch) {
+            Files.deleteIfExists(a.staging);
             journal.delete(a.transferId, a.attempt);
             assemblies.remove(a.transferId);
             release(a);
+        }
+        FaultPoints.reach(FaultPoints.Point.CONSUMER_RELEASED);
+    }
+
+    /** Delivers or quarantines one complete file, or finds it finished already, and sets the receipt to record. */
+    private void decide(Assembly a) throws IOException {
+        Receipt known = receipts.find(a.transferId).filter(r -> r.outcome().isFinal()).orElse(null);
+        a.close();
+        if (known != null) {
+            // Finished before (by this instance before its state was lost, or by another one): not delivered again.
+            LOG.infof("Transfer %s (%s): already %s as %s by %s at %s (receipt); not delivered again", a.transferId,
+                    a.path, known.outcome().name().toLowerCase(), known.target(), known.instance(), known.time());
+            a.decided = true;
+            return;
+        }
+        long staged = a.stagedSize();
+        byte[] sha = a.sha256();
+        if (staged != a.size || !Arrays.equals(sha, a.expectedSha256)) {
+            quarantine(a, staged != a.size ? "size " + staged + " != expected " + a.size
+                    : "sha256 " + hex(sha) + " != expected " + hex(a.expectedSha256));
+            return;
+        }
+        try {
+            FaultPoints.diskWrite();
+            Deliverer.Delivery d = deliverer.publish(a.staging, a.path, a.modifiedMillis, a.mode, a.size, sha);
+            a.folder = d.target().getParent();
+            String target = deliverer.outbox().relativize(d.target()).toString().replace(java.io.File.separatorChar,
+                    '/');
+            a.receipt = Receipt.of(a.transferId, a.attempt,
+                    d.outcome() == Deliverer.Outcome.SKIPPED ? Receipt.Outcome.SKIPPED : Receipt.Outcome.DELIVERED,
+                    a.path, target, a.size, hex(sha), instance, null);
+            a.decided = true;
+            double seconds = Math.max(1e-9, (System.nanoTime() - a.startedNanos) / 1e9);
+            LOG.infof("Transfer %s (%s): %s %s, %d bytes in %.2f s (%.1f MB/s), sha256 %s", a.transferId, a.path,
+                    d.outcome().name().toLowerCase().replace('_', ' '), d.target(), a.size, seconds,
+                    a.size / seconds / 1e6, hex(sha));
+        } catch (UnsafePathException e) {
+            // The outbox changed under us (e.g. a symlink planted since the first chunk): keep the data.
+            quarantine(a, "unsafe target path: " + e.getMessage());
         }
     }
 
@@ -397,9 +467,15 @@ final class Assembler implements AutoCloseable {
                 StandardCharsets.UTF_8);
         LOG.errorf("Transfer %s (%s): verification failed, quarantined as %s: %s", a.transferId, a.path, target,
                 reason);
+        a.folder = quarantineDir;
+        a.receipt = Receipt.of(a.transferId, a.attempt, Receipt.Outcome.QUARANTINED, a.path, null, a.size, null,
+                instance, reason);
+        a.decided = true;
     }
 
     private void discard(Assembly a) throws IOException {
+        completed.remove(a);
+        a.queued = false;
         a.close();
         Files.deleteIfExists(a.staging);
         journal.delete(a.transferId, a.attempt);
@@ -421,7 +497,7 @@ final class Assembler implements AutoCloseable {
         for (Journal.Entry e : journal.load()) {
             Chunk d = e.description();
             Path staging = stagingDir.resolve(d.transferId() + "-" + d.attempt() + ".part");
-            if (!Files.exists(staging) || delivered.contains(d.transferId())) {
+            if (!Files.exists(staging) || receipts.isFinal(d.transferId())) {
                 journal.delete(d.transferId(), d.attempt());
                 continue;
             }

@@ -39,6 +39,12 @@ final class Assembly {
     /** Complete and waiting in the delivery batch. */
     boolean queued;
     boolean dirty;
+    /** Delivery decided (published, quarantined or found finished); a retried flush does not decide again. */
+    boolean decided;
+    /** The receipt to record for it, once decided; null if none is due (finished before). */
+    dev.ferry.receipt.Receipt receipt;
+    /** The folder whose entry must be synced before the receipt is recorded. */
+    Path folder;
 
     private FileChannel channel;
     /** SHA-256 over chunks 0..nextToHash-1, kept while chunks arrive in order; otherwise the file is re-read. */

@@ -42,19 +42,36 @@ public class ChunkIngest {
         IncomingKafkaRecordMetadata<String, byte[]> kafka = message.getMetadata(IncomingKafkaRecordMetadata.class)
                 .orElseThrow(() -> new IllegalStateException("chunks-in must be a Kafka channel"));
         String source = kafka.getTopic() + "-" + kafka.getPartition();
+        FerryRecord record;
         try {
-            FerryRecord record = WireFormat.decode(kafka.getKey(), kafka.getHeaders(), message.getPayload());
-            consumer.assembler().accept(record, source, message::ack);
-        } catch (InvalidRecordException | UnsafePathException e) {
-            LOG.warnf("Record %s@%d refused, sent to the dead-letter topic: %s", source, kafka.getOffset(),
-                    e.getMessage());
-            return message.nack(e);
-        } catch (IOException e) {
-            // Not the record's fault (disk full, I/O error): never dead-letter data. The record stays unacknowledged,
-            // so the committed offset stays before it and a restart reads it again.
-            LOG.errorf("Record %s@%d (transfer %s) could not be staged: %s", source, kafka.getOffset(), kafka.getKey(),
-                    e);
+            record = WireFormat.decode(kafka.getKey(), kafka.getHeaders(), message.getPayload());
+        } catch (InvalidRecordException e) {
+            return deadLetter(message, source, kafka.getOffset(), e);
         }
+        // Not the record's fault (disk full, I/O error): never dead-letter data, never skip it. The same record is
+        // retried until it is staged; meanwhile nothing after it is processed or acknowledged, the connector pauses
+        // the partitions once its queue is full, and readiness is down.
+        while (true) {
+            try {
+                consumer.assembler().accept(record, source, message::ack);
+                consumer.storage().succeeded(StorageStatus.Area.STAGING);
+                break;
+            } catch (InvalidRecordException | UnsafePathException e) {
+                return deadLetter(message, source, kafka.getOffset(), e);
+            } catch (IOException e) {
+                consumer.storage().failed(StorageStatus.Area.STAGING, "Record " + source + "@" + kafka.getOffset()
+                        + " (transfer " + record.transferId() + ") could not be staged", e);
+                if (!consumer.awaitRetry(StorageStatus.Area.STAGING)) {
+                    break; // stopping: unacknowledged, so read again after the restart
+                }
+            }
+        }
+        consumer.deliverIfDue();
         return CompletableFuture.completedFuture(null);
+    }
+
+    private static CompletionStage<Void> deadLetter(Message<byte[]> message, String source, long offset, Exception e) {
+        LOG.warnf("Record %s@%d refused, sent to the dead-letter topic: %s", source, offset, e.getMessage());
+        return message.nack(e);
     }
 }

@@ -56,35 +56,44 @@ final class Deliverer {
 
     /**
      * Publishes {@code staged}, which must be fsynced and verified. The new directory entry is durable once the caller
-     * syncs the target's folder; {@link Assembler} does that once per folder for a whole batch of files.
+     * syncs the target's folder; {@link Assembler} does that once per folder for a whole batch of files. The staging
+     * file is left for the caller to remove once the delivery is recorded, so publishing again after a failure finds
+     * the file in place and reports {@link Outcome#ALREADY_THERE}.
      */
     Delivery publish(Path staged, String relativePath, long modifiedMillis, int mode, long size, byte[] sha256)
             throws IOException, UnsafePathException {
         Path target = OutboxPaths.prepare(outbox, relativePath);
-        applyMetadata(staged, modifiedMillis, mode);
+        if (Files.exists(staged, LinkOption.NOFOLLOW_LINKS)) {
+            applyMetadata(staged, modifiedMillis, mode);
+        }
         Path candidate = target;
         for (int n = 2;; n++) {
             if (linkNoReplace(staged, candidate)) {
                 break;
             }
             if (sameContent(candidate, size, sha256)) {
-                Files.delete(staged);
                 return new Delivery(Outcome.ALREADY_THERE, candidate);
             }
             if (policy == ConflictPolicy.SKIP) {
                 LOG.warnf("%s exists with different content; skipping the new file (ferry.on-conflict=skip)",
                         relativePath);
-                Files.delete(staged);
                 return new Delivery(Outcome.SKIPPED, candidate);
             }
             if (policy == ConflictPolicy.REPLACE) {
-                Files.move(staged, candidate, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                // A second link to the staging file is renamed over the old file, so the staging file stays.
+                Path spare = staged.resolveSibling(staged.getFileName() + ".replace");
+                Files.deleteIfExists(spare);
+                try {
+                    Files.createLink(spare, staged);
+                } catch (UnsupportedOperationException | IOException e) {
+                    spare = staged; // no hard links here: the staging file itself is renamed
+                }
+                Files.move(spare, candidate, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 LOG.infof("%s replaced with new content (ferry.on-conflict=replace)", relativePath);
                 break;
             }
             candidate = numbered(target, n);
         }
-        Files.deleteIfExists(staged);
         return new Delivery(Outcome.DELIVERED, candidate);
     }
 

@@ -13,9 +13,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
-import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
@@ -50,27 +48,17 @@ public class TopicProvisioner {
 
     void provision(@Observes @Priority(StartupOrder.TOPICS) StartupEvent event) throws InterruptedException {
         int required = WireFormat.maxRecordBytes(Derived.chunkSize(config));
-        Admin admin = Admin.create(adminConfig());
+        Admin admin = Admin.create(KafkaClients.admin(kafkaConfig, "ferry-admin"));
         try {
             awaitCluster(admin);
             for (String topic : List.of(config.topic(), Derived.deadLetterTopic(config))) {
                 ensure(admin, topic, required);
             }
+            ensureReceipts(admin);
         } finally {
             // A plain close() waits for pending calls, up to a minute when the broker is unreachable.
             admin.close(java.time.Duration.ofSeconds(2));
         }
-    }
-
-    private Map<String, Object> adminConfig() {
-        Map<String, Object> admin = new HashMap<>();
-        kafkaConfig.forEach((key, value) -> {
-            if (AdminClientConfig.configNames().contains(key)) {
-                admin.put(key, value);
-            }
-        });
-        admin.put(AdminClientConfig.CLIENT_ID_CONFIG, "ferry-admin");
-        return admin;
     }
 
     private void awaitCluster(Admin admin) throws InterruptedException {
@@ -137,12 +125,57 @@ public class TopicProvisioner {
         }
     }
 
-    private static Optional<Integer> maxMessageBytes(Admin admin, String topic) throws InterruptedException {
+    /**
+     * The receipts topic: compacted, one small record per transfer, one partition (receipts are few and small, and
+     * every reader reads all of it). A receipt must outlive the chunks it covers, which may be read again until they
+     * age out, so it gets the chunk topic's retention on top of compaction.
+     */
+    private void ensureReceipts(Admin admin) throws InterruptedException {
+        String topic = Derived.receiptsTopic(config);
+        Optional<Config> existing = describe(admin, topic);
+        if (existing.isPresent()) {
+            String policy = existing.get().get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
+            if (!policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
+                LOG.warnf("Receipts topic %s has cleanup.policy=%s: without compaction, receipts of old transfers "
+                        + "age out by retention alone", topic, policy);
+            }
+            LOG.infof("Topic %s ready (receipts)", topic);
+            return;
+        }
+        if (!config.createTopics()) {
+            throw new IllegalStateException(
+                    "Topic " + topic + " does not exist and " + FerryConfigCheck.key("ferry.create-topics")
+                            + " is false: create it with cleanup.policy=compact (receipts, see ferry.receipts-topic)");
+        }
+        String retention = describe(admin, config.topic()).map(c -> c.get(TopicConfig.RETENTION_MS_CONFIG).value())
+                .orElse("-1");
+        Map<String, String> configs = new HashMap<>();
+        configs.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(config.minInsyncReplicas()));
+        if (retention.equals("-1")) {
+            configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+        } else {
+            configs.put(TopicConfig.CLEANUP_POLICY_CONFIG,
+                    TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE);
+            configs.put(TopicConfig.RETENTION_MS_CONFIG, retention);
+        }
+        try {
+            admin.createTopics(List.of(new NewTopic(topic, 1, config.replicationFactor()).configs(configs))).all()
+                    .get(30, TimeUnit.SECONDS);
+            LOG.infof("Created topic %s (receipts): %s", topic, configs);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException(
+                        "Cannot create receipts topic " + topic + ": " + e.getCause().getMessage(), e);
+            }
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("Creating topic " + topic + " timed out", e);
+        }
+    }
+
+    private static Optional<Config> describe(Admin admin, String topic) throws InterruptedException {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
         try {
-            Config described = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
-            ConfigEntry entry = described.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
-            return Optional.of(Integer.parseInt(entry.value()));
+            return Optional.of(admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource));
         } catch (ExecutionException e) {
             if (e.getCause() instanceof UnknownTopicOrPartitionException) {
                 return Optional.empty();
@@ -151,5 +184,9 @@ public class TopicProvisioner {
         } catch (java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("Describing topic " + topic + " timed out", e);
         }
+    }
+
+    private static Optional<Integer> maxMessageBytes(Admin admin, String topic) throws InterruptedException {
+        return describe(admin, topic).map(c -> Integer.parseInt(c.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value()));
     }
 }

@@ -24,6 +24,8 @@ import dev.ferry.chunk.Abort;
 import dev.ferry.chunk.Chunk;
 import dev.ferry.chunk.InvalidRecordException;
 import dev.ferry.config.FerryConfig.ConflictPolicy;
+import dev.ferry.receipt.MemoryReceipts;
+import dev.ferry.receipt.Receipt;
 
 /** Assembly without Kafka: chunks in any order, duplicates, attempts, verification, resume and acknowledgements. */
 class AssemblerTest {
@@ -37,7 +39,7 @@ class AssemblerTest {
     Path outbox;
     Path state;
     Assembler assembler;
-    DeliveredLog delivered;
+    final MemoryReceipts receipts = new MemoryReceipts();
     final AtomicInteger acks = new AtomicInteger();
 
     @BeforeEach
@@ -52,14 +54,12 @@ class AssemblerTest {
     @AfterEach
     void closeAll() throws IOException {
         assembler.close();
-        delivered.close();
     }
 
     Assembler newAssembler() throws IOException {
-        delivered = new DeliveredLog(state, 1000);
         Assembler a = new Assembler(outbox.resolve(".ferry/staging/test"), outbox.resolve(".ferry/quarantine"),
-                new Journal(state.resolve("assemblies")), new Deliverer(outbox, ConflictPolicy.KEEP_BOTH), delivered,
-                Long.MAX_VALUE, 0);
+                new Journal(state.resolve("assemblies")), new Deliverer(outbox, ConflictPolicy.KEEP_BOTH), receipts,
+                "test", Long.MAX_VALUE, 0);
         a.assign(List.of(P0));
         return a;
     }
@@ -89,6 +89,7 @@ class AssemblerTest {
 
     void feed(dev.ferry.chunk.FerryRecord c) throws Exception {
         assembler.accept(c, P0, acks::incrementAndGet);
+        assembler.flushIfDue();
     }
 
     @Test
@@ -123,6 +124,7 @@ class AssemblerTest {
         }
         assertThat(acked).as("all but the first acknowledged before delivery").containsExactly(1, 2);
         assembler.accept(chunks.get(3), P0, () -> acked.add(3));
+        assembler.flushIfDue();
         assertThat(acked).containsExactly(1, 2, 3, 0);
     }
 
@@ -167,6 +169,7 @@ class AssemblerTest {
                     .anyMatch(n -> n.endsWith(".reason"));
         }
         assertThat(acks.get()).isEqualTo(3);
+        assertThat(receipts.find(id(4))).get().extracting(Receipt::outcome).isEqualTo(Receipt.Outcome.QUARANTINED);
     }
 
     @Test
@@ -221,7 +224,6 @@ class AssemblerTest {
         feed(chunks.get(2));
         assembler.sync();
         assembler.close();
-        delivered.close();
         Path staging = outbox.resolve(".ferry/staging/test/" + id(8) + "-0.part");
         // Mark the staged bytes: if the restart rewrote chunk 1, the mark would disappear.
         try (var ch = java.nio.channels.FileChannel.open(staging, java.nio.file.StandardOpenOption.WRITE)) {
@@ -248,7 +250,6 @@ class AssemblerTest {
         feed(chunks.get(1));
         assembler.sync();
         assembler.close();
-        delivered.close();
 
         assembler = newAssembler();
         for (Chunk c : chunks.subList(1, chunks.size())) {
@@ -311,11 +312,9 @@ class AssemblerTest {
     @Test
     void completeFilesAreDeliveredTogetherAndTheirOffsetsReleasedOnlyAfterTheBatchIsDurable() throws Exception {
         assembler.close();
-        delivered.close();
-        delivered = new DeliveredLog(state, 1000);
         assembler = new Assembler(outbox.resolve(".ferry/staging/test"), outbox.resolve(".ferry/quarantine"),
-                new Journal(state.resolve("assemblies")), new Deliverer(outbox, ConflictPolicy.KEEP_BOTH), delivered,
-                Long.MAX_VALUE, Long.MAX_VALUE);
+                new Journal(state.resolve("assemblies")), new Deliverer(outbox, ConflictPolicy.KEEP_BOTH), receipts,
+                "test", Long.MAX_VALUE, Long.MAX_VALUE);
         assembler.assign(List.of(P0));
         List<Integer> firstRecordAcks = new ArrayList<>();
         for (int f = 0; f < 5; f++) {
@@ -335,7 +334,8 @@ class AssemblerTest {
             assertThat(Files.readAllBytes(outbox.resolve("batch/f" + f))).isEqualTo(bytes(1500, 100 + f));
         }
         assertThat(firstRecordAcks).containsExactlyInAnyOrder(0, 1, 2, 3, 4);
-        assertThat(delivered.contains(id(102))).isTrue();
+        assertThat(receipts.find(id(102))).get().extracting(Receipt::outcome, Receipt::target)
+                .containsExactly(Receipt.Outcome.DELIVERED, "batch/f2");
     }
 
     @Test
@@ -347,6 +347,8 @@ class AssemblerTest {
         assertThat(acks.get()).as("acknowledged, so the offset is not stuck behind it").isEqualTo(2);
         assertThat(assembler.inProgress()).isZero();
         assertThat(assembler.failedTransfers()).as("reported once per attempt").isEqualTo(1);
+        assertThat(receipts.find(id(30))).as("the producer is told, so it sends the file again").get()
+                .extracting(Receipt::outcome, Receipt::attempt).containsExactly(Receipt.Outcome.FAILED, 0);
         assertStagingEmpty();
 
         for (Chunk c : chunksOf(id(30), 1, "aged-out.bin", content)) { // the producer's next attempt
@@ -368,11 +370,116 @@ class AssemblerTest {
 
         assertThat(assembler.inProgress()).isZero();
         assertThat(assembler.abandonedTransfers()).isEqualTo(1);
+        assertThat(receipts.find(id(31))).get().extracting(Receipt::outcome).isEqualTo(Receipt.Outcome.FAILED);
         assertThat(acked).as("the held first record is released").containsExactly("second", "first");
         assertThat(outbox.resolve("abandoned.bin")).doesNotExist();
         assertStagingEmpty();
         try (Stream<Path> journal = Files.list(state.resolve("assemblies"))) {
             assertThat(journal).isEmpty();
+        }
+    }
+
+    @Test
+    void aLostStateVolumeDoesNotDeliverAgainWhatHasAReceipt() throws Exception {
+        byte[] content = bytes(3500, 40);
+        List<Chunk> chunks = chunksOf(id(40), 0, "lost/volume.bin", content);
+        for (Chunk c : chunks) {
+            feed(c);
+        }
+        assertThat(Files.readAllBytes(outbox.resolve("lost/volume.bin"))).isEqualTo(content);
+        assembler.close();
+        Files.delete(outbox.resolve("lost/volume.bin")); // a downstream reader took it
+        deleteTree(state); // the state volume is lost; the receipts topic is not
+        Files.createDirectories(state);
+
+        assembler = newAssembler();
+        for (Chunk c : chunks) { // read again from the safe offset
+            feed(c);
+        }
+        assertThat(outbox.resolve("lost/volume.bin")).as("not delivered a second time").doesNotExist();
+        assertThat(receipts.recorded()).hasSize(1);
+        assertStagingEmpty();
+    }
+
+    @Test
+    void aReceiptWrittenByAnotherInstanceMeanwhileStopsTheDelivery() throws Exception {
+        List<Chunk> chunks = chunksOf(id(41), 0, "raced.bin", bytes(2500, 41));
+        List<String> acked = new ArrayList<>();
+        assembler.accept(chunks.get(0), P0, () -> acked.add("first"));
+        assembler.accept(chunks.get(1), P0, () -> acked.add("second"));
+        // Another instance owned the partition for a while and delivered it: its receipt is in the topic.
+        receipts.record(List.of(
+                Receipt.of(id(41), 0, Receipt.Outcome.DELIVERED, "raced.bin", "raced.bin", 2500, "00", "other", null)));
+        Files.createDirectories(outbox);
+        assembler.accept(chunks.get(2), P0, () -> acked.add("third"));
+        assembler.flush();
+
+        assertThat(outbox.resolve("raced.bin")).as("delivered once, by the other instance").doesNotExist();
+        assertThat(acked).containsExactlyInAnyOrder("first", "second", "third");
+        assertThat(receipts.recorded()).hasSize(1);
+        assertStagingEmpty();
+    }
+
+    @Test
+    void aDeliveryWhoseReceiptFailsKeepsItsOffsetAndSucceedsOnRetryWithoutASecondCopy() throws Exception {
+        byte[] content = bytes(2500, 42);
+        List<Chunk> chunks = chunksOf(id(42), 0, "retry.bin", content);
+        List<String> acked = new ArrayList<>();
+        assembler.accept(chunks.get(0), P0, () -> acked.add("first"));
+        assembler.accept(chunks.get(1), P0, () -> acked.add("second"));
+        assembler.accept(chunks.get(2), P0, () -> acked.add("third"));
+        receipts.failRefreshes(1);
+        assertThatThrownBy(assembler::flush).isInstanceOf(IOException.class);
+        assertThat(outbox.resolve("retry.bin")).as("receipts unreadable: nothing published").doesNotExist();
+        receipts.failRecords(1);
+        assertThatThrownBy(assembler::flush).isInstanceOf(IOException.class);
+        assertThat(acked).as("the first record stays held while no receipt is recorded").containsExactly("second",
+                "third");
+
+        assembler.flush();
+
+        assertThat(Files.readAllBytes(outbox.resolve("retry.bin"))).isEqualTo(content);
+        assertThat(outbox.resolve("retry (2).bin")).doesNotExist();
+        assertThat(acked).containsExactly("second", "third", "first");
+        assertThat(receipts.recorded()).singleElement().extracting(Receipt::outcome, Receipt::target, Receipt::sha256)
+                .containsExactly(Receipt.Outcome.DELIVERED, "retry.bin", sha256Hex(content));
+        assertStagingEmpty();
+    }
+
+    @Test
+    void aCrashBetweenPublishingAndTheReceiptFindsTheFileInPlaceAfterTheRestart() throws Exception {
+        byte[] content = bytes(2500, 43);
+        List<Chunk> chunks = chunksOf(id(43), 0, "crash.bin", content);
+        for (Chunk c : chunks) {
+            assembler.accept(c, P0, () -> {
+            });
+        }
+        assembler.sync();
+        receipts.failRecords(1);
+        assertThatThrownBy(assembler::flush).isInstanceOf(IOException.class);
+        assertThat(outbox.resolve("crash.bin")).exists();
+
+        assembler = newAssemblerAfterCrash();
+        for (Chunk c : chunks) {
+            feed(c);
+        }
+
+        assertThat(Files.readAllBytes(outbox.resolve("crash.bin"))).isEqualTo(content);
+        assertThat(outbox.resolve("crash (2).bin")).as("found in place, not delivered again").doesNotExist();
+        assertThat(receipts.recorded()).singleElement().extracting(Receipt::outcome)
+                .isEqualTo(Receipt.Outcome.DELIVERED);
+        assertStagingEmpty();
+    }
+
+    private static String sha256Hex(byte[] content) throws Exception {
+        return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
     }
 

@@ -22,7 +22,10 @@ class DelivererTest {
         Path outbox = Files.createDirectories(root.resolve("out"));
         Path staged = Files.writeString(Files.createDirectories(root.resolve("staging")).resolve("s.part"), content);
         byte[] sha = MessageDigest.getInstance("SHA-256").digest(content.getBytes(StandardCharsets.UTF_8));
-        return new Deliverer(outbox, policy).publish(staged, "r/report.csv", 0, 0644, content.length(), sha);
+        Deliverer.Delivery d = new Deliverer(outbox, policy).publish(staged, "r/report.csv", 0, 0644, content.length(),
+                sha);
+        Files.delete(staged); // as the Assembler does once the delivery is recorded
+        return d;
     }
 
     @Test
@@ -39,7 +42,7 @@ class DelivererTest {
         deliver(ConflictPolicy.SKIP, "old");
         assertThat(deliver(ConflictPolicy.SKIP, "new content").outcome()).isEqualTo(Deliverer.Outcome.SKIPPED);
         assertThat(root.resolve("out/r/report.csv")).hasContent("old");
-        assertThat(root.resolve("staging/s.part")).doesNotExist();
+        assertThat(root.resolve("out/r/report (2).csv")).doesNotExist();
     }
 
     @Test
