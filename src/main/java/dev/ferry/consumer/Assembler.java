@@ -266,6 +266,11 @@ final class Assembler implements AutoCloseable {
     /** A failure receipt lets a waiting producer send the file again; if it cannot be written, the producer waits. */
     private void tellProducer(Receipt failure) {
         try {
+            // Never overwrite a delivery another instance recorded meanwhile: the topic keeps one receipt per transfer.
+            receipts.refresh();
+            if (receipts.isFinal(failure.transfer())) {
+                return;
+            }
             receipts.record(List.of(failure));
         } catch (IOException e) {
             LOG.warnf("Transfer %s: failure receipt not written: %s", failure.transfer(), e.getMessage());

@@ -40,7 +40,7 @@ final class FileSender {
         CHANGED,
         /** A send failed or the file could not be read; retry later. */
         FAILED,
-        /** The producer is stopping; the attempt was ended cleanly and the next start sends the file again. */
+        /** The producer is stopping; how far the attempt got is recorded and the next start resumes it. */
         STOPPED
     }
 
@@ -54,6 +54,12 @@ final class FileSender {
         int partitionFor(String transferId);
 
         CompletionStage<Void> send(FerryRecord record, int partition);
+    }
+
+    /** Ends an attempt a previous process left open, e.g. because its file changed while the producer was down. */
+    void abandon(String transferId, int attempt, int partition, String path, String reason)
+            throws InterruptedException {
+        abort(transferId, attempt, partition, path, new Semaphore(window), Result.FAILED, reason);
     }
 
     private final Publisher publisher;
@@ -81,24 +87,37 @@ final class FileSender {
         this.buffers = new ChunkBuffers(chunkSize, totalWindow + filesInFlight);
     }
 
-    Result send(FileState state, String transferId, int attempt) throws InterruptedException {
+    /** Where a sender records how far an attempt got, so a restart can resume it. */
+    interface Progress {
+        /** Chunks {@code 0..next-1} are all acknowledged by the broker. */
+        void acknowledged(int next) throws IOException;
+    }
+
+    /** How often the acknowledged prefix of a file is recorded: bounds what a restart sends again. */
+    static final long PROGRESS_INTERVAL_NANOS = 1_000_000_000L;
+
+    /**
+     * Sends chunks {@code from..count-1} of one attempt to {@code partition}; chunks before {@code from} were
+     * acknowledged before a restart and are only read again, for the hash.
+     */
+    Result send(FileState state, String transferId, int attempt, int partition, int from, Progress progress)
+            throws InterruptedException {
         String path = state.relativePath();
         int count = Chunk.countFor(state.size(), chunkSize);
         Semaphore inFlight = new Semaphore(window);
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        AckedPrefix acked = new AckedPrefix(from);
         MessageDigest sha = sha256();
-        int partition;
-        try {
-            partition = publisher.partitionFor(transferId);
-        } catch (RuntimeException e) {
-            LOG.warnf("Transfer %s (%s): no partition for it yet: %s", transferId, path, e);
-            return Result.FAILED;
-        }
         try (FileChannel in = FileChannel.open(state.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            long offset = 0;
-            for (int index = 0; index < count; index++) {
+            long offset = rehash(in, sha, from, state.size());
+            if (offset < 0) {
+                return abort(transferId, attempt, partition, path, inFlight, Result.CHANGED,
+                        "file shrank before the resume point");
+            }
+            long lastProgress = System.nanoTime();
+            for (int index = from; index < count; index++) {
                 if (stopping) {
-                    return abort(transferId, attempt, partition, path, inFlight, Result.STOPPED, "producer stopping");
+                    return stop(transferId, attempt, path, inFlight, acked, progress);
                 }
                 int length = (int) Math.min(chunkSize, state.size() - offset);
                 byte[] data = buffers.take(length);
@@ -127,9 +146,12 @@ final class FileSender {
                 }
                 Chunk chunk = new Chunk(transferId, attempt, path, index, count, offset, state.size(),
                         state.modifiedMillis(), state.mode(), data, digest);
+                int sent = index;
                 publisher.send(chunk, partition).whenComplete((ok, error) -> {
                     if (error != null) {
                         failure.compareAndSet(null, error);
+                    } else {
+                        acked.add(sent);
                     }
                     // The broker answered, so the producer copied the bytes long ago: the buffer is free.
                     buffers.release(data);
@@ -137,6 +159,10 @@ final class FileSender {
                     inFlight.release();
                 });
                 offset += length;
+                if (System.nanoTime() - lastProgress >= PROGRESS_INTERVAL_NANOS) {
+                    lastProgress = System.nanoTime();
+                    progress.acknowledged(acked.next());
+                }
                 if (index == count - 1) {
                     LOG.debugf("Transfer %s (%s) read: %d bytes, sha256 %s", transferId, path, state.size(),
                             HexFormat.of().formatHex(digest));
@@ -144,9 +170,9 @@ final class FileSender {
             }
         } catch (IOException e) {
             return abort(transferId, attempt, partition, path, inFlight, Result.FAILED,
-                    "cannot read file: " + e.getMessage());
+                    "cannot read file or record progress: " + e.getMessage());
         }
-        // Wait for every acknowledgement: only then may the source policy run.
+        // Wait for every acknowledgement: only then is the file sent.
         inFlight.acquire(window);
         inFlight.release(window);
         if (failure.get() != null) {
@@ -156,15 +182,76 @@ final class FileSender {
         return Result.SENT;
     }
 
-    /** Takes a place in this file's window and in the shared one; false if a send already failed. */
     /**
-     * Graceful stop: attempts in progress read no further chunk, wait for the acknowledgements of what is in flight,
-     * and end with an abort record, so the consumer discards them at once instead of waiting for a later attempt.
+     * Hashes chunks {@code 0..from-1} without sending them; returns the offset after them, or -1 if the file is short.
+     */
+    private long rehash(FileChannel in, MessageDigest sha, int from, long size) throws IOException {
+        long end = Math.min(size, (long) from * chunkSize);
+        if (from == 0) {
+            return 0;
+        }
+        ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+        long offset = 0;
+        while (offset < end) {
+            buffer.clear().limit((int) Math.min(buffer.capacity(), end - offset));
+            int n = in.read(buffer, offset);
+            if (n < 0) {
+                return -1;
+            }
+            sha.update(buffer.array(), 0, n);
+            offset += n;
+        }
+        return offset;
+    }
+
+    /**
+     * Graceful stop mid-file: wait for what is in flight and record how far the file got; no abort, so the restarted
+     * producer resumes this attempt where its acknowledged chunks end and the consumer keeps what it staged.
+     */
+    private Result stop(String transferId, int attempt, String path, Semaphore inFlight, AckedPrefix acked,
+            Progress progress) throws InterruptedException {
+        inFlight.tryAcquire(window, STOP_WAIT_SECONDS, TimeUnit.SECONDS);
+        int next = acked.next();
+        try {
+            progress.acknowledged(next);
+        } catch (IOException e) {
+            LOG.warnf("Transfer %s: progress not recorded: %s", transferId, e.getMessage());
+        }
+        LOG.infof("Transfer %s (%s) attempt %d paused at chunk %d: the producer is stopping; a restart resumes it",
+                transferId, path, attempt, next);
+        return Result.STOPPED;
+    }
+
+    /** The acknowledged prefix of an attempt: acknowledgements may complete out of order. */
+    private static final class AckedPrefix {
+        private final java.util.BitSet acked = new java.util.BitSet();
+        private int next;
+
+        AckedPrefix(int from) {
+            this.next = from;
+        }
+
+        synchronized void add(int index) {
+            acked.set(index);
+            while (acked.get(next)) {
+                next++;
+            }
+        }
+
+        synchronized int next() {
+            return next;
+        }
+    }
+
+    /**
+     * Graceful stop: attempts in progress read no further chunk, wait for the acknowledgements of what is in flight and
+     * record how far they got, so a restart resumes them.
      */
     void stop() {
         stopping = true;
     }
 
+    /** Takes a place in this file's window and in the shared one; false if a send already failed. */
     private boolean acquire(Semaphore inFlight, AtomicReference<Throwable> failure) throws InterruptedException {
         if (!acquire(inFlight, failure, null)) {
             return false;

@@ -3,6 +3,8 @@ package dev.ferry.producer;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,28 +12,47 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 
 import org.jboss.logging.Logger;
 
 /**
- * The producer's durable memory, in {@code <state-dir>/producer-ledger}: which attempt each transfer is at, and which
- * transfers were fully acknowledged. It keeps an unchanged file from being sent again after a restart (source policy
- * {@code keep}), and makes attempt numbers grow across restarts so the consumer never mixes two attempts.
+ * The producer's durable memory, in {@code <state-dir>/producer-ledger}: for each transfer, its current attempt and the
+ * partition it goes to, how far the attempt got, and whether the file was sent and delivered. It lets a restarted
+ * producer resume a large file where its acknowledged chunks end, wait for receipts of files sent before the restart,
+ * never send an unchanged, delivered file again (source policy {@code keep}), and never reuse an attempt number.
  * <p>
- * An append-only text file, one fsynced line per event ({@code A <id> <attempt>}, {@code S <id>}); rewritten compactly
- * at start-up. A torn last line from a crash is ignored.
+ * An append-only text file, one fsynced line per event, rewritten compactly at start-up; a torn last line from a crash
+ * is ignored. Paths are URL-encoded so a line is always one line:
+ *
+ * <pre>
+ * A id attempt partition path   attempt started, all its records go to that partition
+ * P id attempt next             chunks 0..next-1 of the attempt are acknowledged by the broker
+ * E id attempt                  attempt ended without success (aborted, changed, failed receipt)
+ * S id attempt                  every chunk acknowledged; waiting for the consumer side's receipt
+ * D id                          receipt acted on: done, never sent again while unchanged
+ * </pre>
  */
 final class Ledger implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(Ledger.class);
 
+    enum Stage {
+        SENDING, ENDED, SENT, DONE
+    }
+
+    /** What the ledger knows of one transfer. */
+    record Entry(String transferId, int attempt, int partition, String path, int next, Stage stage) {
+
+        Entry with(int next, Stage stage) {
+            return new Entry(transferId, attempt, partition, path, next, stage);
+        }
+    }
+
     private final Path file;
-    private final Map<String, Integer> attempts = new HashMap<>();
-    private final Set<String> sent = new HashSet<>();
+    private final Map<String, Entry> entries = new HashMap<>();
     private FileChannel channel;
 
     Ledger(Path stateDir) {
@@ -46,21 +67,75 @@ final class Ledger implements AutoCloseable {
         }
     }
 
+    /** Sent or delivered: an unchanged file with this id is not sent again. */
     synchronized boolean isSent(String transferId) {
-        return sent.contains(transferId);
+        Entry e = entries.get(transferId);
+        return e != null && (e.stage == Stage.SENT || e.stage == Stage.DONE);
     }
 
-    /** Reserves the next attempt number for a transfer, durably, before any of its chunks is sent. */
-    synchronized int nextAttempt(String transferId) throws IOException {
-        int attempt = attempts.getOrDefault(transferId, -1) + 1;
-        append("A " + transferId + " " + attempt);
-        attempts.put(transferId, attempt);
-        return attempt;
+    synchronized Optional<Entry> find(String transferId) {
+        return Optional.ofNullable(entries.get(transferId));
     }
 
-    synchronized void markSent(String transferId) throws IOException {
-        append("S " + transferId);
-        sent.add(transferId);
+    /** An attempt that a crash or a stop interrupted, to be resumed if its file is unchanged. */
+    synchronized Optional<Entry> interrupted(String transferId) {
+        return find(transferId).filter(e -> e.stage == Stage.SENDING);
+    }
+
+    /** Every attempt a crash or a stop interrupted. */
+    synchronized List<Entry> interrupted() {
+        return entries.values().stream().filter(e -> e.stage == Stage.SENDING).toList();
+    }
+
+    /** Transfers sent and waiting for their receipt. */
+    synchronized List<Entry> awaitingReceipt() {
+        return entries.values().stream().filter(e -> e.stage == Stage.SENT).toList();
+    }
+
+    /** Durably starts the next attempt of a transfer, before any of its chunks is sent. */
+    synchronized Entry startAttempt(String transferId, String path, int partition) throws IOException {
+        int attempt = Optional.ofNullable(entries.get(transferId)).map(e -> e.attempt + 1).orElse(0);
+        append("A " + transferId + " " + attempt + " " + partition + " " + encode(path));
+        Entry e = new Entry(transferId, attempt, partition, path, 0, Stage.SENDING);
+        entries.put(transferId, e);
+        return e;
+    }
+
+    synchronized void progress(String transferId, int attempt, int next) throws IOException {
+        Entry e = current(transferId, attempt);
+        if (e != null && next > e.next) {
+            append("P " + transferId + " " + attempt + " " + next);
+            entries.put(transferId, e.with(next, e.stage));
+        }
+    }
+
+    synchronized void ended(String transferId, int attempt) throws IOException {
+        Entry e = current(transferId, attempt);
+        if (e != null) {
+            append("E " + transferId + " " + attempt);
+            entries.put(transferId, e.with(e.next, Stage.ENDED));
+        }
+    }
+
+    synchronized void sent(String transferId, int attempt) throws IOException {
+        Entry e = current(transferId, attempt);
+        if (e != null) {
+            append("S " + transferId + " " + attempt);
+            entries.put(transferId, e.with(e.next, Stage.SENT));
+        }
+    }
+
+    synchronized void done(String transferId) throws IOException {
+        Entry e = entries.get(transferId);
+        if (e != null) {
+            append("D " + transferId);
+            entries.put(transferId, e.with(e.next, Stage.DONE));
+        }
+    }
+
+    private Entry current(String transferId, int attempt) {
+        Entry e = entries.get(transferId);
+        return e != null && e.attempt == attempt ? e : null;
     }
 
     private void append(String line) throws IOException {
@@ -72,37 +147,76 @@ final class Ledger implements AutoCloseable {
         if (!Files.exists(file)) {
             return;
         }
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        for (String line : lines) {
-            String[] parts = line.split(" ");
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (line.isEmpty()) {
+                continue;
+            }
             try {
-                if (parts.length == 3 && parts[0].equals("A")) {
-                    attempts.merge(parts[1], Integer.parseInt(parts[2]), Math::max);
-                } else if (parts.length == 2 && parts[0].equals("S")) {
-                    sent.add(parts[1]);
-                } else if (!line.isEmpty()) {
-                    LOG.warnf("Ignoring unreadable ledger line in %s: %s", file, line);
-                }
-            } catch (NumberFormatException e) {
+                apply(line.split(" "));
+            } catch (RuntimeException e) {
                 LOG.warnf("Ignoring unreadable ledger line in %s: %s", file, line);
             }
+        }
+    }
+
+    private void apply(String[] p) {
+        String id = p[1];
+        Entry e = entries.get(id);
+        switch (p[0]) {
+            case "A" -> {
+                int attempt = Integer.parseInt(p[2]);
+                if (e == null || attempt > e.attempt) {
+                    entries.put(id, new Entry(id, attempt, Integer.parseInt(p[3]), decode(p[4]), 0, Stage.SENDING));
+                }
+            }
+            case "P" -> {
+                if (e != null && e.attempt == Integer.parseInt(p[2])) {
+                    entries.put(id, e.with(Math.max(e.next, Integer.parseInt(p[3])), e.stage));
+                }
+            }
+            case "E", "S" -> {
+                if (e != null && e.attempt == Integer.parseInt(p[2])) {
+                    entries.put(id, e.with(e.next, p[0].equals("E") ? Stage.ENDED : Stage.SENT));
+                }
+            }
+            case "D" -> {
+                if (e != null) {
+                    entries.put(id, e.with(e.next, Stage.DONE));
+                }
+            }
+            default -> throw new IllegalArgumentException("unknown line");
         }
     }
 
     private void compact() throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (BufferedWriter out = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-            for (Map.Entry<String, Integer> e : attempts.entrySet()) {
-                out.write("A " + e.getKey() + " " + e.getValue() + "\n");
-            }
-            for (String id : sent) {
-                out.write("S " + id + "\n");
+            for (Entry e : entries.values()) {
+                out.write("A " + e.transferId + " " + e.attempt + " " + e.partition + " " + encode(e.path) + "\n");
+                if (e.next > 0) {
+                    out.write("P " + e.transferId + " " + e.attempt + " " + e.next + "\n");
+                }
+                switch (e.stage) {
+                    case ENDED -> out.write("E " + e.transferId + " " + e.attempt + "\n");
+                    case SENT -> out.write("S " + e.transferId + " " + e.attempt + "\n");
+                    case DONE -> out.write("D " + e.transferId + "\n");
+                    case SENDING -> {
+                    }
+                }
             }
         }
         try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             c.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static String encode(String path) {
+        return URLEncoder.encode(path, StandardCharsets.UTF_8);
+    }
+
+    private static String decode(String encoded) {
+        return URLDecoder.decode(encoded, StandardCharsets.UTF_8);
     }
 
     @Override

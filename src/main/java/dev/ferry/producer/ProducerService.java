@@ -3,6 +3,7 @@ package dev.ferry.producer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,14 +21,24 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
 
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.fault.FaultPoints;
 import dev.ferry.kafka.StartupOrder;
+import dev.ferry.receipt.KafkaReceipts;
+import dev.ferry.receipt.Receipt;
 
 /**
  * The producer role: watches the inbox, hands each finished file to a {@link FileSender} on one of
- * {@code ferry.files-in-flight} threads, and records the outcome. Starts after the topics are provisioned.
+ * {@code ferry.files-in-flight} threads, records each attempt in the {@link Ledger}, and applies the source policy only
+ * once the consumer side's receipt says the file was delivered. Starts after the topics are provisioned.
+ * <p>
+ * A transfer's life: attempt started (partition fixed) → chunks sent, progress recorded → all acknowledged by the
+ * broker ("sent") → receipt "delivered" → source policy → done. A crash or stop mid-file resumes the attempt from its
+ * last recorded progress; a failed send, a changed file or a failure receipt ends the attempt and sends the file again
+ * as a new one.
  */
 @ApplicationScoped
 public class ProducerService {
@@ -42,10 +53,24 @@ public class ProducerService {
     @Inject
     ChunkPublisher publisher;
 
+    /** How often the receipts of sent files are looked for. */
+    static final long RECEIPT_POLL_MILLIS = 500;
+    /** Quarantine receipts after which a file is not sent again by itself (a file that keeps failing verification). */
+    static final int MAX_QUARANTINES = 3;
+
+    @Inject
+    @Identifier("default-kafka-broker")
+    Map<String, Object> kafkaConfig;
+
     private final Set<String> active = ConcurrentHashMap.newKeySet();
+    /** Transfers whose receipts matter: being sent or waiting for one. */
+    private final Set<String> watched = ConcurrentHashMap.newKeySet();
+    private final Map<String, Integer> quarantines = new ConcurrentHashMap<>();
+    private KafkaReceipts receipts;
     private final Map<String, Long> retryDelays = new ConcurrentHashMap<>();
     private ExecutorService workers;
     private ScheduledExecutorService retries;
+    private ScheduledExecutorService receiptPoller;
     private Ledger ledger;
     private CompletionTracker tracker;
     private InboxWatcher watcher;
@@ -72,6 +97,12 @@ public class ProducerService {
                 config.rescanInterval(), this::onFinished);
         workers = Executors.newFixedThreadPool(config.filesInFlight(), named("ferry-sender"));
         retries = Executors.newSingleThreadScheduledExecutor(named("ferry-retry"));
+        ledger.awaitingReceipt().forEach(e -> watched.add(e.transferId()));
+        receipts = new KafkaReceipts(kafkaConfig, Derived.receiptsTopic(config),
+                "ferry-producer-" + Derived.instanceId(config), false, watched::contains, config.kafkaStartupTimeout());
+        receiptPoller = Executors.newSingleThreadScheduledExecutor(named("ferry-receipts"));
+        receiptPoller.scheduleWithFixedDelay(this::checkReceipts, 0, RECEIPT_POLL_MILLIS, TimeUnit.MILLISECONDS);
+        workers.execute(() -> endStaleAttempts(inbox));
         Thread thread = named("ferry-inbox-watcher").newThread(watcher);
         thread.start();
         LOG.infof(
@@ -79,6 +110,90 @@ public class ProducerService {
                         + "over all files, completion %s, source policy %s",
                 inbox, config.topic(), chunkSize, config.filesInFlight(), window, config.completion(),
                 config.sourcePolicy());
+        if (!watched.isEmpty()) {
+            LOG.infof("%d sent files wait for their receipt", watched.size());
+        }
+    }
+
+    /**
+     * Attempts a previous run left open whose file is gone or changed cannot be resumed: end them with an abort record,
+     * so the consumer discards what it staged now rather than after ferry.incomplete-ttl.
+     */
+    private void endStaleAttempts(Path inbox) {
+        for (Ledger.Entry e : ledger.interrupted()) {
+            FileState now = FileState.read(inbox, inbox.resolve(e.path()));
+            if (now != null && TransferIds.of(now).equals(e.transferId())) {
+                continue; // resumed when the watcher finds the file
+            }
+            try {
+                sender.abandon(e.transferId(), e.attempt(), e.partition(), e.path(),
+                        "file changed or removed while the producer was down");
+                ledger.ended(e.transferId(), e.attempt());
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (IOException | RuntimeException ex) {
+                LOG.warnf("Transfer %s (%s): cannot end the interrupted attempt %d: %s", e.transferId(), e.path(),
+                        e.attempt(), ex.toString());
+            }
+        }
+    }
+
+    /** Acts on the receipts of sent files: the source policy once delivered, a new attempt after a failure. */
+    private void checkReceipts() {
+        try {
+            List<Ledger.Entry> waiting = ledger.awaitingReceipt();
+            if (waiting.isEmpty()) {
+                return;
+            }
+            receipts.refresh();
+            for (Ledger.Entry e : waiting) {
+                Receipt r = receipts.find(e.transferId()).orElse(null);
+                if (r != null) {
+                    onReceipt(e, r);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("Looking for receipts failed (retrying): %s", e.toString());
+        }
+    }
+
+    private void onReceipt(Ledger.Entry e, Receipt r) throws IOException {
+        String id = e.transferId();
+        switch (r.outcome()) {
+            case DELIVERED -> {
+                FaultPoints.reach(FaultPoints.Point.PRODUCER_RECEIPT_SEEN);
+                String disposal = disposer.dispose(e.path(), id);
+                FaultPoints.reach(FaultPoints.Point.PRODUCER_DISPOSED);
+                ledger.done(id);
+                LOG.infof("Transfer %s (%s): delivered by %s as %s; %s", id, e.path(), r.instance(), r.target(),
+                        disposal);
+            }
+            case SKIPPED -> {
+                ledger.done(id);
+                LOG.warnf("Transfer %s (%s): the consumer kept a different file at that path and discarded this one "
+                        + "(ferry.on-conflict=skip); source kept", id, e.path());
+            }
+            case QUARANTINED, FAILED -> {
+                if (r.attempt() < e.attempt()) {
+                    return; // about an earlier attempt
+                }
+                ledger.ended(id, e.attempt());
+                if (r.outcome() == Receipt.Outcome.QUARANTINED
+                        && quarantines.merge(id, 1, Integer::sum) >= MAX_QUARANTINES) {
+                    ledger.done(id);
+                    LOG.errorf("Transfer %s (%s): quarantined %d times by the consumer (%s); not sent again until the "
+                            + "file changes", id, e.path(), MAX_QUARANTINES, r.reason());
+                } else {
+                    LOG.warnf("Transfer %s (%s) attempt %d: the consumer reports %s (%s); sending it again", id,
+                            e.path(), e.attempt(), r.outcome().name().toLowerCase(), r.reason());
+                    tracker.forget(e.path());
+                    watcher.requestRescan();
+                }
+            }
+        }
+        watched.remove(id);
+        receipts.forget(id);
     }
 
     /**
@@ -92,12 +207,15 @@ public class ProducerService {
         }
         watcher.stop();
         retries.shutdownNow();
+        receiptPoller.shutdown();
         sender.stop();
         workers.shutdown();
         if (!workers.awaitTermination(FileSender.STOP_WAIT_SECONDS * 2, TimeUnit.SECONDS)) {
             workers.shutdownNow();
         }
+        receiptPoller.awaitTermination(5, TimeUnit.SECONDS);
         ledger.close();
+        receipts.close();
     }
 
     private void onFinished(FileState state) {
@@ -120,26 +238,46 @@ public class ProducerService {
     private void transfer(FileState state, String transferId) {
         String path = state.relativePath();
         try {
-            int attempt = ledger.nextAttempt(transferId);
-            LOG.infof("Transfer %s (%s): sending %d bytes, attempt %d", transferId, path, state.size(), attempt);
+            watched.add(transferId); // before any chunk: the receipt may come before the last acknowledgement
+            Ledger.Entry entry = ledger.interrupted(transferId).orElse(null);
+            int from = 0;
+            if (entry != null && entry.path().equals(path)) {
+                from = entry.next();
+                LOG.infof("Transfer %s (%s): resuming attempt %d at chunk %d (%d bytes acknowledged before)",
+                        transferId, path, entry.attempt(), from,
+                        Math.min(state.size(), (long) from * Derived.chunkSize(config)));
+            } else {
+                entry = ledger.startAttempt(transferId, path, publisher.partitionFor(transferId));
+                LOG.infof("Transfer %s (%s): sending %d bytes, attempt %d", transferId, path, state.size(),
+                        entry.attempt());
+            }
+            int attempt = entry.attempt();
             long started = System.nanoTime();
-            FileSender.Result result = sender.send(state, transferId, attempt);
+            FileSender.Result result = sender.send(state, transferId, attempt, entry.partition(), from, next -> {
+                ledger.progress(transferId, attempt, next);
+                FaultPoints.reach(FaultPoints.Point.PRODUCER_PROGRESS);
+            });
             switch (result) {
                 case SENT -> {
-                    ledger.markSent(transferId);
+                    FaultPoints.reach(FaultPoints.Point.PRODUCER_ACKNOWLEDGED);
+                    ledger.sent(transferId, attempt);
                     retryDelays.remove(path);
                     double seconds = Math.max(1e-9, (System.nanoTime() - started) / 1e9);
-                    LOG.infof("Transfer %s (%s): sent %d bytes in %.2f s (%.1f MB/s)", transferId, path, state.size(),
-                            seconds, state.size() / seconds / 1e6);
-                    disposer.dispose(state, transferId);
+                    LOG.infof("Transfer %s (%s): sent %d bytes in %.2f s (%.1f MB/s); waiting for the receipt",
+                            transferId, path, state.size(), seconds, state.size() / seconds / 1e6);
                 }
                 case CHANGED -> {
+                    ledger.ended(transferId, attempt);
                     tracker.forget(path);
                     watcher.requestRescan();
                 }
-                case FAILED -> retryLater(path);
-                case STOPPED -> LOG.infof("Transfer %s (%s): attempt %d ended, the producer is stopping", transferId,
-                        path, attempt);
+                case FAILED -> {
+                    ledger.ended(transferId, attempt);
+                    retryLater(path);
+                }
+                case STOPPED -> {
+                    // Progress is recorded; the next start resumes the attempt.
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

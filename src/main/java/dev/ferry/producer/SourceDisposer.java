@@ -10,8 +10,9 @@ import org.jboss.logging.Logger;
 import dev.ferry.config.FerryConfig.SourcePolicy;
 
 /**
- * Applies {@code ferry.source-policy} to a file whose chunks are all acknowledged. It runs only then, and only if the
- * file is still exactly what was sent: a file rewritten in the meantime is a new transfer, not a sent one.
+ * Applies {@code ferry.source-policy} to a file the consumer side has delivered (its receipt says so). It runs only
+ * then, and only if the file is still exactly what was sent: a file rewritten in the meantime is a new transfer, not a
+ * sent one.
  */
 final class SourceDisposer {
 
@@ -27,14 +28,23 @@ final class SourceDisposer {
         this.archive = archive;
     }
 
-    void dispose(FileState sent, String transferId) {
+    /**
+     * Applies the policy to the file at {@code relativePath} if it is still the version {@code transferId} names.
+     *
+     * @return what was done, for the log
+     */
+    String dispose(String relativePath, String transferId) {
         if (policy == SourcePolicy.KEEP) {
-            return;
+            return "source kept";
         }
-        if (sent.changedOnDisk(inbox)) {
+        FileState sent = FileState.read(inbox, inbox.resolve(relativePath));
+        if (sent == null) {
+            return "source already gone";
+        }
+        if (!TransferIds.of(sent).equals(transferId)) {
             LOG.infof("Transfer %s (%s): source changed after it was sent; leaving it for a new transfer", transferId,
-                    sent.relativePath());
-            return;
+                    relativePath);
+            return "source changed since, kept";
         }
         Path marker = CompletionTracker.markerOf(sent.file());
         try {
@@ -46,9 +56,11 @@ final class SourceDisposer {
                 Files.move(sent.file(), target, StandardCopyOption.REPLACE_EXISTING);
             }
             Files.deleteIfExists(marker);
+            return policy == SourcePolicy.DELETE ? "source deleted" : "source moved to the archive";
         } catch (IOException e) {
             LOG.errorf("Transfer %s (%s): cannot %s the source: %s", transferId, sent.relativePath(),
                     policy.name().toLowerCase(), e);
+            return "source policy failed";
         }
     }
 }

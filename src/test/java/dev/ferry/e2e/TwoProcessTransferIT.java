@@ -124,7 +124,8 @@ class TwoProcessTransferIT {
     }
 
     @Test
-    void aProducerStoppedMidFileEndsItsAttemptAndItsRestartDeliversTheFileOnce() throws Exception {
+    void aProducerStoppedMidFileResumesFromItsAcknowledgedChunksAndDeletesTheSourceOnlyAfterTheReceipt()
+            throws Exception {
         Path dir = Files.createTempDirectory(root, "restart");
         Path inbox = Files.createDirectories(dir.resolve("inbox"));
         Path outbox = dir.resolve("outbox");
@@ -133,7 +134,7 @@ class TwoProcessTransferIT {
                 "3", "FERRY_SETTLE_TIME", "500ms");
         Map<String, String> producerEnv = new HashMap<>(common);
         producerEnv.putAll(Map.of("FERRY_INBOX", inbox.toString(), "FERRY_STATE_DIR", dir.resolve("p").toString(),
-                "FERRY_RATE_LIMIT", "4M"));
+                "FERRY_RATE_LIMIT", "4M", "FERRY_SOURCE_POLICY", "delete"));
         Map<String, String> consumerEnv = new HashMap<>(common);
         consumerEnv.putAll(Map.of("FERRY_OUTBOX", outbox.toString(), "FERRY_STATE_DIR", dir.resolve("c").toString(),
                 "FERRY_GROUP_ID", "ferry-restart", "FERRY_INSTANCE_ID", "restart-consumer-0"));
@@ -150,19 +151,32 @@ class TwoProcessTransferIT {
                 assertThat(producer.stop(Duration.ofSeconds(30))).as("graceful exit on SIGTERM").isEqualTo(143);
                 assertThat(Duration.ofNanos(System.nanoTime() - stopping)).isLessThan(Duration.ofSeconds(30));
             }
-            assertThat(Files.readString(logs.resolve("restart-producer-1.log")))
-                    .contains("(restart.bin): attempt 0 ended, the producer is stopping");
-            await().atMost(Duration.ofSeconds(30)).until(() -> Files.readString(consumerLog)
-                    .contains("(restart.bin): attempt 0 aborted by the producer: producer stopping"));
+            java.util.regex.Matcher paused = java.util.regex.Pattern.compile("attempt 0 paused at chunk (\\d+)")
+                    .matcher(Files.readString(logs.resolve("restart-producer-1.log")));
+            assertThat(paused.find()).as("the stopping producer records how far it got").isTrue();
+            int resumeAt = Integer.parseInt(paused.group(1));
+            assertThat(resumeAt).isPositive();
             assertThat(outbox.resolve("restart.bin")).as("never delivered torn").doesNotExist();
+            assertThat(file).as("the source stays until the consumer's receipt").exists();
 
-            try (FerryProcess producer = FerryProcess.start("producer", producerEnv,
-                    logs.resolve("restart-producer-2.log"), "-Xmx128m")) {
+            Path producer2Log = logs.resolve("restart-producer-2.log");
+            try (FerryProcess producer = FerryProcess.start("producer", producerEnv, producer2Log, "-Xmx128m")) {
                 await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
                     assertThat(outbox.resolve("restart.bin")).exists();
                     assertThat(TestFiles.sha256(outbox.resolve("restart.bin"))).isEqualTo(sha);
                 });
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(
+                        () -> assertThat(file).as("deleted once the receipt says delivered").doesNotExist());
                 producer.stop(Duration.ofSeconds(30));
+            }
+            String log2 = Files.readString(producer2Log);
+            assertThat(log2).contains("(restart.bin): resuming attempt 0 at chunk " + resumeAt)
+                    .contains("(restart.bin): delivered by restart-consumer-0 as restart.bin; source deleted")
+                    .doesNotContain("attempt 1");
+            Map<Integer, Integer> sends = chunkIndexCounts("ferry-restart", "restart.bin");
+            assertThat(sends.keySet()).as("every chunk in the topic").hasSize(80);
+            for (int i = 0; i < resumeAt; i++) {
+                assertThat(sends.get(i)).as("chunk " + i + " is before the resume point: sent once").isEqualTo(1);
             }
             try (var files = Files.list(outbox)) {
                 assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(".ferry",
@@ -170,6 +184,34 @@ class TwoProcessTransferIT {
             }
             consumer.stop(Duration.ofSeconds(30));
         }
+    }
+
+    /** How often each chunk index of {@code path} is in {@code topic}. */
+    private Map<Integer, Integer> chunkIndexCounts(String topic, String path) {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", broker.bootstrapServers());
+        Map<Integer, Integer> counts = new HashMap<>();
+        try (KafkaConsumer<String, byte[]> reader = new KafkaConsumer<>(props, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            var partitions = reader.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition()))
+                    .toList();
+            reader.assign(partitions);
+            reader.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = reader.endOffsets(partitions);
+            while (partitions.stream().anyMatch(tp -> reader.position(tp) < end.get(tp))) {
+                for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(500))) {
+                    try {
+                        if (WireFormat.decode(r.key(), r.headers(), r.value()) instanceof dev.ferry.chunk.Chunk c
+                                && c.path().equals(path)) {
+                            counts.merge(c.index(), 1, Integer::sum);
+                        }
+                    } catch (dev.ferry.chunk.InvalidRecordException e) {
+                        throw new AssertionError("unreadable record in " + topic, e);
+                    }
+                }
+            }
+        }
+        return counts;
     }
 
     private Map.Entry<TopicPartition, Long> firstRecordOf(String path) {

@@ -86,7 +86,7 @@ class FileSenderTest {
         RecordingPublisher publisher = new RecordingPublisher();
         FileSender sender = new FileSender(publisher, inbox, CHUNK, 6, 1, null);
 
-        assertThat(sender.send(FileState.read(inbox, file), ID, 0)).isEqualTo(FileSender.Result.SENT);
+        assertThat(send(sender, FileState.read(inbox, file), 0)).isEqualTo(FileSender.Result.SENT);
 
         assertThat(publisher.sent).hasSize(11).allMatch(r -> r instanceof Chunk);
         ByteArrayOutputStream joined = new ByteArrayOutputStream();
@@ -102,8 +102,7 @@ class FileSenderTest {
         assertThat(publisher.maxOutstanding.get()).as("one file uses at most half of the shared window")
                 .isLessThanOrEqualTo(3);
         assertThat(publisher.outstanding.get()).as("returns only when everything is acknowledged").isZero();
-        assertThat(publisher.partitionLookups.get()).as("the partition is chosen once per attempt").isEqualTo(1);
-        assertThat(publisher.partitions).as("every chunk of the attempt goes to that partition").containsOnly(7);
+        assertThat(publisher.partitions).as("every chunk of the attempt goes to its partition").containsOnly(7);
     }
 
     @Test
@@ -113,7 +112,7 @@ class FileSenderTest {
         Files.writeString(file, "appended", java.nio.file.StandardOpenOption.APPEND);
         RecordingPublisher publisher = new RecordingPublisher();
 
-        FileSender.Result result = new FileSender(publisher, inbox, CHUNK, 2, 1, null).send(before, ID, 4);
+        FileSender.Result result = send(new FileSender(publisher, inbox, CHUNK, 2, 1, null), before, 4);
 
         assertThat(result).isEqualTo(FileSender.Result.CHANGED);
         FerryRecord lastSent = publisher.sent.get(publisher.sent.size() - 1);
@@ -129,8 +128,8 @@ class FileSenderTest {
         RecordingPublisher publisher = new RecordingPublisher();
         publisher.failAt = 2;
 
-        FileSender.Result result = new FileSender(publisher, inbox, CHUNK, 2, 1, null).send(FileState.read(inbox, file),
-                ID, 0);
+        FileSender.Result result = send(new FileSender(publisher, inbox, CHUNK, 2, 1, null),
+                FileState.read(inbox, file), 0);
 
         assertThat(result).isEqualTo(FileSender.Result.FAILED);
         assertThat(publisher.sent.get(publisher.sent.size() - 1)).isInstanceOf(Abort.class);
@@ -140,29 +139,18 @@ class FileSenderTest {
 
     @Test
     @org.junit.jupiter.api.Timeout(30)
-    void aStoppingProducerEndsTheAttemptWithAnAbortAfterItsAcknowledgements() throws Exception {
+    void aStoppingProducerWaitsForItsAcknowledgementsAndRecordsHowFarItGotWithoutAnAbort() throws Exception {
         Path file = TestFiles.random(inbox.resolve("long.bin"), 2000L * CHUNK, 6);
         RecordingPublisher publisher = new RecordingPublisher();
-        java.util.concurrent.atomic.AtomicInteger outstandingAtAbort = new java.util.concurrent.atomic.AtomicInteger(
-                -1);
-        FileSender.Publisher watching = new FileSender.Publisher() {
-            @Override
-            public int partitionFor(String transferId) {
-                return publisher.partitionFor(transferId);
-            }
-
-            @Override
-            public CompletionStage<Void> send(FerryRecord record, int partition) {
-                if (record instanceof Abort) {
-                    outstandingAtAbort.set(publisher.outstanding.get());
-                }
-                return publisher.send(record, partition);
-            }
-        };
-        FileSender sender = new FileSender(watching, inbox, CHUNK, 4, 1, new RateLimiter(400 * CHUNK));
+        List<Integer> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicInteger outstandingAtProgress = new AtomicInteger(-1);
+        FileSender sender = new FileSender(publisher, inbox, CHUNK, 4, 1, new RateLimiter(400 * CHUNK));
         CompletableFuture<FileSender.Result> result = CompletableFuture.supplyAsync(() -> {
             try {
-                return sender.send(FileState.read(inbox, file), ID, 2);
+                return sender.send(FileState.read(inbox, file), ID, 2, 7, 0, next -> {
+                    outstandingAtProgress.set(publisher.outstanding.get());
+                    progress.add(next);
+                });
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
@@ -173,16 +161,34 @@ class FileSenderTest {
 
         assertThat(result.get()).isEqualTo(FileSender.Result.STOPPED);
         assertThat(publisher.sent.size()).as("stopped long before the end of the file").isLessThan(1000);
-        assertThat(publisher.sent.get(publisher.sent.size() - 1)).isInstanceOfSatisfying(Abort.class,
-                a -> assertThat(a.reason()).isEqualTo("producer stopping"));
-        assertThat(outstandingAtAbort.get()).as("in-flight chunks acknowledged before the abort").isZero();
+        assertThat(publisher.sent).as("no abort: the restart resumes the attempt").allMatch(r -> r instanceof Chunk);
+        assertThat(outstandingAtProgress.get()).as("in-flight chunks acknowledged before the last record").isZero();
+        assertThat(progress).as("the final progress covers every chunk sent").last().isEqualTo(publisher.sent.size());
+    }
+
+    @Test
+    void aResumedAttemptSendsOnlyTheRestAndItsHashCoversTheWholeFile() throws Exception {
+        Path file = TestFiles.random(inbox.resolve("resumed.bin"), 10 * CHUNK + 77, 8);
+        RecordingPublisher publisher = new RecordingPublisher();
+
+        FileSender.Result result = new FileSender(publisher, inbox, CHUNK, 6, 1, null).send(FileState.read(inbox, file),
+                ID, 3, 7, 6, next -> {
+                });
+
+        assertThat(result).isEqualTo(FileSender.Result.SENT);
+        assertThat(publisher.sent).extracting(r -> ((Chunk) r).index()).containsExactly(6, 7, 8, 9, 10);
+        Chunk first = (Chunk) publisher.sent.get(0);
+        assertThat(first.offset()).isEqualTo(6L * CHUNK);
+        assertThat(first.attempt()).isEqualTo(3);
+        assertThat(((Chunk) publisher.sent.get(4)).sha256())
+                .isEqualTo(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     }
 
     @Test
     void anEmptyFileIsOneEmptyChunkWithTheHashOfNothing() throws Exception {
         Path file = Files.createFile(inbox.resolve("empty"));
         RecordingPublisher publisher = new RecordingPublisher();
-        assertThat(new FileSender(publisher, inbox, CHUNK, 2, 1, null).send(FileState.read(inbox, file), ID, 0))
+        assertThat(send(new FileSender(publisher, inbox, CHUNK, 2, 1, null), FileState.read(inbox, file), 0))
                 .isEqualTo(FileSender.Result.SENT);
         assertThat(publisher.sent).singleElement().satisfies(r -> {
             Chunk c = (Chunk) r;
@@ -198,8 +204,13 @@ class FileSenderTest {
         RecordingPublisher publisher = new RecordingPublisher();
         long start = System.nanoTime();
         // 32 KiB/s with a one-second bucket: the second 32 KiB must wait about a second.
-        new FileSender(publisher, inbox, CHUNK, 4, 1, new RateLimiter(32 * 1024)).send(FileState.read(inbox, file), ID,
-                0);
+        send(new FileSender(publisher, inbox, CHUNK, 4, 1, new RateLimiter(32 * 1024)), FileState.read(inbox, file), 0);
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(900);
+    }
+
+    /** A fresh attempt to partition 7, progress ignored. */
+    static FileSender.Result send(FileSender sender, FileState state, int attempt) throws InterruptedException {
+        return sender.send(state, ID, attempt, 7, 0, next -> {
+        });
     }
 }

@@ -18,27 +18,56 @@ class LedgerTest {
     @Test
     void attemptsGrowAndSentFilesAreRememberedAcrossRestarts() throws Exception {
         try (Ledger ledger = new Ledger(state)) {
-            assertThat(ledger.nextAttempt("t1")).isZero();
-            assertThat(ledger.nextAttempt("t1")).isEqualTo(1);
-            ledger.markSent("t1");
+            assertThat(ledger.startAttempt("t1", "a b/c.txt", 3).attempt()).isZero();
+            ledger.ended("t1", 0);
+            assertThat(ledger.startAttempt("t1", "a b/c.txt", 5).attempt()).isEqualTo(1);
+            ledger.sent("t1", 1);
         }
         try (Ledger ledger = new Ledger(state)) {
             assertThat(ledger.isSent("t1")).isTrue();
             assertThat(ledger.isSent("t2")).isFalse();
-            assertThat(ledger.nextAttempt("t1")).as("attempt numbers never repeat").isEqualTo(2);
+            assertThat(ledger.awaitingReceipt()).singleElement().satisfies(e -> {
+                assertThat(e.path()).as("paths with spaces survive").isEqualTo("a b/c.txt");
+                assertThat(e.partition()).isEqualTo(5);
+            });
+            ledger.done("t1");
+            assertThat(ledger.startAttempt("t1", "a b/c.txt", 0).attempt()).as("attempt numbers never repeat")
+                    .isEqualTo(2);
+        }
+    }
+
+    @Test
+    void anInterruptedAttemptIsResumedFromItsRecordedProgressOnItsPartition() throws Exception {
+        try (Ledger ledger = new Ledger(state)) {
+            ledger.startAttempt("big", "big.iso", 4);
+            ledger.progress("big", 0, 100);
+            ledger.progress("big", 0, 250);
+            ledger.progress("big", 0, 200); // never backwards
+        }
+        try (Ledger ledger = new Ledger(state)) {
+            assertThat(ledger.interrupted("big")).get().satisfies(e -> {
+                assertThat(e.attempt()).isZero();
+                assertThat(e.partition()).isEqualTo(4);
+                assertThat(e.next()).isEqualTo(250);
+            });
+            ledger.ended("big", 0);
+        }
+        try (Ledger ledger = new Ledger(state)) {
+            assertThat(ledger.interrupted("big")).as("an ended attempt is not resumed").isEmpty();
+            assertThat(ledger.isSent("big")).isFalse();
         }
     }
 
     @Test
     void aTornLastLineFromACrashIsIgnored() throws Exception {
         try (Ledger ledger = new Ledger(state)) {
-            ledger.nextAttempt("t1");
-            ledger.markSent("t1");
+            ledger.startAttempt("t1", "x", 0);
+            ledger.sent("t1", 0);
         }
         Files.writeString(state.resolve("producer-ledger"), "A t2 ", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         try (Ledger ledger = new Ledger(state)) {
             assertThat(ledger.isSent("t1")).isTrue();
-            assertThat(ledger.nextAttempt("t2")).isZero();
+            assertThat(ledger.startAttempt("t2", "y", 0).attempt()).isZero();
         }
     }
 }

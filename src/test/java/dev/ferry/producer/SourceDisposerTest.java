@@ -23,7 +23,8 @@ class SourceDisposerTest {
         Files.writeString(inbox.resolve("a.txt.done"), "");
         FileState sent = FileState.read(root.resolve("in"), file);
 
-        new SourceDisposer(SourcePolicy.DELETE, root.resolve("in"), null).dispose(sent, "id");
+        new SourceDisposer(SourcePolicy.DELETE, root.resolve("in"), null).dispose(sent.relativePath(),
+                TransferIds.of(sent));
 
         assertThat(file).doesNotExist();
         assertThat(inbox.resolve("a.txt.done")).doesNotExist();
@@ -34,7 +35,8 @@ class SourceDisposerTest {
         Path file = Files.writeString(Files.createDirectories(root.resolve("in/x/y")).resolve("b.bin"), "bytes");
         FileState sent = FileState.read(root.resolve("in"), file);
 
-        new SourceDisposer(SourcePolicy.MOVE, root.resolve("in"), root.resolve("archive")).dispose(sent, "id");
+        new SourceDisposer(SourcePolicy.MOVE, root.resolve("in"), root.resolve("archive")).dispose(sent.relativePath(),
+                TransferIds.of(sent));
 
         assertThat(file).doesNotExist();
         assertThat(root.resolve("archive/x/y/b.bin")).hasContent("bytes");
@@ -46,7 +48,8 @@ class SourceDisposerTest {
         FileState sent = FileState.read(root.resolve("in"), file);
         Files.writeString(file, "version two");
 
-        new SourceDisposer(SourcePolicy.DELETE, root.resolve("in"), null).dispose(sent, "id");
+        new SourceDisposer(SourcePolicy.DELETE, root.resolve("in"), null).dispose(sent.relativePath(),
+                TransferIds.of(sent));
 
         assertThat(file).hasContent("version two");
     }
@@ -54,8 +57,8 @@ class SourceDisposerTest {
     @Test
     void keepLeavesTheFile() throws Exception {
         Path file = Files.writeString(Files.createDirectories(root.resolve("in")).resolve("d.txt"), "v1");
-        new SourceDisposer(SourcePolicy.KEEP, root.resolve("in"), null)
-                .dispose(FileState.read(root.resolve("in"), file), "id");
+        new SourceDisposer(SourcePolicy.KEEP, root.resolve("in"), null).dispose("d.txt",
+                TransferIds.of(FileState.read(root.resolve("in"), file)));
         assertThat(file).hasContent("v1");
     }
 }
