@@ -8,12 +8,12 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
-final class Hashing {
+public final class Hashing {
 
     private Hashing() {
     }
 
-    static MessageDigest sha256() {
+    public static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -22,7 +22,7 @@ final class Hashing {
     }
 
     /** SHA-256 of a whole file, read with one fixed buffer. */
-    static byte[] sha256(Path file) throws IOException {
+    public static byte[] sha256(Path file) throws IOException {
         MessageDigest digest = sha256();
         ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {

@@ -1,0 +1,231 @@
+package dev.ferry.verify;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import dev.ferry.consumer.Hashing;
+import dev.ferry.receipt.KafkaReceipts;
+import dev.ferry.receipt.Receipt;
+
+/**
+ * Compares what was sent with what is in an outbox, the way an operator would check a transfer by hand: every file sent
+ * is in the outbox once, byte-identical (SHA-256), and the outbox holds nothing else.
+ * <p>
+ * What was sent comes from the chunk topic (every attempt whose chunks are all there, not aborted) and from the
+ * receipts topic (files delivered whose chunks have since aged out of the chunk topic). Where each file went comes from
+ * its receipt ({@code ferry.on-conflict=keep-both} can deliver {@code a.csv} as {@code a (2).csv}); a file without a
+ * receipt is looked for at its own path. With {@code receiptsOnly}, the chunk topic is not read: faster, but a file
+ * that was sent and never delivered is not noticed.
+ */
+public final class Verifier {
+
+    /** A finding about one file. */
+    public record Finding(Kind kind, String path, String detail) {
+    }
+
+    public enum Kind {
+        /** Sent but not in the outbox. */
+        MISSING(true),
+        /** In the outbox at the expected place with different size or content. */
+        MISMATCHED(true),
+        /** A second copy of a sent file under another name: delivered twice. */
+        DUPLICATE(true),
+        /** In the outbox, but nothing sent it. */
+        EXTRA(true),
+        /** Delivered and identical, but no receipt records it (it was published, the receipt was not written). */
+        NO_RECEIPT(false),
+        /** A later version replaced it at the same path ({@code ferry.on-conflict=replace}). */
+        REPLACED(false),
+        /** Discarded by {@code ferry.on-conflict=skip}: a different file was already at its path. */
+        SKIPPED(false),
+        /** In the topic, but no attempt has all its chunks yet (still sending, or its producer died). */
+        UNFINISHED(false),
+        /** The consumer quarantined it (size or hash did not match): see outbox/.ferry/quarantine. */
+        QUARANTINED(false);
+
+        public final boolean isDifference;
+
+        Kind(boolean isDifference) {
+            this.isDifference = isDifference;
+        }
+    }
+
+    /** The outcome: counts and findings; {@link #clean()} is what the exit code reflects. */
+    public record Report(int sent, int identical, List<Finding> findings, long stagedFiles, long quarantinedFiles,
+            long topicRecords, long invalidRecords) {
+
+        public boolean clean() {
+            return findings.stream().noneMatch(f -> f.kind().isDifference);
+        }
+
+        public long count(Kind kind) {
+            return findings.stream().filter(f -> f.kind() == kind).count();
+        }
+    }
+
+    private final Map<String, Object> kafka;
+    private final String topic;
+    private final String receiptsTopic;
+    private final Duration timeout;
+
+    public Verifier(Map<String, Object> kafka, String topic, String receiptsTopic, Duration timeout) {
+        this.kafka = kafka;
+        this.topic = topic;
+        this.receiptsTopic = receiptsTopic;
+        this.timeout = timeout;
+    }
+
+    public Report verify(Path outbox, boolean receiptsOnly) throws IOException {
+        Map<String, Receipt> receipts;
+        try (KafkaReceipts table = new KafkaReceipts(kafka, receiptsTopic, "ferry-verify", false, id -> true,
+                timeout)) {
+            table.refresh();
+            receipts = table.all();
+        }
+        SentTransfers topicView = receiptsOnly ? new SentTransfers() : SentTransfers.read(kafka, topic, timeout);
+
+        // Expected: what the topic says was sent, plus deliveries whose chunks have aged out of it.
+        Map<String, SentTransfers.Sent> sent = new HashMap<>(topicView.sent);
+        receipts.forEach((id, r) -> {
+            if (!sent.containsKey(id) && r.outcome() == Receipt.Outcome.DELIVERED && r.sha256() != null) {
+                sent.put(id, new SentTransfers.Sent(id, r.attempt(), r.path(), r.size(), r.sha256()));
+            }
+        });
+
+        Map<String, Path> files = outboxFiles(outbox);
+        Map<String, String> hashes = new HashMap<>();
+        List<Finding> findings = new ArrayList<>();
+        Set<String> accounted = new HashSet<>();
+        int identical = 0;
+
+        // The latest delivery to a path is the one expected there; earlier ones were replaced.
+        Map<String, List<SentTransfers.Sent>> byTarget = new TreeMap<>();
+        for (SentTransfers.Sent s : sent.values()) {
+            Receipt r = receipts.get(s.transferId());
+            if (r != null && r.outcome() == Receipt.Outcome.SKIPPED) {
+                findings.add(new Finding(Kind.SKIPPED, s.path(), "transfer " + s.transferId()));
+                continue;
+            }
+            if (r != null && r.outcome() == Receipt.Outcome.QUARANTINED && r.attempt() >= s.attempt()) {
+                findings.add(new Finding(Kind.QUARANTINED, s.path(), "transfer " + s.transferId() + ": " + r.reason()));
+                continue;
+            }
+            String target = r != null && r.outcome() == Receipt.Outcome.DELIVERED && r.target() != null ? r.target()
+                    : s.path();
+            byTarget.computeIfAbsent(target, t -> new ArrayList<>()).add(s);
+        }
+        for (Map.Entry<String, List<SentTransfers.Sent>> e : byTarget.entrySet()) {
+            String target = e.getKey();
+            List<SentTransfers.Sent> candidates = e.getValue();
+            candidates.sort(Comparator.comparing(s -> receiptTime(receipts.get(s.transferId()))));
+            SentTransfers.Sent expected = candidates.get(candidates.size() - 1);
+            for (SentTransfers.Sent older : candidates.subList(0, candidates.size() - 1)) {
+                findings.add(new Finding(Kind.REPLACED, target,
+                        "transfer " + older.transferId() + " replaced by " + expected.transferId()));
+            }
+            Path file = files.get(target);
+            boolean receipted = receipts.containsKey(expected.transferId())
+                    && receipts.get(expected.transferId()).outcome() == Receipt.Outcome.DELIVERED;
+            if (file == null) {
+                findings.add(new Finding(Kind.MISSING, target, "transfer " + expected.transferId() + ", "
+                        + expected.size() + " bytes" + (receipted ? ", although its receipt says delivered" : "")));
+                continue;
+            }
+            accounted.add(target);
+            String sha = hash(file, hashes, target);
+            long size = Files.size(file);
+            if (size != expected.size() || !sha.equals(expected.sha256())) {
+                findings.add(new Finding(Kind.MISMATCHED, target, "expected " + expected.size() + " bytes sha256 "
+                        + expected.sha256() + ", found " + size + " bytes sha256 " + sha));
+                continue;
+            }
+            identical++;
+            if (!receipted) {
+                findings.add(new Finding(Kind.NO_RECEIPT, target, "transfer " + expected.transferId()));
+            }
+        }
+
+        // Everything else in the outbox is a second copy of something sent, or foreign.
+        Map<String, String> sentBySha = new HashMap<>();
+        sent.values().forEach(s -> sentBySha.put(s.size() + ":" + s.sha256(), s.path()));
+        Set<Long> sentSizes = new HashSet<>();
+        sent.values().forEach(s -> sentSizes.add(s.size()));
+        for (Map.Entry<String, Path> f : files.entrySet()) {
+            if (accounted.contains(f.getKey())) {
+                continue;
+            }
+            long size = Files.size(f.getValue());
+            String original = sentSizes.contains(size)
+                    ? sentBySha.get(size + ":" + hash(f.getValue(), hashes, f.getKey()))
+                    : null;
+            findings.add(original != null ? new Finding(Kind.DUPLICATE, f.getKey(), "same content as " + original)
+                    : new Finding(Kind.EXTRA, f.getKey(), size + " bytes, sent by nobody"));
+        }
+        topicView.unfinished.values().stream().filter(u -> !sent.containsKey(u.transferId()))
+                .forEach(u -> findings.add(new Finding(Kind.UNFINISHED, u.path(), "transfer " + u.transferId() + ": "
+                        + u.chunks() + " of " + u.count() + " chunks in the topic")));
+        findings.sort(Comparator.comparing((Finding f) -> f.kind()).thenComparing(Finding::path));
+        return new Report(sent.size(), identical, findings, countFiles(outbox.resolve(".ferry/staging")),
+                countFiles(outbox.resolve(".ferry/quarantine")), topicView.records, topicView.invalid);
+    }
+
+    private static String receiptTime(Receipt r) {
+        return r == null || r.time() == null ? "" : r.time().toString();
+    }
+
+    private static String hash(Path file, Map<String, String> cache, String key) throws IOException {
+        String known = cache.get(key);
+        if (known == null) {
+            known = HexFormat.of().formatHex(Hashing.sha256(file));
+            cache.put(key, known);
+        }
+        return known;
+    }
+
+    /** Regular files below the outbox by relative path, leaving out Ferry's own {@code .ferry} folder. */
+    private static Map<String, Path> outboxFiles(Path outbox) throws IOException {
+        Map<String, Path> files = new TreeMap<>();
+        if (!Files.isDirectory(outbox)) {
+            throw new IOException("outbox " + outbox + " is not a folder");
+        }
+        Files.walkFileTree(outbox, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                return dir.equals(outbox.resolve(".ferry")) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                    files.put(outbox.relativize(file).toString().replace(java.io.File.separatorChar, '/'), file);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        return files;
+    }
+
+    private static long countFiles(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (var all = Files.walk(dir)) {
+            return all.filter(Files::isRegularFile).count();
+        }
+    }
+}

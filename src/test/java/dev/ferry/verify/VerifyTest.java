@@ -1,0 +1,101 @@
+package dev.ferry.verify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+import dev.ferry.config.Derived;
+import dev.ferry.config.FerryConfig;
+import dev.ferry.testing.KafkaBrokerResource;
+import dev.ferry.testing.TestFiles;
+
+/** The verify tool against a real transfer: clean when the outbox is right, and each kind of damage is named. */
+@QuarkusTest
+@WithTestResource(KafkaBrokerResource.class)
+class VerifyTest {
+
+    @Inject
+    FerryConfig config;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    record Run(int status, String out) {
+    }
+
+    Run verify(String... extra) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        String[] args = new String[6 + extra.length];
+        args[0] = "--outbox";
+        args[1] = config.outbox().orElseThrow().toString();
+        args[2] = "--bootstrap-server";
+        args[3] = bootstrap;
+        args[4] = "--topic";
+        args[5] = config.topic();
+        System.arraycopy(extra, 0, args, 6, extra.length);
+        int status = VerifyCommand.run(args, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(out, true, StandardCharsets.UTF_8));
+        return new Run(status, out.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aCorrectOutboxIsCleanAndEveryKindOfDamageIsReportedWithANonZeroExit() throws Exception {
+        Path inbox = config.inbox().orElseThrow();
+        Path outbox = config.outbox().orElseThrow();
+        int chunk = Derived.chunkSize(config);
+        Map<String, Path> sent = new LinkedHashMap<>();
+        long[] sizes = { 0, 1, chunk + 1, 3L * chunk, 5000 };
+        for (int i = 0; i < sizes.length; i++) {
+            String name = "v/f" + i + ".bin";
+            sent.put(name, TestFiles.randomAtomically(inbox.resolve(name), sizes[i], 500 + i));
+        }
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> verify().out().contains("sent 5, identical 5,"));
+        Run clean = verify();
+        assertThat(clean.out()).contains("sent 5, identical 5, missing 0, mismatched 0, duplicates 0, extra 0")
+                .contains("no receipt 0").contains("OK: the outbox holds exactly what was sent");
+        assertThat(verify("--receipts-only").status()).as("receipts alone agree").isEqualTo(VerifyCommand.CLEAN);
+
+        Files.delete(outbox.resolve("v/f1.bin"));
+        Files.writeString(outbox.resolve("v/f4.bin"), "tampered");
+        Files.copy(outbox.resolve("v/f2.bin"), outbox.resolve("v/f2 (2).bin"));
+        Files.writeString(outbox.resolve("v/stranger.txt"), "nobody sent me");
+
+        Run damaged = verify();
+        assertThat(damaged.status()).isEqualTo(VerifyCommand.DIFFERENCES);
+        assertThat(damaged.out()).contains("sent 5, identical 3, missing 1, mismatched 1, duplicates 1, extra 1")
+                .containsPattern("MISSING +v/f1.bin").containsPattern("MISMATCHED +v/f4.bin")
+                .containsPattern("DUPLICATE +v/f2 \\(2\\).bin  \\(same content as v/f2.bin\\)")
+                .containsPattern("EXTRA +v/stranger.txt").contains("DIFFERENCES FOUND");
+    }
+
+    @Test
+    void badArgumentsAndAnUnreachableClusterAreToldApart() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream stream = new PrintStream(err, true, StandardCharsets.UTF_8);
+        assertThat(VerifyCommand.run(new String[] { "--bogus" }, Map.of(), stream, stream))
+                .isEqualTo(VerifyCommand.USAGE);
+        assertThat(VerifyCommand.run(new String[0], Map.of("KAFKA_BOOTSTRAP_SERVERS", "x:1"), stream, stream))
+                .isEqualTo(VerifyCommand.USAGE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--outbox (or FERRY_OUTBOX) is required");
+        assertThat(VerifyCommand.run(new String[] { "--outbox", config.outbox().orElseThrow().toString(),
+                "--bootstrap-server", "127.0.0.1:1", "--timeout-seconds", "2" }, Map.of(), stream, stream))
+                        .isEqualTo(VerifyCommand.CANNOT_CHECK);
+    }
+}
