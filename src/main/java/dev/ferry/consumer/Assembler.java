@@ -140,6 +140,11 @@ final class Assembler implements AutoCloseable {
                         finishedElsewhere.path);
                 discard(finishedElsewhere);
             }
+            if (record instanceof Chunk c && c.index() == 0 && finishedElsewhere == null) {
+                Receipt r = receipts.find(id).orElseThrow();
+                LOG.infof("Transfer %s (%s): already %s as %s by %s (receipt); its chunks are skipped", id, c.path(),
+                        r.outcome().name().toLowerCase(), r.target(), r.instance());
+            }
             ack.run(); // finished (here or by another instance), read again
             return;
         }

@@ -3,19 +3,13 @@ package dev.ferry.dev;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Properties;
-import java.util.Set;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.utils.Time;
-import org.apache.kafka.metadata.storage.Formatter;
-import org.apache.kafka.server.common.MetadataVersion;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -24,7 +18,6 @@ import io.quarkus.runtime.StartupEvent;
 
 import dev.ferry.kafka.StartupOrder;
 
-import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 
 /**
@@ -54,40 +47,13 @@ public class DevKafkaBroker {
             return;
         }
         int controllerPort = port + 1;
-        Path logDir = dir.toAbsolutePath().resolve("data");
-        Properties props = new Properties();
-        props.put("process.roles", "broker,controller");
-        props.put("node.id", "1");
-        props.put("controller.quorum.voters", "1@localhost:" + controllerPort);
-        props.put("listeners", "PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPort);
-        props.put("advertised.listeners", "PLAINTEXT://localhost:" + port);
-        props.put("controller.listener.names", "CONTROLLER");
-        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        props.put("inter.broker.listener.name", "PLAINTEXT");
-        props.put("log.dirs", logDir.toString());
-        // One node: internal topics cannot have more replicas, and consumers hang waiting for them otherwise.
-        props.put("offsets.topic.replication.factor", "1");
-        props.put("transaction.state.log.replication.factor", "1");
-        props.put("transaction.state.log.min.isr", "1");
-        props.put("share.coordinator.state.topic.replication.factor", "1");
-        props.put("group.initial.rebalance.delay.ms", "0");
-        props.put("num.partitions", "1");
-        props.put("auto.create.topics.enable", "false");
-        KafkaConfig config = new KafkaConfig(props, false);
-        if (!Files.exists(logDir.resolve("meta.properties"))) {
-            Files.createDirectories(logDir);
-            new Formatter().setPrintStream(System.out).setClusterId(Uuid.randomUuid().toString()).setNodeId(1)
-                    .setControllerListenerName("CONTROLLER").setMetadataLogDirectory(logDir.toString())
-                    .setDirectories(Set.of(logDir.toString())).setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-                    .run();
-        }
-        KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
-        server.startup();
+        KafkaRaftServer server = KafkaNode.start(1, port, controllerPort, "1@localhost:" + controllerPort,
+                Uuid.randomUuid().toString(), dir, 1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.shutdown();
             server.awaitShutdown();
         }, "ferry-dev-kafka-shutdown"));
-        LOG.infof("Dev Kafka broker started on localhost:%d, data in %s", port, logDir);
+        LOG.infof("Dev Kafka broker started on localhost:%d, data in %s", port, dir.toAbsolutePath());
     }
 
     private static boolean listening(int port) {

@@ -13,9 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Switched on only by JVM system properties that tests pass to a Ferry process; they are deliberately not
  * {@code ferry.*} settings, so no environment variable or config file can turn them on in a deployment:
  * <ul>
- * <li>{@code -Dferry.fault.halt=<point>[@<n>]}: the JVM halts (as after {@code kill -9}: no shutdown hooks, nothing
+ * <li>{@code -Ddev.ferry.fault.halt=<point>[@<n>]}: the JVM halts (as after {@code kill -9}: no shutdown hooks, nothing
  * flushed) at the {@code n}th time (default 1) the process reaches {@code point}.</li>
- * <li>{@code -Dferry.fault.disk-full=<file>}: while {@code file} exists, the consumer's disk writes fail with the
+ * <li>{@code -Ddev.ferry.fault.disk-full=<file>}: while {@code file} exists, the consumer's disk writes fail with the
  * out-of-space error, for machines where a test cannot mount a small file system.</li>
  * </ul>
  */
@@ -24,12 +24,12 @@ public final class FaultPoints {
     /** Exit status of a halted process: what a shell reports for a process killed by SIGKILL. */
     public static final int HALT_STATUS = 137;
 
-    private static final String HALT = System.getProperty("ferry.fault.halt", "");
+    private static final String HALT = System.getProperty("dev.ferry.fault.halt", "");
     private static final String HALT_POINT = HALT.contains("@") ? HALT.substring(0, HALT.indexOf('@')) : HALT;
     private static final int HALT_AT = HALT.contains("@") ? Integer.parseInt(HALT.substring(HALT.indexOf('@') + 1)) : 1;
     private static final AtomicInteger HITS = new AtomicInteger();
-    private static final Path DISK_FULL = System.getProperty("ferry.fault.disk-full") == null ? null
-            : Path.of(System.getProperty("ferry.fault.disk-full"));
+    private static final Path DISK_FULL = System.getProperty("dev.ferry.fault.disk-full") == null ? null
+            : Path.of(System.getProperty("dev.ferry.fault.disk-full"));
 
     private FaultPoints() {
     }
@@ -37,7 +37,7 @@ public final class FaultPoints {
     /** Marks a crash window; halts the JVM here if a test asked for it. */
     public static void reach(Point point) {
         if (!HALT_POINT.isEmpty() && HALT_POINT.equals(point.id) && HITS.incrementAndGet() == HALT_AT) {
-            System.err.println("ferry.fault.halt: halting at " + point.id + " (hit " + HALT_AT + ")");
+            System.err.println("dev.ferry.fault.halt: halting at " + point.id + " (hit " + HALT_AT + ")");
             System.err.flush();
             Runtime.getRuntime().halt(HALT_STATUS);
         }
@@ -46,11 +46,11 @@ public final class FaultPoints {
     /** Before a consumer write: fails as a full disk would, while a test holds the disk-full flag file. */
     public static void diskWrite() throws IOException {
         if (DISK_FULL != null && Files.exists(DISK_FULL)) {
-            throw new IOException("No space left on device (ferry.fault.disk-full)");
+            throw new IOException("No space left on device (dev.ferry.fault.disk-full)");
         }
     }
 
-    /** The crash windows. The id is what {@code ferry.fault.halt} names. */
+    /** The crash windows. The id is what {@code dev.ferry.fault.halt} names. */
     public enum Point {
         /** Consumer: a chunk written to its staging file, not yet synced or journaled. */
         CONSUMER_STAGED("consumer.staged"),

@@ -84,6 +84,11 @@ public final class FerryProcess implements AutoCloseable {
         }
     }
 
+    /** Waits for the process to end by itself; its exit code, or -1 if it still runs after {@code limit}. */
+    public int awaitExit(Duration limit) throws InterruptedException {
+        return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+    }
+
     /** SIGTERM, then waits; returns the exit code, or -1 if it had to be killed. */
     public int stop(Duration grace) throws InterruptedException {
         process.destroy();
