@@ -23,9 +23,10 @@ class FaultPointsIT {
     @Test
     void aCrashInEveryWindowLosesNothingAndDeliversNothingTwice() throws Exception {
         try (FaultRig rig = new FaultRig("fault-points", 1)) {
-            FerryProcess producer = rig.producer(Map.of());
+            // Slow enough that a file takes more than one sync interval (1 s), so staged chunks get journaled.
+            FerryProcess producer = rig.producer(Map.of("FERRY_RATE_LIMIT", "4M"));
             int batch = 0;
-            for (String point : new String[] { Point.CONSUMER_STAGED.id + "@5", Point.CONSUMER_JOURNALED.id + "@2",
+            for (String point : new String[] { Point.CONSUMER_STAGED.id + "@5", Point.CONSUMER_JOURNALED.id,
                     Point.CONSUMER_PUBLISHED.id, Point.CONSUMER_RECEIPTED.id, Point.CONSUMER_RELEASED.id }) {
                 writeBatch(rig, batch++);
                 FerryProcess faulty = rig.consumer(0, Map.of(), "-Ddev.ferry.fault.halt=" + point);
@@ -62,7 +63,7 @@ class FaultPointsIT {
         for (int i = 0; i < 4; i++) {
             rig.write("p" + batch + "/small-" + i + ".dat", 10_000 + 101L * i, batch * 100L + i);
         }
-        rig.write("p" + batch + "/medium.bin", 6L << 20, batch * 100L + 50);
+        rig.write("p" + batch + "/medium.bin", 16L << 20, batch * 100L + 50);
     }
 
     private static boolean allSourcesGone(FaultRig rig) {

@@ -212,8 +212,37 @@ final class FaultRig implements AutoCloseable {
         return false;
     }
 
+    /** How many times {@code text} occurs in all process logs. */
+    long countInLogs(String text) throws IOException {
+        long n = 0;
+        try (Stream<Path> logs = Files.list(root.resolve("logs"))) {
+            for (Path log : logs.toList()) {
+                n += Files.readString(log).split(java.util.regex.Pattern.quote(text), -1).length - 1;
+            }
+        }
+        return n;
+    }
+
+    /** A broker quota on every client's produce rate, in bytes per second; negative removes it. */
+    void setProducerQuota(long bytesPerSecond) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
+            var entity = new org.apache.kafka.common.quota.ClientQuotaEntity(java.util.Collections
+                    .singletonMap(org.apache.kafka.common.quota.ClientQuotaEntity.CLIENT_ID, null));
+            var op = new org.apache.kafka.common.quota.ClientQuotaAlteration.Op("producer_byte_rate",
+                    bytesPerSecond < 0 ? null : (double) bytesPerSecond);
+            admin.alterClientQuotas(
+                    List.of(new org.apache.kafka.common.quota.ClientQuotaAlteration(entity, List.of(op)))).all().get();
+        }
+    }
+
+    private boolean closed;
+
     @Override
     public void close() throws Exception {
+        if (closed) {
+            return;
+        }
+        closed = true;
         watch.close();
         for (FerryProcess p : processes) {
             p.close();

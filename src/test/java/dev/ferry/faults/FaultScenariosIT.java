@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -215,6 +216,159 @@ class FaultScenariosIT {
             Verifier.Report report = rig.awaitDelivered(Duration.ofMinutes(FULL ? 30 : 5));
             FaultSummary.record(rig, "8 consumer SIGTERM under load",
                     String.format("1 SIGTERM mid-file (exit in %.1f s)", took.toMillis() / 1000.0), report);
+            assertClean(rig, report);
+        }
+    }
+
+    @Test
+    void consumersJoiningLeavingAndDyingMidFileDeliverEverythingOnce() throws Exception {
+        int events = FULL ? 24 : 6;
+        try (FaultRig rig = new FaultRig("rebalance", 1)) {
+            rig.writeMix(LARGE, SMALL);
+            rig.producer(Map.of("FERRY_RATE_LIMIT", FULL ? "24M" : "6M"));
+            FerryProcess[] consumers = new FerryProcess[3];
+            consumers[0] = rig.consumer(0, Map.of());
+            consumers[1] = rig.consumer(1, Map.of());
+            await().atMost(Duration.ofSeconds(60)).until(() -> rig.logsContain("(large/big.bin): assembling"));
+            int kills = 0;
+            int stops = 0;
+            int starts = 0;
+            for (int e = 0; e < events; e++) {
+                pauseRandomly(1000, 4000);
+                int i = RANDOM.nextInt(3);
+                if (consumers[i] == null || !consumers[i].isAlive()) {
+                    consumers[i] = rig.consumer(i, Map.of());
+                    starts++;
+                } else if (RANDOM.nextBoolean()) {
+                    consumers[i].close(); // SIGKILL: its static membership holds its partitions until it is back
+                    kills++;
+                } else {
+                    assertThat(consumers[i].stop(Duration.ofSeconds(30))).isEqualTo(143);
+                    stops++;
+                }
+            }
+            for (int i = 0; i < 3; i++) {
+                if (consumers[i] == null || !consumers[i].isAlive()) {
+                    consumers[i] = rig.consumer(i, Map.of());
+                    starts++;
+                }
+            }
+            Verifier.Report report = rig.awaitDelivered(Duration.ofMinutes(FULL ? 30 : 6));
+            long assigned = rig.countInLogs("Partitions assigned: [");
+            long assembledBy = rig.countInLogs("(large/big.bin): assembling");
+            long resumed = rig.countInLogs("(large/big.bin): resuming with");
+            String faults = String.format(
+                    "%d SIGKILL, %d SIGTERM, %d starts of 3 consumers; %d assignments, "
+                            + "large file started %d times, resumed from staging %d times",
+                    kills, stops, starts, assigned, assembledBy, resumed);
+            FaultSummary.record(rig, "5 consumers join, leave, die", faults, report);
+            assertClean(rig, report);
+        }
+    }
+
+    @Test
+    void oneOfThreeBrokersKilledMidTransferLosesNothing() throws Exception {
+        try (FaultRig rig = new FaultRig("three-brokers", 3)) {
+            rig.writeMix(LARGE, SMALL);
+            rig.producer(Map.of("FERRY_RATE_LIMIT", FULL ? "64M" : "16M"));
+            FerryProcess consumer = rig.consumer(0, Map.of());
+            awaitLog(consumer, "(large/big.bin): assembling", Duration.ofSeconds(90));
+            pauseRandomly(500, 2500);
+            int victim = RANDOM.nextInt(3);
+            rig.cluster.kill(victim);
+            Verifier.Report report = rig.awaitDelivered(Duration.ofMinutes(FULL ? 30 : 6));
+            FaultSummary.record(rig, "6 3 brokers, RF 3, min ISR 2",
+                    "broker " + (victim + 1) + " SIGKILLed, " + "left down", report);
+            assertClean(rig, report);
+        }
+    }
+
+    @Test
+    void aFullDiskPausesTheConsumerWhichReportsNotReadyAndResumesByItself() throws Exception {
+        try (FaultRig rig = new FaultRig("disk-full", 1)) {
+            Path flag = rig.root.resolve("disk-full.flag");
+            rig.writeMix(LARGE / 2, SMALL);
+            rig.producer(Map.of("FERRY_RATE_LIMIT", "16M"));
+            FerryProcess consumer = rig.consumer(0, Map.of(), "-Ddev.ferry.fault.disk-full=" + flag);
+            awaitLog(consumer, "(large/big.bin): assembling", Duration.ofSeconds(60));
+            Files.createFile(flag); // from now on every staging write fails with "No space left on device"
+            await().atMost(Duration.ofSeconds(30)).until(() -> consumer.get("/q/health/ready") == 503);
+            assertThat(consumer.get("/q/health/live")).as("alive, only not ready").isEqualTo(200);
+            assertThat(rig.outbox.resolve("large/big.bin")).doesNotExist();
+            pauseRandomly(2000, 4000); // the disk stays full for a while
+            Files.delete(flag); // space returns
+            await().atMost(Duration.ofSeconds(30)).until(() -> consumer.get("/q/health/ready") == 200);
+            Verifier.Report report = rig.awaitDelivered(Duration.ofMinutes(5));
+            String log = Files.readString(consumer.log());
+            assertThat(log).contains("No space left on device").contains("consumption paused")
+                    .containsPattern("works again after \\d+ s; resumed");
+            FaultSummary.record(rig, "7 disk full (fault point)", "staging writes fail until space returns", report);
+            assertClean(rig, report);
+            assertThat(consumer.isAlive()).isTrue();
+        }
+    }
+
+    @Test
+    void aFullTmpfsPausesTheConsumerWhichResumesWhenSpaceReturns() throws Exception {
+        try (FaultRig rig = new FaultRig("tmpfs-full", 1)) {
+            long capacity = 128L << 20;
+            org.junit.jupiter.api.Assumptions.assumeTrue(Tmpfs.mount(rig.outbox, capacity),
+                    "cannot mount a tmpfs here (needs root with mount rights): the disk-full fault point test "
+                            + "covers this path; run as root to test a real full file system");
+            try {
+                Path ballast = rig.outbox.resolve(".ferry/ballast");
+                Files.createDirectories(ballast.getParent());
+                Tmpfs.fill(ballast, capacity - (4L << 20)); // leave 4 MiB: the large file cannot fit
+                rig.writeMix(LARGE / 2, SMALL);
+                rig.producer(Map.of());
+                FerryProcess consumer = rig.consumer(0, Map.of());
+                await().atMost(Duration.ofSeconds(60)).until(() -> consumer.get("/q/health/ready") == 503);
+                assertThat(Files.readString(consumer.log())).contains("No space left on device");
+                Files.delete(ballast); // space returns
+                Verifier.Report report = rig.awaitDelivered(Duration.ofMinutes(5));
+                assertThat(consumer.get("/q/health/ready")).isEqualTo(200);
+                FaultSummary.record(rig, "7 disk full (real tmpfs)", "128 MiB tmpfs filled, then freed", report);
+                assertClean(rig, report);
+            } finally {
+                rig.close();
+                Tmpfs.unmount(rig.outbox);
+            }
+        }
+    }
+
+    @Test
+    void sendsThatExpireAreNoticedAbortedAndRetried() throws Exception {
+        try (FaultRig rig = new FaultRig("expiring-sends", 1)) {
+            // Short timeouts so that expiry happens within the test; the defaults are 120 s and 30 s.
+            Map<String, String> timeouts = Map.of("MP_MESSAGING_OUTGOING_CHUNKS_OUT_DELIVERY_TIMEOUT_MS", "8000",
+                    "MP_MESSAGING_OUTGOING_CHUNKS_OUT_REQUEST_TIMEOUT_MS", "3000");
+            rig.writeMix(LARGE / 2, SMALL);
+            FerryProcess consumer = rig.consumer(0, Map.of());
+            FerryProcess producer = rig.producer(timeouts);
+            awaitLog(consumer, "(large/big.bin): assembling", Duration.ofSeconds(60));
+
+            // 1. The broker is unreachable for longer than the delivery timeout.
+            rig.cluster.kill(0);
+            awaitLog(producer, "aborted: send failed", Duration.ofSeconds(60));
+            rig.cluster.restart(0);
+            rig.awaitDelivered(Duration.ofMinutes(5));
+
+            // 2. The producer reads faster than the broker takes: a quota of 1 MB/s against a 32 MiB send window.
+            rig.write("throttled/big.bin", 24L << 20, 4242);
+            rig.setProducerQuota(1_000_000);
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> Files.readString(producer.log()).contains("(throttled/big.bin) attempt 0 aborted"));
+            rig.setProducerQuota(-1);
+            Verifier.Report report = rig.awaitDelivered(Duration.ofMinutes(5));
+            String log = Files.readString(producer.log());
+            assertThat(log).contains("Expiring");
+            assertThat(log.indexOf("(throttled/big.bin) attempt 0 aborted: send failed"))
+                    .as("the expired attempt is aborted, never counted as sent").isNotNegative()
+                    .isLessThan(log.indexOf("(throttled/big.bin): sent"));
+            assertThat(Files.readString(consumer.log()))
+                    .contains("(throttled/big.bin): attempt 0 aborted by the producer");
+            FaultSummary.record(rig, "9 expiring sends",
+                    "broker down > delivery timeout; 1 MB/s quota vs 32 MiB " + "window", report);
             assertClean(rig, report);
         }
     }
