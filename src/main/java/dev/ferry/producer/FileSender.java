@@ -69,13 +69,19 @@ final class FileSender {
     private final Path inbox;
     private final ChunkBuffers buffers;
     private final Semaphore shared;
+    private final long ackTimeoutNanos;
 
     /**
-     * @param window
-     *            chunks of one file that may wait for the broker's acknowledgement at once
+     * @param totalWindow
+     *            chunks that may wait for the broker's acknowledgement at once, over all files
+     * @param ackTimeout
+     *            how long Kafka may stay silent (no acknowledgement, no failure) while chunks are in flight before the
+     *            attempt counts as failed: the producer's own timeouts ({@code max.block.ms} and
+     *            {@code delivery.timeout.ms}) plus a margin, so a send whose answer is lost cannot hang an attempt
      */
     FileSender(Publisher publisher, Path inbox, int chunkSize, int totalWindow, int filesInFlight,
-            RateLimiter rateLimiter) {
+            RateLimiter rateLimiter, java.time.Duration ackTimeout) {
+        this.ackTimeoutNanos = ackTimeout.toNanos();
         this.publisher = publisher;
         this.inbox = inbox;
         this.chunkSize = chunkSize;
@@ -107,6 +113,7 @@ final class FileSender {
         Semaphore inFlight = new Semaphore(window);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AckedPrefix acked = new AckedPrefix(from);
+        Silence silence = new Silence(inFlight);
         MessageDigest sha = sha256();
         try (FileChannel in = FileChannel.open(state.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             long offset = rehash(in, sha, from, state.size());
@@ -139,7 +146,7 @@ final class FileSender {
                 if (rateLimiter != null) {
                     rateLimiter.acquire(length);
                 }
-                if (!acquire(inFlight, failure)) {
+                if (!acquire(inFlight, failure, silence)) {
                     buffers.release(data);
                     return abort(transferId, attempt, partition, path, inFlight, Result.FAILED,
                             "send failed: " + failure.get());
@@ -147,7 +154,9 @@ final class FileSender {
                 Chunk chunk = new Chunk(transferId, attempt, path, index, count, offset, state.size(),
                         state.modifiedMillis(), state.mode(), data, digest);
                 int sent = index;
+                silence.answered(); // the clock starts with the oldest unanswered send
                 publisher.send(chunk, partition).whenComplete((ok, error) -> {
+                    silence.answered();
                     if (error != null) {
                         failure.compareAndSet(null, error);
                     } else {
@@ -173,7 +182,12 @@ final class FileSender {
                     "cannot read file or record progress: " + e.getMessage());
         }
         // Wait for every acknowledgement: only then is the file sent.
-        inFlight.acquire(window);
+        while (!inFlight.tryAcquire(window, 100, TimeUnit.MILLISECONDS)) {
+            if (silence.tooLong(failure)) {
+                return abort(transferId, attempt, partition, path, inFlight, Result.FAILED,
+                        "send failed: " + failure.get());
+            }
+        }
         inFlight.release(window);
         if (failure.get() != null) {
             return abort(transferId, attempt, partition, path, inFlight, Result.FAILED,
@@ -251,21 +265,56 @@ final class FileSender {
         stopping = true;
     }
 
-    /** Takes a place in this file's window and in the shared one; false if a send already failed. */
-    private boolean acquire(Semaphore inFlight, AtomicReference<Throwable> failure) throws InterruptedException {
-        if (!acquire(inFlight, failure, null)) {
+    /**
+     * Notices a Kafka that stopped answering. The client normally fails a send after {@code delivery.timeout.ms}, but a
+     * send still waiting for metadata or buffer space, or an answer lost between client and connector, would leave an
+     * attempt waiting forever; so would a broker that is gone for longer than the client blocks.
+     */
+    private final class Silence {
+        private final Semaphore inFlight;
+        private volatile long lastAnswer = System.nanoTime();
+
+        Silence(Semaphore inFlight) {
+            this.inFlight = inFlight;
+        }
+
+        void answered() {
+            lastAnswer = System.nanoTime();
+        }
+
+        /** True, and the attempt failed, if chunks are in flight and Kafka said nothing for the ack timeout. */
+        boolean tooLong(AtomicReference<Throwable> failure) {
+            if (failure.get() != null) {
+                return true;
+            }
+            long silent = System.nanoTime() - lastAnswer;
+            if (inFlight.availablePermits() < window && silent > ackTimeoutNanos) {
+                failure.compareAndSet(null,
+                        new java.util.concurrent.TimeoutException(
+                                "no acknowledgement from Kafka for " + silent / 1_000_000_000L
+                                        + " s with chunks in flight (max.block.ms + delivery.timeout.ms)"));
+                return true;
+            }
             return false;
         }
-        if (!acquire(shared, failure, inFlight)) {
+    }
+
+    /** Takes a place in this file's window and in the shared one; false if a send already failed. */
+    private boolean acquire(Semaphore inFlight, AtomicReference<Throwable> failure, Silence silence)
+            throws InterruptedException {
+        if (!acquire(inFlight, failure, silence, null)) {
+            return false;
+        }
+        if (!acquire(shared, failure, silence, inFlight)) {
             return false;
         }
         return true;
     }
 
-    private static boolean acquire(Semaphore semaphore, AtomicReference<Throwable> failure, Semaphore undo)
-            throws InterruptedException {
+    private static boolean acquire(Semaphore semaphore, AtomicReference<Throwable> failure, Silence silence,
+            Semaphore undo) throws InterruptedException {
         while (!semaphore.tryAcquire(100, TimeUnit.MILLISECONDS)) {
-            if (failure.get() != null) {
+            if (silence.tooLong(failure)) {
                 if (undo != null) {
                     undo.release();
                 }
@@ -285,13 +334,16 @@ final class FileSender {
     private Result abort(String transferId, int attempt, int partition, String path, Semaphore inFlight, Result result,
             String reason) throws InterruptedException {
         // Let what is in flight settle first: the abort must be the attempt's last record.
-        inFlight.tryAcquire(window, stopping ? STOP_WAIT_SECONDS : 120, TimeUnit.SECONDS);
+        if (inFlight.tryAcquire(window, stopping ? STOP_WAIT_SECONDS * 1_000_000_000L : ackTimeoutNanos,
+                TimeUnit.NANOSECONDS)) {
+            inFlight.release(window);
+        }
         // A clean stop is routine; any other abort deserves attention.
         LOG.logf(result == Result.STOPPED ? Logger.Level.INFO : Logger.Level.WARN,
                 "Transfer %s (%s) attempt %d aborted: %s", transferId, path, attempt, reason);
         try {
             publisher.send(new Abort(transferId, attempt, path, reason), partition).toCompletableFuture()
-                    .get(stopping ? STOP_WAIT_SECONDS : 120, TimeUnit.SECONDS);
+                    .get(stopping ? STOP_WAIT_SECONDS * 1_000_000_000L : ackTimeoutNanos, TimeUnit.NANOSECONDS);
         } catch (Exception e) {
             // The consumer then learns of the end of this attempt from the next attempt's higher number.
             LOG.warnf("Transfer %s: abort record for attempt %d not acknowledged: %s", transferId, attempt, e);

@@ -87,7 +87,7 @@ public class ProducerService {
         int window = (int) Math.max(2, config.sendBuffer().asLongValue() / chunkSize);
         ledger = new Ledger(Derived.stateDir(config));
         sender = new FileSender(publisher, inbox, chunkSize, window, config.filesInFlight(),
-                config.rateLimit().map(r -> new RateLimiter(r.asLongValue())).orElse(null));
+                config.rateLimit().map(r -> new RateLimiter(r.asLongValue())).orElse(null), ackTimeout());
         disposer = new SourceDisposer(config.sourcePolicy(), inbox, config.archive().orElse(null));
         boolean marker = config.completion() == FerryConfig.Completion.MARKER;
         tracker = new CompletionTracker(config.settleTime().toNanos(), marker);
@@ -113,6 +113,15 @@ public class ProducerService {
         if (!watched.isEmpty()) {
             LOG.infof("%d sent files wait for their receipt", watched.size());
         }
+    }
+
+    /** How long Kafka may stay silent with chunks in flight: what the client itself may take, plus a margin. */
+    private static java.time.Duration ackTimeout() {
+        org.eclipse.microprofile.config.Config mp = org.eclipse.microprofile.config.ConfigProvider.getConfig();
+        String prefix = "mp.messaging.outgoing." + dev.ferry.kafka.Channels.CHUNKS_OUT + ".";
+        long delivery = mp.getOptionalValue(prefix + "delivery.timeout.ms", Long.class).orElse(120_000L);
+        long block = mp.getOptionalValue(prefix + "max.block.ms", Long.class).orElse(60_000L);
+        return java.time.Duration.ofMillis(delivery + block + 10_000);
     }
 
     /**

@@ -223,6 +223,42 @@ final class FaultRig implements AutoCloseable {
         return n;
     }
 
+    /**
+     * How often a partition changed owner among the consumer instances, from their "Partitions assigned" log lines in
+     * time order: a partition given back to the instance that had it (static membership) is not a move.
+     */
+    int partitionMoves() throws IOException {
+        java.util.regex.Pattern line = java.util.regex.Pattern
+                .compile("^(\\S+ \\S+) .*Partitions assigned: \\[(.*)\\]$", java.util.regex.Pattern.MULTILINE);
+        java.util.TreeMap<String, List<String[]>> events = new java.util.TreeMap<>();
+        try (Stream<Path> logs = Files.list(root.resolve("logs"))) {
+            for (Path log : logs.filter(l -> l.toString().contains("consumer-")).toList()) {
+                String instance = log.getFileName().toString().replaceAll("^\\d+-|\\.log$", "");
+                var m = line.matcher(Files.readString(log));
+                while (m.find()) {
+                    events.computeIfAbsent(m.group(1), t -> new ArrayList<>())
+                            .add(new String[] { instance, m.group(2) });
+                }
+            }
+        }
+        Map<String, String> owner = new HashMap<>();
+        int moves = 0;
+        for (List<String[]> at : events.values()) {
+            for (String[] e : at) {
+                for (String partition : e[1].split(", ")) {
+                    if (partition.isBlank()) {
+                        continue;
+                    }
+                    String before = owner.put(partition, e[0]);
+                    if (before != null && !before.equals(e[0])) {
+                        moves++;
+                    }
+                }
+            }
+        }
+        return moves;
+    }
+
     /** A broker quota on every client's produce rate, in bytes per second; negative removes it. */
     void setProducerQuota(long bytesPerSecond) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {

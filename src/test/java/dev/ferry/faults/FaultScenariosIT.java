@@ -255,12 +255,13 @@ class FaultScenariosIT {
             }
             Verifier.Report report = rig.awaitDelivered(Duration.ofMinutes(FULL ? 30 : 6));
             long assigned = rig.countInLogs("Partitions assigned: [");
+            int moves = rig.partitionMoves();
             long assembledBy = rig.countInLogs("(large/big.bin): assembling");
             long resumed = rig.countInLogs("(large/big.bin): resuming with");
             String faults = String.format(
-                    "%d SIGKILL, %d SIGTERM, %d starts of 3 consumers; %d assignments, "
+                    "%d SIGKILL, %d SIGTERM, %d starts of 3 consumers; %d assignments, %d partition moves; "
                             + "large file started %d times, resumed from staging %d times",
-                    kills, stops, starts, assigned, assembledBy, resumed);
+                    kills, stops, starts, assigned, moves, assembledBy, resumed);
             FaultSummary.record(rig, "5 consumers join, leave, die", faults, report);
             assertClean(rig, report);
         }
@@ -341,7 +342,8 @@ class FaultScenariosIT {
         try (FaultRig rig = new FaultRig("expiring-sends", 1)) {
             // Short timeouts so that expiry happens within the test; the defaults are 120 s and 30 s.
             Map<String, String> timeouts = Map.of("MP_MESSAGING_OUTGOING_CHUNKS_OUT_DELIVERY_TIMEOUT_MS", "8000",
-                    "MP_MESSAGING_OUTGOING_CHUNKS_OUT_REQUEST_TIMEOUT_MS", "3000");
+                    "MP_MESSAGING_OUTGOING_CHUNKS_OUT_REQUEST_TIMEOUT_MS", "3000",
+                    "MP_MESSAGING_OUTGOING_CHUNKS_OUT_MAX_BLOCK_MS", "5000", "FERRY_RATE_LIMIT", "4M");
             rig.writeMix(LARGE / 2, SMALL);
             FerryProcess consumer = rig.consumer(0, Map.of());
             FerryProcess producer = rig.producer(timeouts);

@@ -28,6 +28,7 @@ class FileSenderTest {
 
     static final String ID = "0123456789abcdef0123456789abcdef";
     static final int CHUNK = 4096;
+    static final java.time.Duration ACK_TIMEOUT = java.time.Duration.ofSeconds(30);
 
     @TempDir
     Path inbox;
@@ -84,7 +85,7 @@ class FileSenderTest {
     void aFileIsCutIntoOrderedChunksThatReassembleWithTheRightHash() throws Exception {
         Path file = TestFiles.random(inbox.resolve("a.bin"), 10 * CHUNK + 123, 1);
         RecordingPublisher publisher = new RecordingPublisher();
-        FileSender sender = new FileSender(publisher, inbox, CHUNK, 6, 1, null);
+        FileSender sender = new FileSender(publisher, inbox, CHUNK, 6, 1, null, ACK_TIMEOUT);
 
         assertThat(send(sender, FileState.read(inbox, file), 0)).isEqualTo(FileSender.Result.SENT);
 
@@ -112,7 +113,7 @@ class FileSenderTest {
         Files.writeString(file, "appended", java.nio.file.StandardOpenOption.APPEND);
         RecordingPublisher publisher = new RecordingPublisher();
 
-        FileSender.Result result = send(new FileSender(publisher, inbox, CHUNK, 2, 1, null), before, 4);
+        FileSender.Result result = send(new FileSender(publisher, inbox, CHUNK, 2, 1, null, ACK_TIMEOUT), before, 4);
 
         assertThat(result).isEqualTo(FileSender.Result.CHANGED);
         FerryRecord lastSent = publisher.sent.get(publisher.sent.size() - 1);
@@ -128,7 +129,7 @@ class FileSenderTest {
         RecordingPublisher publisher = new RecordingPublisher();
         publisher.failAt = 2;
 
-        FileSender.Result result = send(new FileSender(publisher, inbox, CHUNK, 2, 1, null),
+        FileSender.Result result = send(new FileSender(publisher, inbox, CHUNK, 2, 1, null, ACK_TIMEOUT),
                 FileState.read(inbox, file), 0);
 
         assertThat(result).isEqualTo(FileSender.Result.FAILED);
@@ -144,7 +145,7 @@ class FileSenderTest {
         RecordingPublisher publisher = new RecordingPublisher();
         List<Integer> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
         AtomicInteger outstandingAtProgress = new AtomicInteger(-1);
-        FileSender sender = new FileSender(publisher, inbox, CHUNK, 4, 1, new RateLimiter(400 * CHUNK));
+        FileSender sender = new FileSender(publisher, inbox, CHUNK, 4, 1, new RateLimiter(400 * CHUNK), ACK_TIMEOUT);
         CompletableFuture<FileSender.Result> result = CompletableFuture.supplyAsync(() -> {
             try {
                 return sender.send(FileState.read(inbox, file), ID, 2, 7, 0, next -> {
@@ -171,8 +172,8 @@ class FileSenderTest {
         Path file = TestFiles.random(inbox.resolve("resumed.bin"), 10 * CHUNK + 77, 8);
         RecordingPublisher publisher = new RecordingPublisher();
 
-        FileSender.Result result = new FileSender(publisher, inbox, CHUNK, 6, 1, null).send(FileState.read(inbox, file),
-                ID, 3, 7, 6, next -> {
+        FileSender.Result result = new FileSender(publisher, inbox, CHUNK, 6, 1, null, ACK_TIMEOUT)
+                .send(FileState.read(inbox, file), ID, 3, 7, 6, next -> {
                 });
 
         assertThat(result).isEqualTo(FileSender.Result.SENT);
@@ -185,11 +186,41 @@ class FileSenderTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void aSendWhoseAnswerNeverComesFailsTheAttemptAfterTheAckTimeout() throws Exception {
+        Path file = TestFiles.random(inbox.resolve("silent.bin"), 20L * CHUNK, 9);
+        List<FerryRecord> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        FileSender.Publisher silent = new FileSender.Publisher() {
+            @Override
+            public int partitionFor(String transferId) {
+                return 0;
+            }
+
+            @Override
+            public CompletionStage<Void> send(FerryRecord record, int partition) {
+                sent.add(record);
+                return new CompletableFuture<>(); // a broker gone, an answer lost: never completes
+            }
+        };
+        long start = System.nanoTime();
+
+        FileSender.Result result = new FileSender(silent, inbox, CHUNK, 4, 1, null, java.time.Duration.ofSeconds(1))
+                .send(FileState.read(inbox, file), ID, 0, 0, 0, next -> {
+                });
+
+        assertThat(result).isEqualTo(FileSender.Result.FAILED);
+        assertThat(sent).as("the window stopped reading: nothing more sent after it filled").hasSize(2 + 1).last()
+                .isInstanceOf(Abort.class);
+        assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).isLessThan(10);
+    }
+
+    @Test
     void anEmptyFileIsOneEmptyChunkWithTheHashOfNothing() throws Exception {
         Path file = Files.createFile(inbox.resolve("empty"));
         RecordingPublisher publisher = new RecordingPublisher();
-        assertThat(send(new FileSender(publisher, inbox, CHUNK, 2, 1, null), FileState.read(inbox, file), 0))
-                .isEqualTo(FileSender.Result.SENT);
+        assertThat(
+                send(new FileSender(publisher, inbox, CHUNK, 2, 1, null, ACK_TIMEOUT), FileState.read(inbox, file), 0))
+                        .isEqualTo(FileSender.Result.SENT);
         assertThat(publisher.sent).singleElement().satisfies(r -> {
             Chunk c = (Chunk) r;
             assertThat(c.data()).isEmpty();
@@ -204,7 +235,8 @@ class FileSenderTest {
         RecordingPublisher publisher = new RecordingPublisher();
         long start = System.nanoTime();
         // 32 KiB/s with a one-second bucket: the second 32 KiB must wait about a second.
-        send(new FileSender(publisher, inbox, CHUNK, 4, 1, new RateLimiter(32 * 1024)), FileState.read(inbox, file), 0);
+        send(new FileSender(publisher, inbox, CHUNK, 4, 1, new RateLimiter(32 * 1024), ACK_TIMEOUT),
+                FileState.read(inbox, file), 0);
         assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(900);
     }
 
