@@ -284,16 +284,33 @@ final class FaultRig implements AutoCloseable {
             p.close();
         }
         cluster.close();
+        // Keep the logs for diagnosis, drop the data: a full-scale run would otherwise leave gigabytes per scenario.
+        try (Stream<Path> entries = Files.list(root)) {
+            for (Path e : entries.toList()) {
+                if (!e.getFileName().toString().equals("logs") && Files.isDirectory(e)) {
+                    deleteTree(e, true);
+                }
+            }
+        }
     }
 
     static void deleteTree(Path dir) {
+        deleteTree(dir, false);
+    }
+
+    /** Deletes what is inside {@code dir}, optionally keeping {@code *.log} files. */
+    static void deleteTree(Path dir, boolean keepLogs) {
         if (!Files.exists(dir)) {
             return;
         }
         try (Stream<Path> all = Files.walk(dir)) {
             for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                if (!p.equals(dir)) {
-                    Files.delete(p);
+                if (!p.equals(dir) && !(keepLogs && p.toString().endsWith(".log"))) {
+                    try {
+                        Files.delete(p);
+                    } catch (java.nio.file.DirectoryNotEmptyException e) {
+                        // a folder holding a kept log
+                    }
                 }
             }
         } catch (IOException e) {

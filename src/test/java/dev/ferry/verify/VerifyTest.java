@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
 
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
@@ -27,8 +29,17 @@ import dev.ferry.testing.TestFiles;
 
 /** The verify tool against a real transfer: clean when the outbox is right, and each kind of damage is named. */
 @QuarkusTest
+@TestProfile(VerifyTest.OwnTopic.class)
 @WithTestResource(KafkaBrokerResource.class)
 class VerifyTest {
+
+    /** Its own app, broker, folders and topic: verify checks a whole outbox, so no other test's files may be in it. */
+    public static class OwnTopic implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("ferry.topic", "ferry-verify-test");
+        }
+    }
 
     @Inject
     FerryConfig config;
