@@ -7,29 +7,30 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.ferry.chunk.Chunk;
+import dev.ferry.chunk.FerryRecord;
+import dev.ferry.chunk.InvalidRecordException;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaBroker;
 import dev.ferry.testing.TestFiles;
+import dev.ferry.testing.TopicReader;
 
 /**
  * The packaged application as two separate processes, producer and consumer, against a real broker. The large file is
@@ -95,8 +96,9 @@ class TwoProcessTransferIT {
             assertThat(outbox.resolve("big/slow.bin")).as("throttled file still in flight at 65 s").doesNotExist();
             assertThat(consumer.isAlive()).isTrue();
             assertThat(consumer.get("/q/health/live")).as("consumer channel healthy past the age limit").isEqualTo(200);
-            TopicPartition bigPartition = firstRecordOf("big/slow.bin").getKey();
-            long bigFirstOffset = firstRecordOf("big/slow.bin").getValue();
+            Map.Entry<TopicPartition, Long> bigFirst = firstRecordOf("big/slow.bin");
+            TopicPartition bigPartition = bigFirst.getKey();
+            long bigFirstOffset = bigFirst.getValue();
             OffsetAndMetadata committed = committed().get(bigPartition);
             assertThat(committed == null ? 0 : committed.offset())
                     .as("committed offset never passes the first record " + "of an undelivered file")
@@ -188,52 +190,35 @@ class TwoProcessTransferIT {
 
     /** How often each chunk index of {@code path} is in {@code topic}. */
     private Map<Integer, Integer> chunkIndexCounts(String topic, String path) {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", broker.bootstrapServers());
         Map<Integer, Integer> counts = new HashMap<>();
-        try (KafkaConsumer<String, byte[]> reader = new KafkaConsumer<>(props, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            var partitions = reader.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition()))
-                    .toList();
-            reader.assign(partitions);
-            reader.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = reader.endOffsets(partitions);
-            while (partitions.stream().anyMatch(tp -> reader.position(tp) < end.get(tp))) {
-                for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(500))) {
-                    try {
-                        if (WireFormat.decode(r.key(), r.headers(), r.value()) instanceof dev.ferry.chunk.Chunk c
-                                && c.path().equals(path)) {
-                            counts.merge(c.index(), 1, Integer::sum);
-                        }
-                    } catch (dev.ferry.chunk.InvalidRecordException e) {
-                        throw new AssertionError("unreadable record in " + topic, e);
-                    }
-                }
+        TopicReader.forEach(broker.bootstrapServers(), topic, r -> {
+            if (decode(r) instanceof Chunk c && c.path().equals(path)) {
+                counts.merge(c.index(), 1, Integer::sum);
             }
-        }
+        });
         return counts;
     }
 
+    /** Where the first record of {@code path} is: the committed offset must never pass it before delivery. */
     private Map.Entry<TopicPartition, Long> firstRecordOf(String path) {
-        Properties props = new Properties();
-        props.put("bootstrap.servers", broker.bootstrapServers());
-        try (KafkaConsumer<String, byte[]> reader = new KafkaConsumer<>(props, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            var partitions = reader.partitionsFor(TOPIC).stream().map(p -> new TopicPartition(TOPIC, p.partition()))
-                    .toList();
-            reader.assign(partitions);
-            reader.seekToBeginning(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(500))) {
-                    Header h = r.headers().lastHeader(WireFormat.PATH_HEADER);
-                    if (h != null && new String(h.value(), StandardCharsets.UTF_8).equals(path)) {
-                        return Map.entry(new TopicPartition(r.topic(), r.partition()), r.offset());
-                    }
-                }
+        List<Map.Entry<TopicPartition, Long>> found = new ArrayList<>();
+        TopicReader.forEach(broker.bootstrapServers(), TOPIC, r -> {
+            if (found.isEmpty() && decode(r) instanceof Chunk c && c.path().equals(path)) {
+                found.add(Map.entry(new TopicPartition(r.topic(), r.partition()), r.offset()));
             }
+        });
+        if (found.isEmpty()) {
+            throw new AssertionError("no record of " + path + " in " + TOPIC);
         }
-        throw new AssertionError("no record of " + path + " in " + TOPIC);
+        return found.get(0);
+    }
+
+    private static FerryRecord decode(ConsumerRecord<String, byte[]> r) {
+        try {
+            return WireFormat.decode(r.key(), r.headers(), r.value());
+        } catch (InvalidRecordException e) {
+            throw new AssertionError("unreadable record " + r.topic() + "-" + r.partition() + "@" + r.offset(), e);
+        }
     }
 
     private Map<TopicPartition, OffsetAndMetadata> committed() throws Exception {
