@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rm -f target/faults/summary.md
+# KEEP_SUMMARY=1 adds to the previous table, e.g. to re-run one scenario.
+[ "${KEEP_SUMMARY:-0}" = 1 ] || rm -f target/faults/summary.md
 status=0
 ./mvnw -B verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false \
   -Dit.test='FaultScenariosIT,FaultPointsIT' -Dferry.faults.full=true "$@" || status=$?
