@@ -321,7 +321,7 @@ class FaultScenariosIT {
                 Path ballast = rig.outbox.resolve(".ferry/ballast");
                 Files.createDirectories(ballast.getParent());
                 Tmpfs.fill(ballast, capacity - (4L << 20)); // leave 4 MiB: the large file cannot fit
-                rig.writeMix(LARGE / 2, SMALL);
+                rig.writeMix(32L << 20, 30); // the same at every scale: it must fit the tmpfs once space returns
                 rig.producer(Map.of());
                 FerryProcess consumer = rig.consumer(0, Map.of());
                 await().atMost(Duration.ofSeconds(60)).until(() -> consumer.get("/q/health/ready") == 503);
