@@ -20,6 +20,8 @@ status=0
   echo "Run on $(date -u +%Y-%m-%d) on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
     "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(java -version 2>&1 | head -1)."
   echo "Reproduce with \`faults/run.sh\`; CI runs the same scenarios smaller (\`./mvnw verify\`)."
+  echo "Scenarios 1-6, 8 and 9 send the mix of the issue: 0 B, 1 B, chunk-1, chunk, chunk+1 (512 KiB chunks), 200 small"
+  echo "files and a 1 GiB file, through the packaged app as separate processes and Kafka brokers in their own JVMs."
   echo "Columns: files sent, files in the outbox at their path, byte-identical (SHA-256), second copies found by"
   echo "\`verify\`, partial files seen by the outbox watch (sampled every 20 ms throughout), other violations (unexpected"
   echo "names, a source deleted before delivery), the verify tool's verdict, and wall-clock seconds."

@@ -259,6 +259,24 @@ final class FaultRig implements AutoCloseable {
         return moves;
     }
 
+    /** Per partition of the chunk topic: the group's committed offset (0 if none) and the end offset. */
+    Map<Integer, long[]> committedAndEndOffsets() throws Exception {
+        String topic = "ferry-" + name;
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("ferry-" + name)
+                    .partitionsToOffsetAndMetadata().get();
+            Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+            admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().forEach(p -> latest
+                    .put(new TopicPartition(topic, p.partition()), org.apache.kafka.clients.admin.OffsetSpec.latest()));
+            Map<Integer, long[]> result = new java.util.TreeMap<>();
+            admin.listOffsets(latest).all().get().forEach((tp, info) -> {
+                OffsetAndMetadata c = committed.get(tp);
+                result.put(tp.partition(), new long[] { c == null ? 0 : c.offset(), info.offset() });
+            });
+            return result;
+        }
+    }
+
     /** A broker quota on every client's produce rate, in bytes per second; negative removes it. */
     void setProducerQuota(long bytesPerSecond) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {

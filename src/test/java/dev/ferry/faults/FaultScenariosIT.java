@@ -205,14 +205,33 @@ class FaultScenariosIT {
     void consumerStoppedGracefullyUnderLoadExitsQuicklyAndLosesNothing() throws Exception {
         try (FaultRig rig = new FaultRig("graceful-stop", 1)) {
             rig.writeMix(LARGE, SMALL);
-            rig.producer(Map.of("FERRY_RATE_LIMIT", FULL ? "64M" : "16M"));
+            rig.producer(Map.of("FERRY_RATE_LIMIT", FULL ? "32M" : "4M"));
             FerryProcess consumer = rig.consumer(0, Map.of());
             awaitLog(consumer, "(large/big.bin): assembling", Duration.ofSeconds(60));
+            var from = java.util.regex.Pattern.compile("\\(large/big.bin\\): assembling .* from \\S+-(\\d+)")
+                    .matcher(Files.readString(consumer.log()));
+            assertThat(from.find()).isTrue();
+            int bigPartition = Integer.parseInt(from.group(1));
+            // The other files are delivered; the large one is mid-way when the stop comes.
+            await().atMost(Duration.ofMinutes(2)).until(() -> rig.expected.keySet().stream()
+                    .filter(p -> !p.equals("large/big.bin")).allMatch(p -> Files.exists(rig.outbox.resolve(p))));
             pauseRandomly(500, 2000);
             long stopping = System.nanoTime();
             assertThat(consumer.stop(Duration.ofSeconds(30))).as("graceful exit on SIGTERM").isEqualTo(143);
             Duration took = Duration.ofNanos(System.nanoTime() - stopping);
             assertThat(took).as("well within a 30 s grace period").isLessThan(Duration.ofSeconds(15));
+            assertThat(rig.outbox.resolve("large/big.bin")).as("still in flight when stopped").doesNotExist();
+            // Safe offsets committed on the way out: every partition without an unfinished file is committed to its
+            // end; the large file's partition stays behind it.
+            Map<Integer, long[]> offsets = rig.committedAndEndOffsets();
+            offsets.forEach((partition, committedAndEnd) -> {
+                if (partition != bigPartition) {
+                    assertThat(committedAndEnd[0]).as("partition " + partition + " committed to its end")
+                            .isEqualTo(committedAndEnd[1]);
+                } else {
+                    assertThat(committedAndEnd[0]).as("the unfinished file's partition").isLessThan(committedAndEnd[1]);
+                }
+            });
             rig.consumer(0, Map.of());
             Verifier.Report report = rig.awaitDelivered(Duration.ofMinutes(FULL ? 30 : 5));
             FaultSummary.record(rig, "8 consumer SIGTERM under load",
