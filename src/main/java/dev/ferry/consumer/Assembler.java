@@ -90,6 +90,8 @@ final class Assembler implements AutoCloseable {
         return t;
     });
     private long lastSync = System.nanoTime();
+    /** Set when partitions arrive: receipts other instances wrote for them must be read before the next delivery. */
+    private boolean receiptsStale = true;
     private boolean closed;
 
     /** Files delivered together at most; more wait for the next batch. */
@@ -206,6 +208,8 @@ final class Assembler implements AutoCloseable {
 
     synchronized void assign(Collection<String> sources) {
         assigned.addAll(sources);
+        // Their previous owner may have delivered files of them: see its receipts before delivering anything.
+        receiptsStale = true;
     }
 
     /** The partitions behind {@code sources} now belong to another consumer, or to nobody. */
@@ -376,8 +380,14 @@ final class Assembler implements AutoCloseable {
 
     private void deliver(List<Assembly> batch) throws IOException {
         forceAll(batch.stream().filter(a -> !a.decided).toList());
-        // Every receipt acknowledged before this point is seen, whichever instance wrote it.
-        receipts.refresh();
+        if (receiptsStale) {
+            // Every receipt acknowledged before this point is seen, whichever instance wrote it. Needed only after an
+            // assignment: a partition's files are delivered by its owner, and a former owner that learns late it was
+            // evicted finds the file already in the outbox. Between assignments, ConsumerService refreshes in the
+            // background, so a round trip per batch is not paid.
+            receipts.refresh();
+            receiptsStale = false;
+        }
         Set<Path> folders = new HashSet<>();
         List<Receipt> toRecord = new ArrayList<>();
         for (Assembly a : batch) {

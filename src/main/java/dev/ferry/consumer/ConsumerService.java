@@ -121,6 +121,7 @@ public class ConsumerService {
             long now = System.nanoTime();
             if (now - lastStallCheck >= 1_000_000_000L) {
                 lastStallCheck = now;
+                receipts.refresh(); // other instances' receipts, so their chunks read again are skipped early
                 assembler.warnStalled(STALL_NANOS);
                 assembler.expireIncomplete(config.incompleteTtl());
             }

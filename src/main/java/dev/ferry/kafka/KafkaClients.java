@@ -30,6 +30,8 @@ public final class KafkaClients {
         producer.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         producer.put(ProducerConfig.ACKS_CONFIG, "all");
         producer.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        // Callers wait for each batch of records they send: lingering would only add to that wait.
+        producer.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
                 org.apache.kafka.common.serialization.StringSerializer.class.getName());
         producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,

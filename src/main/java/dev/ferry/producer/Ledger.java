@@ -126,10 +126,21 @@ final class Ledger implements AutoCloseable {
     }
 
     synchronized void done(String transferId) throws IOException {
-        Entry e = entries.get(transferId);
-        if (e != null) {
-            append("D " + transferId);
-            entries.put(transferId, e.with(e.next, Stage.DONE));
+        done(List.of(transferId));
+    }
+
+    /** Records several transfers as done with one fsync. */
+    synchronized void done(java.util.Collection<String> transferIds) throws IOException {
+        StringBuilder lines = new StringBuilder();
+        for (String id : transferIds) {
+            Entry e = entries.get(id);
+            if (e != null) {
+                lines.append("D ").append(id).append('\n');
+                entries.put(id, e.with(e.next, Stage.DONE));
+            }
+        }
+        if (lines.length() > 0) {
+            append(lines.substring(0, lines.length() - 1));
         }
     }
 

@@ -156,30 +156,41 @@ public class ProducerService {
                 return;
             }
             receipts.refresh();
-            for (Ledger.Entry e : waiting) {
-                Receipt r = receipts.find(e.transferId()).orElse(null);
-                if (r != null) {
-                    onReceipt(e, r);
+            List<String> done = new java.util.ArrayList<>();
+            try {
+                for (Ledger.Entry e : waiting) {
+                    Receipt r = receipts.find(e.transferId()).orElse(null);
+                    if (r != null) {
+                        onReceipt(e, r, done);
+                    }
                 }
+            } finally {
+                // One fsync for the whole round: a thousand small files must not cost a thousand syncs.
+                ledger.done(done);
+                done.forEach(id -> {
+                    watched.remove(id);
+                    receipts.forget(id);
+                });
             }
         } catch (IOException | RuntimeException e) {
             LOG.warnf("Looking for receipts failed (retrying): %s", e.toString());
         }
     }
 
-    private void onReceipt(Ledger.Entry e, Receipt r) throws IOException {
+    /** Acts on one receipt; transfers now finished are added to {@code done}, recorded by the caller. */
+    private void onReceipt(Ledger.Entry e, Receipt r, List<String> done) throws IOException {
         String id = e.transferId();
         switch (r.outcome()) {
             case DELIVERED -> {
                 FaultPoints.reach(FaultPoints.Point.PRODUCER_RECEIPT_SEEN);
                 String disposal = disposer.dispose(e.path(), id);
                 FaultPoints.reach(FaultPoints.Point.PRODUCER_DISPOSED);
-                ledger.done(id);
+                done.add(id);
                 LOG.infof("Transfer %s (%s): delivered by %s as %s; %s", id, e.path(), r.instance(), r.target(),
                         disposal);
             }
             case SKIPPED -> {
-                ledger.done(id);
+                done.add(id);
                 LOG.warnf("Transfer %s (%s): the consumer kept a different file at that path and discarded this one "
                         + "(ferry.on-conflict=skip); source kept", id, e.path());
             }
@@ -190,7 +201,7 @@ public class ProducerService {
                 ledger.ended(id, e.attempt());
                 if (r.outcome() == Receipt.Outcome.QUARANTINED
                         && quarantines.merge(id, 1, Integer::sum) >= MAX_QUARANTINES) {
-                    ledger.done(id);
+                    done.add(id);
                     LOG.errorf("Transfer %s (%s): quarantined %d times by the consumer (%s); not sent again until the "
                             + "file changes", id, e.path(), MAX_QUARANTINES, r.reason());
                 } else {
@@ -199,10 +210,10 @@ public class ProducerService {
                     tracker.forget(e.path());
                     watcher.requestRescan();
                 }
+                // A new attempt reads its own receipt; this one is spent.
+                receipts.forget(id);
             }
         }
-        watched.remove(id);
-        receipts.forget(id);
     }
 
     /**
