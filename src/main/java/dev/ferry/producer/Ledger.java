@@ -73,6 +73,12 @@ final class Ledger implements AutoCloseable {
         return e != null && (e.stage == Stage.SENT || e.stage == Stage.DONE);
     }
 
+    /** Its receipt was acted on: nothing more to learn about it. */
+    synchronized boolean isDone(String transferId) {
+        Entry e = entries.get(transferId);
+        return e != null && e.stage == Stage.DONE;
+    }
+
     synchronized Optional<Entry> find(String transferId) {
         return Optional.ofNullable(entries.get(transferId));
     }

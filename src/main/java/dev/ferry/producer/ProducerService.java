@@ -63,8 +63,6 @@ public class ProducerService {
     Map<String, Object> kafkaConfig;
 
     private final Set<String> active = ConcurrentHashMap.newKeySet();
-    /** Transfers whose receipts matter: being sent or waiting for one. */
-    private final Set<String> watched = ConcurrentHashMap.newKeySet();
     private final Map<String, Integer> quarantines = new ConcurrentHashMap<>();
     private KafkaReceipts receipts;
     private final Map<String, Long> retryDelays = new ConcurrentHashMap<>();
@@ -97,9 +95,9 @@ public class ProducerService {
                 config.rescanInterval(), this::onFinished);
         workers = Executors.newFixedThreadPool(config.filesInFlight(), named("ferry-sender"));
         retries = Executors.newSingleThreadScheduledExecutor(named("ferry-retry"));
-        ledger.awaitingReceipt().forEach(e -> watched.add(e.transferId()));
         receipts = new KafkaReceipts(kafkaConfig, Derived.receiptsTopic(config),
-                "ferry-producer-" + Derived.instanceId(config), false, watched::contains, config.kafkaStartupTimeout());
+                "ferry-producer-" + Derived.instanceId(config), false, id -> !ledger.isDone(id),
+                config.kafkaStartupTimeout());
         receiptPoller = Executors.newSingleThreadScheduledExecutor(named("ferry-receipts"));
         receiptPoller.scheduleWithFixedDelay(this::checkReceipts, 0, RECEIPT_POLL_MILLIS, TimeUnit.MILLISECONDS);
         workers.execute(() -> endStaleAttempts(inbox));
@@ -110,8 +108,9 @@ public class ProducerService {
                         + "over all files, completion %s, source policy %s",
                 inbox, config.topic(), chunkSize, config.filesInFlight(), window, config.completion(),
                 config.sourcePolicy());
-        if (!watched.isEmpty()) {
-            LOG.infof("%d sent files wait for their receipt", watched.size());
+        int waiting = ledger.awaitingReceipt().size();
+        if (waiting > 0) {
+            LOG.infof("%d sent files wait for their receipt", waiting);
         }
     }
 
@@ -168,7 +167,6 @@ public class ProducerService {
                 // One fsync for the whole round: a thousand small files must not cost a thousand syncs.
                 ledger.done(done);
                 done.forEach(id -> {
-                    watched.remove(id);
                     receipts.forget(id);
                 });
             }
@@ -258,7 +256,6 @@ public class ProducerService {
     private void transfer(FileState state, String transferId) {
         String path = state.relativePath();
         try {
-            watched.add(transferId); // before any chunk: the receipt may come before the last acknowledgement
             Ledger.Entry entry = ledger.interrupted(transferId).orElse(null);
             int from = 0;
             if (entry != null && entry.path().equals(path)) {

@@ -28,7 +28,7 @@ import dev.ferry.kafka.KafkaClients;
 /**
  * {@link Receipts} kept in a compacted Kafka topic, read into memory as a table: the whole topic at start-up, then
  * whatever is new on each {@link #refresh()}. The table holds the latest receipt of each transfer the {@code keep}
- * predicate accepts (the consumer keeps all of them, the producer only those of its own pending transfers), so its size
+ * predicate accepts (the consumer keeps all of them, the producer all but those its ledger has finished), so its size
  * follows the number of transfers within the topic's retention, not their bytes.
  * <p>
  * Not a consumer group: every reader reads every partition, positioned by hand, and commits nothing.

@@ -28,8 +28,10 @@ class FaultPointsIT {
             int batch = 0;
             for (String point : new String[] { Point.CONSUMER_STAGED.id + "@5", Point.CONSUMER_JOURNALED.id,
                     Point.CONSUMER_PUBLISHED.id, Point.CONSUMER_RECEIPTED.id, Point.CONSUMER_RELEASED.id }) {
-                writeBatch(rig, batch++);
                 FerryProcess faulty = rig.consumer(0, Map.of(), "-Ddev.ferry.fault.halt=" + point);
+                // Files arrive while it runs (at the producer's 4 MiB/s), so every window is crossed, not skipped.
+                FaultScenariosIT.awaitLog(faulty, "Partitions assigned", Duration.ofSeconds(60));
+                writeBatch(rig, batch++);
                 assertThat(faulty.awaitExit(Duration.ofSeconds(90))).as("halted at " + point)
                         .isEqualTo(FaultPoints.HALT_STATUS);
                 FerryProcess consumer = rig.consumer(0, Map.of());
