@@ -121,7 +121,7 @@ public class ConsumerService {
             long now = System.nanoTime();
             if (now - lastStallCheck >= 1_000_000_000L) {
                 lastStallCheck = now;
-                receipts.refresh(); // other instances' receipts, so their chunks read again are skipped early
+                refreshReceipts();
                 assembler.warnStalled(STALL_NANOS);
                 assembler.expireIncomplete(config.incompleteTtl());
             }
@@ -130,6 +130,15 @@ public class ConsumerService {
             storage.failed(StorageStatus.Area.STAGING, "Syncing staged chunks failed", e);
         } catch (RuntimeException e) {
             LOG.errorf(e, "Consumer housekeeping failed");
+        }
+    }
+
+    /** Other instances' receipts, so their chunks read again are skipped early; delivery refreshes when it must. */
+    private void refreshReceipts() {
+        try {
+            receipts.refresh();
+        } catch (IOException e) {
+            LOG.warnf("Reading receipts failed (retrying in a second): %s", e.getMessage());
         }
     }
 
