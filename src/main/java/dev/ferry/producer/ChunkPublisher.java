@@ -47,7 +47,6 @@ public class ChunkPublisher implements FileSender.Publisher {
      * partitions the topic has now. Fixed for the whole attempt, so partitions added to the topic mid-file cannot split
      * a transfer (the default partitioner would re-hash the later chunks onto another partition).
      */
-    @Override
     public int partitionFor(String transferId) {
         int partitions = kafka.getProducer(Channels.CHUNKS_OUT).unwrap().partitionsFor(config.topic()).size();
         return Utils.toPositive(Utils.murmur2(transferId.getBytes(StandardCharsets.UTF_8))) % partitions;

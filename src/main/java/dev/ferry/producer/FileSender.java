@@ -50,9 +50,6 @@ final class FileSender {
     private volatile boolean stopping;
 
     interface Publisher {
-        /** The partition for a new attempt of this transfer; all its records go there. */
-        int partitionFor(String transferId);
-
         CompletionStage<Void> send(FerryRecord record, int partition);
     }
 

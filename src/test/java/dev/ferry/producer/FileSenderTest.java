@@ -49,13 +49,6 @@ class FileSenderTest {
         volatile Runnable beforeLast;
 
         final List<Integer> partitions = new ArrayList<>();
-        final AtomicInteger partitionLookups = new AtomicInteger();
-
-        @Override
-        public int partitionFor(String transferId) {
-            // As if partitions were added between lookups: each lookup answers differently.
-            return partitionLookups.getAndIncrement() + 7;
-        }
 
         @Override
         public synchronized CompletionStage<Void> send(FerryRecord record, int partition) {
@@ -191,10 +184,6 @@ class FileSenderTest {
         Path file = TestFiles.random(inbox.resolve("silent.bin"), 20L * CHUNK, 9);
         List<FerryRecord> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
         FileSender.Publisher silent = new FileSender.Publisher() {
-            @Override
-            public int partitionFor(String transferId) {
-                return 0;
-            }
 
             @Override
             public CompletionStage<Void> send(FerryRecord record, int partition) {
