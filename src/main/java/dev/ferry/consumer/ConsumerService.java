@@ -19,6 +19,7 @@ import io.smallrye.common.annotation.Identifier;
 
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.kafka.KafkaRefusal;
 import dev.ferry.kafka.StartupOrder;
 import dev.ferry.receipt.KafkaReceipts;
 
@@ -35,6 +36,7 @@ import dev.ferry.receipt.KafkaReceipts;
 public class ConsumerService {
 
     private static final Logger LOG = Logger.getLogger(ConsumerService.class);
+    private final KafkaRefusal.Reporter refusal = new KafkaRefusal.Reporter(LOG, "reading receipts");
 
     @Inject
     FerryConfig config;
@@ -137,8 +139,11 @@ public class ConsumerService {
     private void refreshReceipts() {
         try {
             receipts.refresh();
+            refusal.succeeded();
         } catch (IOException e) {
-            LOG.warnf("Reading receipts failed (retrying in a second): %s", e.getMessage());
+            if (!refusal.failed(e)) {
+                LOG.warnf("Reading receipts failed (retrying in a second): %s", e.getMessage());
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package dev.ferry.dev;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 
@@ -31,6 +32,16 @@ public final class KafkaNode {
      */
     public static KafkaRaftServer start(int nodeId, int port, int controllerPort, String voters, String clusterId,
             Path dir, int replicas) throws IOException {
+        return start(nodeId, port, controllerPort, voters, clusterId, dir, replicas, Map.of());
+    }
+
+    /**
+     * @param overrides
+     *            broker settings set over the defaults, e.g. extra listeners with TLS or SASL (tests of Ferry's
+     *            security settings)
+     */
+    public static KafkaRaftServer start(int nodeId, int port, int controllerPort, String voters, String clusterId,
+            Path dir, int replicas, Map<String, String> overrides) throws IOException {
         Path logDir = dir.toAbsolutePath().resolve("data");
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
@@ -50,6 +61,7 @@ public final class KafkaNode {
         props.put("group.initial.rebalance.delay.ms", "0");
         props.put("num.partitions", "1");
         props.put("auto.create.topics.enable", "false");
+        props.putAll(overrides);
         KafkaConfig config = new KafkaConfig(props, false);
         if (!Files.exists(logDir.resolve("meta.properties"))) {
             Files.createDirectories(logDir);

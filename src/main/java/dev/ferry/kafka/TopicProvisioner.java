@@ -64,6 +64,7 @@ public class TopicProvisioner {
     private void awaitCluster(Admin admin) throws InterruptedException {
         long deadline = System.nanoTime() + config.kafkaStartupTimeout().toNanos();
         Exception last = null;
+        String refusal = null;
         while (System.nanoTime() < deadline) {
             try {
                 long wait = Math.max(100, Math.min(5_000, (deadline - System.nanoTime()) / 1_000_000));
@@ -72,8 +73,20 @@ public class TopicProvisioner {
                 return;
             } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
                 last = e;
+                // Refused credentials may still be fixed on the cluster's side while we wait (a KafkaUser being
+                // reconciled): keep trying, but say at once what is wrong, not "unreachable" a minute later.
+                String explained = KafkaRefusal.explain(e).orElse(null);
+                if (explained != null && !explained.equals(refusal)) {
+                    refusal = explained;
+                    LOG.errorf("%s Retrying until %s passes.", refusal,
+                            FerryConfigCheck.key("ferry.kafka-startup-timeout"));
+                }
                 Thread.sleep(500);
             }
+        }
+        if (refusal != null) {
+            throw new IllegalStateException(refusal + " (at " + kafkaConfig.get("bootstrap.servers") + ", for "
+                    + config.kafkaStartupTimeout().toSeconds() + " s)");
         }
         throw new IllegalStateException("Kafka is not reachable at " + kafkaConfig.get("bootstrap.servers")
                 + " (kafka.bootstrap.servers, KAFKA_BOOTSTRAP_SERVERS) within "

@@ -26,6 +26,7 @@ import io.smallrye.common.annotation.Identifier;
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.fault.FaultPoints;
+import dev.ferry.kafka.KafkaRefusal;
 import dev.ferry.kafka.StartupOrder;
 import dev.ferry.receipt.KafkaReceipts;
 import dev.ferry.receipt.Receipt;
@@ -44,6 +45,7 @@ import dev.ferry.receipt.Receipt;
 public class ProducerService {
 
     private static final Logger LOG = Logger.getLogger(ProducerService.class);
+    private final KafkaRefusal.Reporter refusal = new KafkaRefusal.Reporter(LOG, "Looking for receipts");
     private static final long FIRST_RETRY_MILLIS = 2_000;
     private static final long MAX_RETRY_MILLIS = 60_000;
 
@@ -155,6 +157,7 @@ public class ProducerService {
                 return;
             }
             receipts.refresh();
+            refusal.succeeded();
             List<String> done = new java.util.ArrayList<>();
             try {
                 for (Ledger.Entry e : waiting) {
@@ -171,7 +174,9 @@ public class ProducerService {
                 });
             }
         } catch (IOException | RuntimeException e) {
-            LOG.warnf("Looking for receipts failed (retrying): %s", e.toString());
+            if (!refusal.failed(e)) {
+                LOG.warnf("Looking for receipts failed (retrying): %s", e.toString());
+            }
         }
     }
 
