@@ -45,6 +45,21 @@ public interface FerryConfig {
      */
     Optional<Path> stateDir();
 
+    /**
+     * A YAML file of routes (name, inbox, outbox, topic, globs, chunk size, source policy each; see
+     * {@code dev.ferry.route.RoutesFile}), usually mounted from a ConfigMap. Re-read when it changes: new routes start,
+     * removed ones stop, an invalid edit is rejected and the last good routes keep running. When set, ferry.inbox and
+     * ferry.outbox are not used; the flat keys below are the routes' defaults.
+     */
+    Optional<Path> routesFile();
+
+    /**
+     * Consumer with a routes file: the regular expression of topics it subscribes to, fixed at start-up; every route's
+     * topic must match it. Defaults to ferry.topic and ferry.topic + "." + anything ({@code ferry-chunks},
+     * {@code ferry-chunks.reports}).
+     */
+    Optional<String> topicPattern();
+
     /** Topic the chunks go through. Defaults to {@code ferry-chunks}. */
     @WithDefault("ferry-chunks")
     @NotBlank

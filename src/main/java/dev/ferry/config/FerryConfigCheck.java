@@ -45,8 +45,32 @@ public final class FerryConfigCheck {
         if (chunk < MIN_CHUNK || chunk > MAX_CHUNK) {
             problems.add(key("ferry.chunk-size") + " is " + chunk + " bytes; allowed: 1K to 16M");
         }
+        boolean routed = config.routesFile().isPresent();
+        if (routed) {
+            for (var flat : List.of(java.util.Map.entry("ferry.inbox", config.inbox()),
+                    java.util.Map.entry("ferry.outbox", config.outbox()))) {
+                if (flat.getValue().isPresent()) {
+                    problems.add(key(flat.getKey()) + " is set together with " + key("ferry.routes-file")
+                            + ": with a routes file every inbox and outbox is a route's; remove " + flat.getKey());
+                }
+            }
+            Path file = config.routesFile().get();
+            if (!Files.isRegularFile(file)) {
+                problems.add(key("ferry.routes-file") + " is " + file + ", which is not a readable file");
+            }
+            config.topicPattern().ifPresent(p -> {
+                try {
+                    java.util.regex.Pattern.compile(p);
+                } catch (java.util.regex.PatternSyntaxException e) {
+                    problems.add(key("ferry.topic-pattern") + " is '" + p + "', not a regular expression: "
+                            + e.getDescription());
+                }
+            });
+        }
         if (produces) {
-            require(problems, config.inbox(), "ferry.inbox", "the producer sends the files in it");
+            if (!routed) {
+                require(problems, config.inbox(), "ferry.inbox", "the producer sends the files in it");
+            }
             if (config.sourcePolicy() == FerryConfig.SourcePolicy.MOVE) {
                 require(problems, config.archive(), "ferry.archive", "ferry.source-policy is move");
             }
@@ -74,7 +98,9 @@ public final class FerryConfigCheck {
             }
         }
         if (consumes) {
-            require(problems, config.outbox(), "ferry.outbox", "the consumer delivers files into it");
+            if (!routed) {
+                require(problems, config.outbox(), "ferry.outbox", "the consumer delivers files into it");
+            }
             require(problems, config.groupId(), "ferry.group-id",
                     "the consumer group must be chosen explicitly, or two sites could split one topic's files");
             if (config.incompleteTtl().toSeconds() < 60) {

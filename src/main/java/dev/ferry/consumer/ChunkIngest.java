@@ -53,7 +53,13 @@ public class ChunkIngest {
         // the partitions once its queue is full, and readiness is down.
         while (true) {
             try {
-                consumer.assembler().accept(record, source, message::ack);
+                Assembler assembler = consumer.assemblerFor(kafka.getTopic()).orElse(null);
+                if (assembler == null) {
+                    // UnroutedRecords keeps unrouted topics out; only a record already queued when its route went
+                    // away with no assembler left can land here. Like a full disk: hold it until a route appears.
+                    throw new IOException("no route delivers topic " + kafka.getTopic());
+                }
+                assembler.accept(record, source, message::ack);
                 consumer.storage().succeeded(StorageStatus.Area.STAGING);
                 break;
             } catch (InvalidRecordException | UnsafePathException e) {

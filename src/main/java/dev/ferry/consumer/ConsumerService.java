@@ -3,7 +3,13 @@ package dev.ferry.consumer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,12 +22,18 @@ import org.jboss.logging.Logger;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.kafka.Channels;
 import dev.ferry.kafka.KafkaRefusal;
 import dev.ferry.kafka.StartupOrder;
+import dev.ferry.kafka.TopicProvisioner;
 import dev.ferry.receipt.KafkaReceipts;
+import dev.ferry.route.Route;
+import dev.ferry.route.RouteTable;
+import dev.ferry.route.Routes;
 
 /**
  * The consumer role's state: builds the {@link Assembler} before the messaging channels start, so the first record
@@ -47,8 +59,30 @@ public class ConsumerService {
     /** Idle time after which an unfinished transfer is reported as stalled. */
     static final long STALL_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
 
-    private volatile Assembler assembler;
+    /** The assembler of each routed topic. */
+    private final Map<String, RouteAssembler> active = new ConcurrentHashMap<>();
+    /**
+     * Assemblers of routes that were removed or changed: kept open, never fed new records (UnroutedRecords filters
+     * their topic), still delivering what they completed; reused if the same route comes back.
+     */
+    private final Map<String, RouteAssembler> retired = new ConcurrentHashMap<>();
+    private final Set<String> assigned = ConcurrentHashMap.newKeySet();
+    private volatile boolean running;
     private KafkaReceipts receipts;
+
+    @Inject
+    RouteTable routeTable;
+
+    @Inject
+    TopicProvisioner topics;
+
+    @Inject
+    KafkaClientService kafkaClients;
+
+    /** One route's assembler and where it delivers. */
+    record RouteAssembler(Route route, String key, Assembler assembler) {
+    }
+
     private final StorageStatus storage = new StorageStatus();
 
     @Inject
@@ -62,19 +96,18 @@ public class ConsumerService {
         if (!Derived.role(config).consumes()) {
             return;
         }
-        Path outbox = config.outbox().orElseThrow().toAbsolutePath().normalize();
-        Path ferryDir = outbox.resolve(OutboxPaths.FERRY_DIR);
         Path stateDir = Derived.stateDir(config);
-        Files.createDirectories(outbox);
         Files.createDirectories(stateDir);
         String instance = Derived.instanceId(config);
         receipts = new KafkaReceipts(kafkaConfig, Derived.receiptsTopic(config), "ferry-consumer-" + instance, true,
                 id -> true, config.kafkaStartupTimeout());
         // Every receipt must be known before the first record is judged: it is what stops a second delivery.
         receipts.refresh();
-        assembler = new Assembler(ferryDir.resolve("staging").resolve(instance), ferryDir.resolve("quarantine"),
-                new Journal(stateDir.resolve("assemblies")), new Deliverer(outbox, config.onConflict()), receipts,
-                instance, config.syncInterval().toNanos(), BATCH_WINDOW.toNanos());
+        reconcile(routeTable.current());
+        if (config.routesFile().isPresent()) {
+            routeTable.onChange(this::reconcile);
+        }
+        running = true;
         housekeeping = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ferry-consumer-housekeeping");
             t.setDaemon(true);
@@ -84,32 +117,170 @@ public class ConsumerService {
         // Staged chunks are also synced when no record arrives, e.g. while a producer is paused mid-file.
         housekeeping.scheduleWithFixedDelay(this::housekeep, period, period,
                 java.util.concurrent.TimeUnit.MILLISECONDS);
-        LOG.infof(
-                "Consumer delivering to %s: topic %s, group %s, instance %s, state in %s, %d transfers resumed, "
-                        + "%d receipts in %s",
-                outbox, config.topic(), config.groupId().orElseThrow(), instance, stateDir, assembler.inProgress(),
-                receipts.size(), Derived.receiptsTopic(config));
+        LOG.infof("Consumer: group %s, instance %s, state in %s, %d receipts in %s", config.groupId().orElseThrow(),
+                instance, stateDir, receipts.size(), Derived.receiptsTopic(config));
+    }
+
+    /**
+     * Brings the assemblers in line with {@code routes}. A removed or changed route's assembler is retired, not closed:
+     * what it holds stays staged and unacknowledged (safe), it still delivers what it completes, and it is taken up
+     * again if the route comes back unchanged. A newly routed topic whose records were kept out meanwhile is read again
+     * from its committed offsets.
+     */
+    synchronized void reconcile(Routes routes) {
+        Map<String, Route> byTopic = new java.util.HashMap<>();
+        routes.all().forEach(r -> byTopic.put(r.topic(), r));
+        for (RouteAssembler a : List.copyOf(active.values())) {
+            Route want = byTopic.get(a.route().topic());
+            if (want == null || !want.name().equals(a.route().name()) || !want.sameForConsumer(a.route())) {
+                active.remove(a.route().topic());
+                retired.put(a.key(), a);
+                LOG.infof(
+                        "Route %s (topic %s -> %s) %s: no new records are taken; %d files in progress stay staged "
+                                + "and unacknowledged until it returns",
+                        a.route().name(), a.route().topic(), a.route().outbox().orElseThrow(),
+                        want == null ? "removed" : "changed", a.assembler().inProgress());
+            }
+        }
+        List<String> newlyRouted = new ArrayList<>();
+        for (Route r : byTopic.values()) {
+            if (active.containsKey(r.topic())) {
+                continue;
+            }
+            String key = r.name() + "|" + r.outbox().orElseThrow();
+            RouteAssembler a = retired.remove(key);
+            try {
+                if (a == null) {
+                    a = new RouteAssembler(r, key, open(r));
+                    a.assembler().assign(assigned);
+                }
+                if (!r.isDefault() || config.routesFile().isPresent()) {
+                    topics.ensureRouteTopic(r.topic(), r.chunkSize());
+                }
+                active.put(r.topic(), a);
+                newlyRouted.add(r.topic());
+                LOG.infof("Route %s: topic %s -> %s, %d transfers resumed", r.name(), r.topic(),
+                        r.outbox().orElseThrow(), a.assembler().inProgress());
+            } catch (IOException | RuntimeException e) {
+                LOG.errorf("Route %s cannot start: %s; it is retried with the next change of the routes", r.name(),
+                        e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        if (config.routesFile().isPresent()) {
+            UnroutedRecords.route(active.keySet());
+            newlyRouted.forEach(this::readAgain);
+        }
+    }
+
+    /** Seeks the partitions of {@code topic} whose records UnroutedRecords kept out back to their committed offsets. */
+    private void readAgain(String topic) {
+        Set<org.apache.kafka.common.TopicPartition> held = UnroutedRecords.takeHeld(topic);
+        if (held.isEmpty() || !running) {
+            return;
+        }
+        kafkaClients.getConsumer(Channels.CHUNKS_IN).runOnPollingThread(c -> {
+            Set<org.apache.kafka.common.TopicPartition> mine = new java.util.HashSet<>(held);
+            mine.retainAll(c.assignment());
+            var committed = c.committed(mine);
+            for (var tp : mine) {
+                var offset = committed.get(tp);
+                if (offset == null) {
+                    c.seekToBeginning(List.of(tp));
+                } else {
+                    c.seek(tp, offset.offset());
+                }
+            }
+            LOG.infof("Topic %s is routed now: reading %s again from their committed offsets", topic, mine);
+            return null;
+        }).subscribe().with(x -> {
+        }, e -> LOG.errorf("Cannot read topic %s again: %s; it is read at the next rebalance or restart", topic,
+                e.getMessage()));
+    }
+
+    private Assembler open(Route r) throws IOException {
+        Path outbox = r.outbox().orElseThrow().toAbsolutePath().normalize();
+        Path ferryDir = outbox.resolve(OutboxPaths.FERRY_DIR);
+        Files.createDirectories(outbox);
+        String instance = Derived.instanceId(config);
+        Path stateDir = Derived.stateDir(config);
+        // The default route keeps the places it always had, so existing state carries over. Other routes get their
+        // own staging and journal, keyed by route and outbox, so a retired and a new assembler never share one.
+        Path staging = r.isDefault() ? ferryDir.resolve("staging").resolve(instance)
+                : ferryDir.resolve("staging-" + r.name()).resolve(instance);
+        Path journal = r.isDefault() ? stateDir.resolve("assemblies")
+                : stateDir.resolve("routes").resolve(r.name() + "-" + shortHash(outbox.toString()))
+                        .resolve("assemblies");
+        return new Assembler(staging, ferryDir.resolve("quarantine"), new Journal(journal),
+                new Deliverer(outbox, config.onConflict()), receipts, instance, config.syncInterval().toNanos(),
+                BATCH_WINDOW.toNanos());
+    }
+
+    private static String shortHash(String s) {
+        return Integer.toHexString(s.hashCode());
+    }
+
+    /** Every assembler, routed or retired. */
+    private List<Assembler> assemblers() {
+        List<Assembler> all = new ArrayList<>();
+        active.values().forEach(a -> all.add(a.assembler()));
+        retired.values().forEach(a -> all.add(a.assembler()));
+        return all;
+    }
+
+    /** The assembler for a record of {@code topic}: its route's, or a retired one's for a record already on its way. */
+    Optional<Assembler> assemblerFor(String topic) {
+        RouteAssembler a = active.get(topic);
+        if (a == null) {
+            a = retired.values().stream().filter(r -> r.route().topic().equals(topic)).findFirst().orElse(null);
+        }
+        return Optional.ofNullable(a).map(RouteAssembler::assembler);
+    }
+
+    void assign(Collection<String> sources) {
+        assigned.addAll(sources);
+        assemblers().forEach(a -> a.assign(sources));
+    }
+
+    void revoke(Collection<String> sources) {
+        assigned.removeAll(sources);
+        assemblers().forEach(a -> a.revoke(sources));
+    }
+
+    /** Routes with their topic and outbox, for health output. */
+    public List<String> routes() {
+        List<String> lines = new ArrayList<>();
+        active.values().forEach(a -> lines.add(a.route().describe(false, true)));
+        retired.values().forEach(a -> lines
+                .add(a.route().describe(false, true) + " (retired, " + a.assembler().inProgress() + " in progress)"));
+        return lines;
     }
 
     /** Delivers what is complete while the connector can still commit the released offsets on close. */
     void drain(@Observes @Priority(StartupOrder.DRAIN_CONSUMER) ShutdownEvent event) throws IOException {
-        if (assembler != null) {
+        if (running) {
             stopping = true;
             housekeeping.shutdownNow();
-            try {
-                assembler.flush();
-                assembler.sync();
-            } catch (IOException e) {
-                // Nothing is lost: what is not delivered is not acknowledged, and is read again after the restart.
-                LOG.errorf("Delivering at shutdown failed, left for the restart: %s", e.getMessage());
+            for (Assembler a : assemblers()) {
+                try {
+                    a.flush();
+                    a.sync();
+                } catch (IOException e) {
+                    // Nothing is lost: what is not delivered is not acknowledged, and is read again after the restart.
+                    LOG.errorf("Delivering at shutdown failed, left for the restart: %s", e.getMessage());
+                }
             }
         }
     }
 
     void stop(@Observes @Priority(Interceptor.Priority.PLATFORM_AFTER) ShutdownEvent event) throws IOException {
-        if (assembler != null) {
+        if (running) {
             try {
-                assembler.close();
+                for (Assembler a : assemblers()) {
+                    a.close();
+                }
             } finally {
                 receipts.close();
             }
@@ -119,13 +290,17 @@ public class ConsumerService {
     private void housekeep() {
         deliverIfDue();
         try {
-            assembler.syncIfDue();
+            for (Assembler a : assemblers()) {
+                a.syncIfDue();
+            }
             long now = System.nanoTime();
             if (now - lastStallCheck >= 1_000_000_000L) {
                 lastStallCheck = now;
                 refreshReceipts();
-                assembler.warnStalled(STALL_NANOS);
-                assembler.expireIncomplete(config.incompleteTtl());
+                for (Assembler a : assemblers()) {
+                    a.warnStalled(STALL_NANOS);
+                    a.expireIncomplete(config.incompleteTtl());
+                }
             }
         } catch (IOException e) {
             // Staged chunks stay unjournaled and are written again after a restart; nothing is lost.
@@ -153,7 +328,9 @@ public class ConsumerService {
             return;
         }
         try {
-            assembler.flushIfDue();
+            for (Assembler a : assemblers()) {
+                a.flushIfDue();
+            }
             storage.succeeded(StorageStatus.Area.DELIVERY);
         } catch (IOException e) {
             storage.failed(StorageStatus.Area.DELIVERY, "Delivering complete files failed", e);
@@ -182,18 +359,10 @@ public class ConsumerService {
     }
 
     boolean running() {
-        return assembler != null;
+        return running;
     }
 
     StorageStatus storage() {
         return storage;
-    }
-
-    Assembler assembler() {
-        Assembler a = assembler;
-        if (a == null) {
-            throw new IllegalStateException("The consumer role is not running (ferry.role=" + config.role() + ")");
-        }
-        return a;
     }
 }

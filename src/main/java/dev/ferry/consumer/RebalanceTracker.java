@@ -27,13 +27,14 @@ public class RebalanceTracker implements KafkaConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(Consumer<?, ?> kafka, Collection<TopicPartition> partitions) {
         LOG.infof("Partitions assigned: %s", partitions);
-        consumer.assembler().assign(sources(partitions));
+        consumer.assign(sources(partitions));
     }
 
     @Override
     public void onPartitionsRevoked(Consumer<?, ?> kafka, Collection<TopicPartition> partitions) {
         LOG.infof("Partitions revoked: %s", partitions);
-        consumer.assembler().revoke(sources(partitions));
+        partitions.forEach(UnroutedRecords::forget);
+        consumer.revoke(sources(partitions));
     }
 
     static List<String> sources(Collection<TopicPartition> partitions) {

@@ -16,6 +16,8 @@ import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.consumer.RebalanceTracker;
+import dev.ferry.consumer.UnroutedRecords;
+import dev.ferry.route.RouteTable;
 
 /**
  * The channel settings that follow from Ferry's own settings: topic names, the consumer group and every size limit that
@@ -32,13 +34,18 @@ public class ChannelSettings {
     @Inject
     FerryConfig config;
 
+    @Inject
+    RouteTable routes;
+
     @Produces
     @Identifier(Channels.CHUNKS_OUT)
     Map<String, Object> outgoing() {
         int maxRecord = WireFormat.maxRecordBytes(Derived.chunkSize(config));
         Map<String, Object> settings = new HashMap<>();
         settings.put("topic", config.topic());
-        settings.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxRecord);
+        // Each record names its route's topic; a route may have bigger chunks than ferry.chunk-size.
+        settings.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                config.routesFile().isPresent() ? WireFormat.maxRecordBytes(16 << 20) : maxRecord);
         // A batch can hold a whole chunk record, so the producer's buffer pool reuses its buffers instead of
         // allocating one per record (records larger than batch.size bypass the pool).
         settings.put(ProducerConfig.BATCH_SIZE_CONFIG, maxRecord);
@@ -53,7 +60,16 @@ public class ChannelSettings {
     Map<String, Object> incoming() {
         int maxRecord = WireFormat.maxRecordBytes(Derived.chunkSize(config));
         Map<String, Object> settings = new HashMap<>();
-        settings.put("topic", config.topic());
+        if (config.routesFile().isPresent()) {
+            // Routes come and go while the channel runs: subscribe to every topic a route may name, find new ones
+            // within seconds, and keep records of topics without a route out of the channel (UnroutedRecords).
+            settings.put("pattern", true);
+            settings.put("topic", routes.topicPattern().pattern());
+            settings.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 5_000);
+            settings.put(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, UnroutedRecords.class.getName());
+        } else {
+            settings.put("topic", config.topic());
+        }
         config.groupId().ifPresent(group -> settings.put(ConsumerConfig.GROUP_ID_CONFIG, group));
         settings.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, Derived.instanceId(config));
         settings.put("dead-letter-queue.topic", Derived.deadLetterTopic(config));

@@ -61,6 +61,20 @@ public class TopicProvisioner {
         }
     }
 
+    /**
+     * A route's topic: created like the chunk topic if missing, checked to hold the route's chunks. Called when a route
+     * starts, at start-up or on a change of the routes.
+     */
+    public void ensureRouteTopic(String topic, int chunkSize) throws InterruptedException {
+        // The producer batches records up to its batch.size, made for ferry.chunk-size: a topic whose limit is below
+        // a batch makes the producer split and retry without end, so a route with smaller chunks still needs it.
+        int required = Math.max(WireFormat.maxRecordBytes(chunkSize),
+                WireFormat.maxRecordBytes(Derived.chunkSize(config)));
+        try (Admin admin = Admin.create(KafkaClients.admin(kafkaConfig, "ferry-admin-routes"))) {
+            ensure(admin, topic, required);
+        }
+    }
+
     private void awaitCluster(Admin admin) throws InterruptedException {
         long deadline = System.nanoTime() + config.kafkaStartupTimeout().toNanos();
         Exception last = null;
@@ -108,9 +122,9 @@ public class TopicProvisioner {
         }
         if (limit.get() < required) {
             throw new IllegalStateException("Topic " + topic + " has max.message.bytes " + limit.get()
-                    + ", too small for chunks of " + Derived.chunkSize(config) + " bytes ("
-                    + FerryConfigCheck.key("ferry.chunk-size") + "): it needs at least " + required
-                    + ". Raise the topic's max.message.bytes or lower ferry.chunk-size.");
+                    + ", too small for chunks of " + (required - WireFormat.RECORD_HEADROOM) + " bytes ("
+                    + FerryConfigCheck.key("ferry.chunk-size") + " or the route's chunk-size): it needs at least "
+                    + required + ". Raise the topic's max.message.bytes or lower the chunk size.");
         }
         LOG.infof("Topic %s ready: max.message.bytes %d >= %d", topic, limit.get(), required);
     }

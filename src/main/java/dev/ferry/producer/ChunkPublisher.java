@@ -29,7 +29,7 @@ import dev.ferry.kafka.Channels;
  * buffer never grows past that.
  */
 @ApplicationScoped
-public class ChunkPublisher implements FileSender.Publisher {
+public class ChunkPublisher {
 
     @Inject
     @Channel(Channels.CHUNKS_OUT)
@@ -47,15 +47,37 @@ public class ChunkPublisher implements FileSender.Publisher {
      * partitions the topic has now. Fixed for the whole attempt, so partitions added to the topic mid-file cannot split
      * a transfer (the default partitioner would re-hash the later chunks onto another partition).
      */
-    public int partitionFor(String transferId) {
-        int partitions = kafka.getProducer(Channels.CHUNKS_OUT).unwrap().partitionsFor(config.topic()).size();
+    public int partitionFor(String topic, String transferId) {
+        int partitions = kafka.getProducer(Channels.CHUNKS_OUT).unwrap().partitionsFor(topic).size();
         return Utils.toPositive(Utils.murmur2(transferId.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 
-    @Override
-    public CompletionStage<Void> send(FerryRecord record, int partition) {
+    /** A publisher to one route's topic: the channel is one, each record names its topic in its metadata. */
+    public TopicPublisher to(String topic) {
+        return new TopicPublisher(topic);
+    }
+
+    public final class TopicPublisher implements FileSender.Publisher {
+
+        private final String topic;
+
+        private TopicPublisher(String topic) {
+            this.topic = topic;
+        }
+
+        public int partitionFor(String transferId) {
+            return ChunkPublisher.this.partitionFor(topic, transferId);
+        }
+
+        @Override
+        public CompletionStage<Void> send(FerryRecord record, int partition) {
+            return ChunkPublisher.this.send(topic, record, partition);
+        }
+    }
+
+    CompletionStage<Void> send(String topic, FerryRecord record, int partition) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
-        OutgoingKafkaRecordMetadata<String> metadata = OutgoingKafkaRecordMetadata.<String> builder()
+        OutgoingKafkaRecordMetadata<String> metadata = OutgoingKafkaRecordMetadata.<String> builder().withTopic(topic)
                 .withKey(record.transferId()).withPartition(partition).withHeaders(WireFormat.headersOf(record))
                 .build();
         Message<byte[]> message = Message.of(WireFormat.valueOf(record), Metadata.of(metadata), () -> {

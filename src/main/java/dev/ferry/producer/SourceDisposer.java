@@ -21,11 +21,18 @@ final class SourceDisposer {
     private final SourcePolicy policy;
     private final Path inbox;
     private final Path archive;
+    private final java.util.function.Function<FileState, String> ids;
 
     SourceDisposer(SourcePolicy policy, Path inbox, Path archive) {
+        this(policy, inbox, archive, TransferIds::of);
+    }
+
+    /** {@code ids}: how the route names a file's version (a named route's ids include the route). */
+    SourceDisposer(SourcePolicy policy, Path inbox, Path archive, java.util.function.Function<FileState, String> ids) {
         this.policy = policy;
         this.inbox = inbox;
         this.archive = archive;
+        this.ids = ids;
     }
 
     /**
@@ -41,7 +48,7 @@ final class SourceDisposer {
         if (sent == null) {
             return "source already gone";
         }
-        if (!TransferIds.of(sent).equals(transferId)) {
+        if (!ids.apply(sent).equals(transferId)) {
             LOG.infof("Transfer %s (%s): source changed after it was sent; leaving it for a new transfer", transferId,
                     relativePath);
             return "source changed since, kept";

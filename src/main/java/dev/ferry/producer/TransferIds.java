@@ -16,10 +16,22 @@ final class TransferIds {
     }
 
     static String of(FileState state) {
+        return hash(
+                state.relativePath() + '\0' + state.size() + '\0' + state.modifiedMillis() + '\0' + state.fileKey());
+    }
+
+    /**
+     * The id of a file of a named route: the route is part of the identity, so the same path in two routes' inboxes
+     * never shares a receipt. The default route keeps {@link #of(FileState)}, so ids stay stable across upgrades.
+     */
+    static String of(String route, FileState state) {
+        return hash(route + '\0' + state.relativePath() + '\0' + state.size() + '\0' + state.modifiedMillis() + '\0'
+                + state.fileKey());
+    }
+
+    private static String hash(String identity) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            String identity = state.relativePath() + '\0' + state.size() + '\0' + state.modifiedMillis() + '\0'
-                    + state.fileKey();
             byte[] hash = sha.digest(identity.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(hash, 0, 16);
         } catch (NoSuchAlgorithmException e) {

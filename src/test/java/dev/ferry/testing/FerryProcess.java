@@ -71,16 +71,26 @@ public final class FerryProcess implements AutoCloseable {
 
     /** The HTTP status of a GET on this process, or -1 if it does not answer. */
     public int get(String path) {
+        HttpResponse<String> response = fetch(path);
+        return response == null ? -1 : response.statusCode();
+    }
+
+    /** The body of a GET on this process, or "" if it does not answer. */
+    public String body(String path) {
+        HttpResponse<String> response = fetch(path);
+        return response == null ? "" : response.body();
+    }
+
+    private HttpResponse<String> fetch(String path) {
         try {
-            HttpResponse<String> response = HttpClient.newHttpClient()
+            return HttpClient.newHttpClient()
                     .send(HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + path))
                             .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-            return response.statusCode();
         } catch (IOException e) {
-            return -1;
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return -1;
+            return null;
         }
     }
 

@@ -1,0 +1,259 @@
+package dev.ferry.producer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.jboss.logging.Logger;
+
+import dev.ferry.config.FerryConfig;
+import dev.ferry.fault.FaultPoints;
+import dev.ferry.receipt.Receipt;
+import dev.ferry.route.Route;
+
+/**
+ * One producer route at work: watches its inbox, hands each finished file to a {@link FileSender} on one of
+ * {@code ferry.files-in-flight} threads, records each attempt in its own {@link Ledger}, and applies its source policy
+ * once the consumer side's receipt says the file was delivered. Started and stopped by {@link ProducerService} as the
+ * routes change.
+ * <p>
+ * A transfer's life: attempt started (partition fixed) → chunks sent, progress recorded → all acknowledged by the
+ * broker ("sent") → receipt "delivered" → source policy → done. A crash or stop mid-file resumes the attempt from its
+ * last recorded progress; a failed send, a changed file or a failure receipt ends the attempt and sends the file again
+ * as a new one.
+ */
+final class ProducerRoute {
+
+    private static final Logger LOG = Logger.getLogger(ProducerRoute.class);
+    private static final long FIRST_RETRY_MILLIS = 2_000;
+    private static final long MAX_RETRY_MILLIS = 60_000;
+    /** Quarantine receipts after which a file is not sent again by itself (a file that keeps failing verification). */
+    static final int MAX_QUARANTINES = 3;
+
+    final Route route;
+    final Ledger ledger;
+    private final Path inbox;
+    private final ChunkPublisher.TopicPublisher publisher;
+    private final Set<String> active = ConcurrentHashMap.newKeySet();
+    private final Map<String, Integer> quarantines = new ConcurrentHashMap<>();
+    private final Map<String, Long> retryDelays = new ConcurrentHashMap<>();
+    private final ExecutorService workers;
+    private final ScheduledExecutorService retries;
+    private final CompletionTracker tracker;
+    private final InboxWatcher watcher;
+    private final FileSender sender;
+    private final SourceDisposer disposer;
+    private final Thread watcherThread;
+
+    ProducerRoute(Route route, Path ledgerDir, FerryConfig config, ChunkPublisher.TopicPublisher publisher,
+            java.time.Duration ackTimeout) throws IOException {
+        this.route = route;
+        this.publisher = publisher;
+        this.inbox = route.inbox().orElseThrow().toAbsolutePath().normalize();
+        Files.createDirectories(inbox);
+        int window = (int) Math.max(2, config.sendBuffer().asLongValue() / route.chunkSize());
+        ledger = new Ledger(ledgerDir);
+        sender = new FileSender(publisher, inbox, route.chunkSize(), window, config.filesInFlight(),
+                config.rateLimit().map(r -> new RateLimiter(r.asLongValue())).orElse(null), ackTimeout);
+        disposer = new SourceDisposer(route.sourcePolicy(), inbox, route.archive().orElse(null), this::transferId);
+        boolean marker = config.completion() == FerryConfig.Completion.MARKER;
+        tracker = new CompletionTracker(config.settleTime().toNanos(), marker);
+        InboxFilter filter = new InboxFilter(route.include(), route.exclude(),
+                marker ? CompletionTracker.MARKER_SUFFIX : null);
+        watcher = new InboxWatcher(new InboxScanner(inbox, filter), tracker, config.settleTime(),
+                config.rescanInterval(), this::onFinished);
+        workers = Executors.newFixedThreadPool(config.filesInFlight(), named("ferry-sender-" + route.name()));
+        retries = Executors.newSingleThreadScheduledExecutor(named("ferry-retry-" + route.name()));
+        workers.execute(this::endStaleAttempts);
+        watcherThread = named("ferry-inbox-watcher-" + route.name()).newThread(watcher);
+        watcherThread.start();
+        LOG.infof(
+                "Route %s: watching %s, topic %s, chunks of %d bytes, %d files in flight, %d chunks unacknowledged "
+                        + "over all files, completion %s, source policy %s",
+                route.name(), inbox, route.topic(), route.chunkSize(), config.filesInFlight(), window,
+                config.completion(), route.sourcePolicy());
+        int waiting = ledger.awaitingReceipt().size();
+        if (waiting > 0) {
+            LOG.infof("Route %s: %d sent files wait for their receipt", route.name(), waiting);
+        }
+    }
+
+    String transferId(FileState state) {
+        return route.isDefault() ? TransferIds.of(state) : TransferIds.of(route.name(), state);
+    }
+
+    /**
+     * Attempts a previous run left open whose file is gone or changed cannot be resumed: end them with an abort record,
+     * so the consumer discards what it staged now rather than after ferry.incomplete-ttl.
+     */
+    private void endStaleAttempts() {
+        for (Ledger.Entry e : ledger.interrupted()) {
+            FileState now = FileState.read(inbox, inbox.resolve(e.path()));
+            if (now != null && transferId(now).equals(e.transferId())) {
+                continue; // resumed when the watcher finds the file
+            }
+            try {
+                sender.abandon(e.transferId(), e.attempt(), e.partition(), e.path(),
+                        "file changed or removed while the producer was down");
+                ledger.ended(e.transferId(), e.attempt());
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (IOException | RuntimeException ex) {
+                LOG.warnf("Transfer %s (%s): cannot end the interrupted attempt %d: %s", e.transferId(), e.path(),
+                        e.attempt(), ex.toString());
+            }
+        }
+    }
+
+    /**
+     * Acts on one receipt; transfers now finished are added to {@code done}, recorded by the caller, and receipts of
+     * attempts that are over to {@code spent}.
+     */
+    void onReceipt(Ledger.Entry e, Receipt r, List<String> done, List<String> spent) throws IOException {
+        String id = e.transferId();
+        switch (r.outcome()) {
+            case DELIVERED -> {
+                FaultPoints.reach(FaultPoints.Point.PRODUCER_RECEIPT_SEEN);
+                String disposal = disposer.dispose(e.path(), id);
+                FaultPoints.reach(FaultPoints.Point.PRODUCER_DISPOSED);
+                done.add(id);
+                LOG.infof("Transfer %s (%s): delivered by %s as %s; %s", id, e.path(), r.instance(), r.target(),
+                        disposal);
+            }
+            case SKIPPED -> {
+                done.add(id);
+                LOG.warnf("Transfer %s (%s): the consumer kept a different file at that path and discarded this one "
+                        + "(ferry.on-conflict=skip); source kept", id, e.path());
+            }
+            case QUARANTINED, FAILED -> {
+                if (r.attempt() < e.attempt()) {
+                    return; // about an earlier attempt
+                }
+                ledger.ended(id, e.attempt());
+                if (r.outcome() == Receipt.Outcome.QUARANTINED
+                        && quarantines.merge(id, 1, Integer::sum) >= MAX_QUARANTINES) {
+                    done.add(id);
+                    LOG.errorf("Transfer %s (%s): quarantined %d times by the consumer (%s); not sent again until the "
+                            + "file changes", id, e.path(), MAX_QUARANTINES, r.reason());
+                } else {
+                    LOG.warnf("Transfer %s (%s) attempt %d: the consumer reports %s (%s); sending it again", id,
+                            e.path(), e.attempt(), r.outcome().name().toLowerCase(), r.reason());
+                    tracker.forget(e.path());
+                    watcher.requestRescan();
+                }
+                // A new attempt reads its own receipt; this one is spent.
+                spent.add(id);
+            }
+        }
+    }
+
+    /**
+     * Stops watching and sending: attempts in progress record how far they got and resume when the route (or the
+     * process) starts again; nothing is aborted. Bounded well within a 30 s termination grace period.
+     */
+    void stop() throws InterruptedException, IOException {
+        watcher.stop();
+        retries.shutdownNow();
+        sender.stop();
+        workers.shutdown();
+        if (!workers.awaitTermination(FileSender.STOP_WAIT_SECONDS * 2, TimeUnit.SECONDS)) {
+            workers.shutdownNow();
+        }
+        watcherThread.join(TimeUnit.SECONDS.toMillis(FileSender.STOP_WAIT_SECONDS));
+        ledger.close();
+    }
+
+    private void onFinished(FileState state) {
+        String transferId = transferId(state);
+        if (ledger.isSent(transferId)) {
+            return;
+        }
+        if (!active.add(state.relativePath())) {
+            return;
+        }
+        workers.execute(() -> {
+            try {
+                transfer(state, transferId);
+            } finally {
+                active.remove(state.relativePath());
+            }
+        });
+    }
+
+    private void transfer(FileState state, String transferId) {
+        String path = state.relativePath();
+        try {
+            Ledger.Entry entry = ledger.interrupted(transferId).orElse(null);
+            int from = 0;
+            if (entry != null && entry.path().equals(path)) {
+                from = entry.next();
+                LOG.infof("Transfer %s (%s): resuming attempt %d at chunk %d (%d bytes acknowledged before)",
+                        transferId, path, entry.attempt(), from,
+                        Math.min(state.size(), (long) from * route.chunkSize()));
+            } else {
+                entry = ledger.startAttempt(transferId, path, publisher.partitionFor(transferId));
+                LOG.infof("Transfer %s (%s): sending %d bytes, attempt %d", transferId, path, state.size(),
+                        entry.attempt());
+            }
+            int attempt = entry.attempt();
+            long started = System.nanoTime();
+            FileSender.Result result = sender.send(state, transferId, attempt, entry.partition(), from, next -> {
+                ledger.progress(transferId, attempt, next);
+                FaultPoints.reach(FaultPoints.Point.PRODUCER_PROGRESS);
+            });
+            switch (result) {
+                case SENT -> {
+                    FaultPoints.reach(FaultPoints.Point.PRODUCER_ACKNOWLEDGED);
+                    ledger.sent(transferId, attempt);
+                    retryDelays.remove(path);
+                    double seconds = Math.max(1e-9, (System.nanoTime() - started) / 1e9);
+                    LOG.infof("Transfer %s (%s): sent %d bytes in %.2f s (%.1f MB/s); waiting for the receipt",
+                            transferId, path, state.size(), seconds, state.size() / seconds / 1e6);
+                }
+                case CHANGED -> {
+                    ledger.ended(transferId, attempt);
+                    tracker.forget(path);
+                    watcher.requestRescan();
+                }
+                case FAILED -> {
+                    ledger.ended(transferId, attempt);
+                    retryLater(path);
+                }
+                case STOPPED -> {
+                    // Progress is recorded; the next start resumes the attempt.
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException | RuntimeException e) {
+            LOG.errorf(e, "Transfer %s (%s) failed", transferId, path);
+            retryLater(path);
+        }
+    }
+
+    private void retryLater(String path) {
+        long delay = retryDelays.merge(path, FIRST_RETRY_MILLIS, (old, first) -> Math.min(MAX_RETRY_MILLIS, old * 2));
+        LOG.infof("Retrying %s in %d s", path, delay / 1000);
+        retries.schedule(() -> {
+            tracker.forget(path);
+            watcher.requestRescan();
+        }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private static java.util.concurrent.ThreadFactory named(String name) {
+        return runnable -> {
+            Thread t = new Thread(runnable, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
