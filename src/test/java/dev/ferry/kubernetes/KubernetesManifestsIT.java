@@ -14,8 +14,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,6 +42,10 @@ import io.strimzi.api.kafka.model.user.acl.AclRuleGroupResource;
 import io.strimzi.api.kafka.model.user.acl.AclRuleTopicResource;
 
 import dev.ferry.chunk.WireFormat;
+import dev.ferry.config.FerryConfig.SourcePolicy;
+import dev.ferry.route.Route;
+import dev.ferry.route.Routes;
+import dev.ferry.route.RoutesFile;
 import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaBroker;
 
@@ -158,7 +164,7 @@ class KubernetesManifestsIT {
 
         String topic = config.get("FERRY_TOPIC");
         assertThat(config.get("FERRY_CREATE_TOPICS")).isEqualTo("false");
-        assertThat(topics).extracting(t -> t.getMetadata().getName()).containsExactlyInAnyOrder(topic, topic + "-dlq",
+        assertThat(topics).extracting(t -> t.getMetadata().getName()).contains(topic, topic + "-dlq",
                 topic + "-receipts");
         for (KafkaTopic t : topics) {
             assertThat(t.getMetadata().getLabels()).containsEntry("strimzi.io/cluster", kafka.getMetadata().getName());
@@ -188,6 +194,55 @@ class KubernetesManifestsIT {
             assertThat(unknownFields(o, "")).as("fields Strimzi's model does not know").isEmpty();
         }
         topics.forEach(t -> assertThat(unknownFields(t, "")).isEmpty());
+    }
+
+    @Test
+    void theRoutesConfigMapIsValidAndFitsTheVolumesAndTopics() throws Exception {
+        Map<String, String> config = configMap();
+        JsonNode routesMap = ManifestChecks.find(rendered, "ConfigMap", "ferry-routes").orElseThrow();
+        int chunkSize = new MemorySizeConverter().convert(config.get("FERRY_CHUNK_SIZE")).asBigInteger()
+                .intValueExact();
+        String topic = config.get("FERRY_TOPIC");
+        Routes routes = RoutesFile.parse(routesMap.path("data").path("routes.yaml").asText(), "ferry-routes",
+                new RoutesFile.Defaults(topic, List.of("**"), List.of(".*"), chunkSize, SourcePolicy.KEEP,
+                        Optional.empty(), Set.of(topic + "-dlq", topic + "-receipts"), true, true,
+                        Pattern.compile(Pattern.quote(topic) + "(\\..+)?")));
+        assertThat(routes.all()).isNotEmpty();
+
+        JsonNode producer = ManifestChecks.find(rendered, "Deployment", "ferry-producer").orElseThrow();
+        JsonNode consumer = ManifestChecks.find(rendered, "StatefulSet", "ferry-consumer").orElseThrow();
+        String inbox = mountPath(producer, "inbox");
+        String outbox = mountPath(consumer, "outbox");
+        for (JsonNode workload : List.of(producer, consumer)) {
+            JsonNode mount = mount(workload, "routes");
+            assertThat(mount.has("subPath")).as("a subPath mount never sees ConfigMap updates").isFalse();
+            assertThat(ManifestChecks.envOf(workload).get("FERRY_ROUTES_FILE"))
+                    .startsWith(mount.path("mountPath").asText() + "/");
+        }
+        List<KafkaTopic> topics = strimzi("KafkaTopic", KafkaTopic.class);
+        for (Route r : routes.all()) {
+            assertThat(r.inbox().orElseThrow().toString()).as(r.name()).startsWith(inbox + "/");
+            assertThat(r.outbox().orElseThrow().toString()).as(r.name()).startsWith(outbox + "/");
+            KafkaTopic t = topics.stream().filter(k -> k.getMetadata().getName().equals(r.topic())).findFirst()
+                    .orElseThrow(() -> new AssertionError("no KafkaTopic for route " + r.name() + ": " + r.topic()));
+            assertThat(((Number) t.getSpec().getConfig().get("max.message.bytes")).intValue()).as(r.topic())
+                    .isGreaterThanOrEqualTo(
+                            Math.max(WireFormat.maxRecordBytes(r.chunkSize()), WireFormat.maxRecordBytes(chunkSize)));
+        }
+    }
+
+    private static JsonNode mount(JsonNode workload, String volume) {
+        for (JsonNode m : workload.path("spec").path("template").path("spec").path("containers").get(0)
+                .path("volumeMounts")) {
+            if (m.path("name").asText().equals(volume)) {
+                return m;
+            }
+        }
+        throw new AssertionError("no mount of volume " + volume);
+    }
+
+    private static String mountPath(JsonNode workload, String volume) {
+        return mount(workload, volume).path("mountPath").asText();
     }
 
     @Test
