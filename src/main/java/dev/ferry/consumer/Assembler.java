@@ -174,7 +174,7 @@ final class Assembler implements AutoCloseable {
         if (current == null && chunk.index() > 0) {
             // The safe offset guarantees a transfer's first chunk is read before its others, so a later chunk with no
             // state means the start is gone for good: waiting would be forever.
-            reportMissingStart(chunk);
+            reportMissingStart(chunk, source);
             ack.run();
             return;
         }
@@ -256,7 +256,13 @@ final class Assembler implements AutoCloseable {
         lastSync = System.nanoTime();
     }
 
-    private void reportMissingStart(Chunk chunk) {
+    /** Sources are named {@code topic-partition}. */
+    static String topicOf(String source) {
+        int dash = source.lastIndexOf('-');
+        return dash > 0 ? source.substring(0, dash) : source;
+    }
+
+    private void reportMissingStart(Chunk chunk, String source) {
         Integer reported = missingStart.get(chunk.transferId());
         if (reported != null && reported >= chunk.attempt()) {
             return;
@@ -267,9 +273,10 @@ final class Assembler implements AutoCloseable {
                 + "Either its first chunks aged out of the topic's retention (keep retention above the longest consumer "
                 + "outage), or it was delivered before this consumer's state was lost. The producer's next attempt "
                 + "sends it whole.", chunk.transferId(), chunk.path(), chunk.attempt(), chunk.index(), chunk.count());
-        tellProducer(Receipt.of(chunk.transferId(), chunk.attempt(), Receipt.Outcome.FAILED, chunk.path(), null,
-                chunk.size(), null, instance,
-                "chunk " + chunk.index() + " arrived without the transfer's first chunk"));
+        tellProducer(Receipt
+                .of(chunk.transferId(), chunk.attempt(), Receipt.Outcome.FAILED, chunk.path(), null, chunk.size(), null,
+                        instance, "chunk " + chunk.index() + " arrived without the transfer's first chunk")
+                .withTopic(topicOf(source)));
     }
 
     /** A failure receipt lets a waiting producer send the file again; if it cannot be written, the producer waits. */
@@ -302,8 +309,10 @@ final class Assembler implements AutoCloseable {
                         a.transferId, a.path, a.attempt, idle / 1_000_000_000L, ttl, a.received.cardinality(), a.count);
                 discard(a);
                 abandonedTransfers++;
-                tellProducer(Receipt.of(a.transferId, a.attempt, Receipt.Outcome.FAILED, a.path, null, a.size, null,
-                        instance, "abandoned after ferry.incomplete-ttl " + ttl + " without a chunk"));
+                tellProducer(Receipt
+                        .of(a.transferId, a.attempt, Receipt.Outcome.FAILED, a.path, null, a.size, null, instance,
+                                "abandoned after ferry.incomplete-ttl " + ttl + " without a chunk")
+                        .withTopic(topicOf(a.source)));
             }
         }
     }
@@ -440,9 +449,12 @@ final class Assembler implements AutoCloseable {
             a.folder = d.target().getParent();
             String target = deliverer.outbox().relativize(d.target()).toString().replace(java.io.File.separatorChar,
                     '/');
-            a.receipt = Receipt.of(a.transferId, a.attempt,
-                    d.outcome() == Deliverer.Outcome.SKIPPED ? Receipt.Outcome.SKIPPED : Receipt.Outcome.DELIVERED,
-                    a.path, target, a.size, hex(sha), instance, null);
+            a.receipt = Receipt
+                    .of(a.transferId, a.attempt,
+                            d.outcome() == Deliverer.Outcome.SKIPPED ? Receipt.Outcome.SKIPPED
+                                    : Receipt.Outcome.DELIVERED,
+                            a.path, target, a.size, hex(sha), instance, null)
+                    .withTopic(topicOf(a.source));
             a.decided = true;
             double seconds = Math.max(1e-9, (System.nanoTime() - a.startedNanos) / 1e9);
             LOG.infof("Transfer %s (%s): %s %s, %d bytes in %.2f s (%.1f MB/s), sha256 %s", a.transferId, a.path,
@@ -488,8 +500,9 @@ final class Assembler implements AutoCloseable {
         LOG.errorf("Transfer %s (%s): verification failed, quarantined as %s: %s", a.transferId, a.path, target,
                 reason);
         a.folder = quarantineDir;
-        a.receipt = Receipt.of(a.transferId, a.attempt, Receipt.Outcome.QUARANTINED, a.path, null, a.size, null,
-                instance, reason);
+        a.receipt = Receipt
+                .of(a.transferId, a.attempt, Receipt.Outcome.QUARANTINED, a.path, null, a.size, null, instance, reason)
+                .withTopic(topicOf(a.source));
         a.decided = true;
     }
 

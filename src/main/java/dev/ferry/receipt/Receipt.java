@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  *
  * <pre>
  * {"v":1,"transfer":"…","attempt":0,"outcome":"DELIVERED","path":"a/b.csv","target":"a/b.csv","size":42,
- *  "sha256":"…","instance":"ferry-consumer-0","time":"2026-11-22T10:00:00Z","reason":null}
+ *  "sha256":"…","instance":"ferry-consumer-0","time":"2026-11-22T10:00:00Z","topic":"ferry-chunks"}
  * </pre>
  *
  * A receipt is written after the file is durably in the outbox and before the offsets that would let its chunks be
@@ -25,10 +25,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  *            {@code ferry.on-conflict=keep-both}); null unless delivered
  * @param reason
  *            why a transfer failed or was quarantined; null otherwise
+ * @param topic
+ *            the chunk topic the transfer came through (routes share one receipts topic); absent in receipts written
+ *            before routes existed
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Receipt(int v, String transfer, int attempt, Outcome outcome, String path, String target, long size,
-        String sha256, String instance, Instant time, String reason) {
+        String sha256, String instance, Instant time, String reason, String topic) {
 
     public static final int VERSION = 1;
 
@@ -57,7 +60,13 @@ public record Receipt(int v, String transfer, int attempt, Outcome outcome, Stri
     public static Receipt of(String transfer, int attempt, Outcome outcome, String path, String target, long size,
             String sha256, String instance, String reason) {
         return new Receipt(VERSION, transfer, attempt, outcome, path, target, size, sha256, instance, Instant.now(),
-                reason);
+                reason, null);
+    }
+
+    /** The same receipt naming the chunk topic of the transfer: tells routes sharing one receipts topic apart. */
+    public Receipt withTopic(String chunkTopic) {
+        return new Receipt(v, transfer, attempt, outcome, path, target, size, sha256, instance, time, reason,
+                chunkTopic);
     }
 
     public String toJson() {

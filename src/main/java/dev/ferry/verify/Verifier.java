@@ -102,7 +102,9 @@ public final class Verifier {
         // Expected: what the topic says was sent, plus deliveries whose chunks have aged out of it.
         Map<String, SentTransfers.Sent> sent = new HashMap<>(topicView.sent);
         receipts.forEach((id, r) -> {
-            if (!sent.containsKey(id) && r.outcome() == Receipt.Outcome.DELIVERED && r.sha256() != null) {
+            // Routes share the receipts topic: only receipts of this topic's transfers describe this outbox.
+            boolean thisTopic = r.topic() == null || r.topic().equals(topic);
+            if (thisTopic && !sent.containsKey(id) && r.outcome() == Receipt.Outcome.DELIVERED && r.sha256() != null) {
                 sent.put(id, new SentTransfers.Sent(id, r.attempt(), r.path(), r.size(), r.sha256()));
             }
         });

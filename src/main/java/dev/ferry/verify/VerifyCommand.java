@@ -54,8 +54,9 @@ public final class VerifyCommand {
         String outbox = options.getOrDefault("--outbox", env.get("FERRY_OUTBOX"));
         String bootstrap = options.getOrDefault("--bootstrap-server", env.get("KAFKA_BOOTSTRAP_SERVERS"));
         String topic = options.getOrDefault("--topic", env.getOrDefault("FERRY_TOPIC", "ferry-chunks"));
+        // Every route shares the receipts topic of ferry.topic (FERRY_TOPIC), whichever route's --topic is checked.
         String receipts = options.getOrDefault("--receipts-topic",
-                env.getOrDefault("FERRY_RECEIPTS_TOPIC", topic + "-receipts"));
+                env.getOrDefault("FERRY_RECEIPTS_TOPIC", env.getOrDefault("FERRY_TOPIC", topic) + "-receipts"));
         if (outbox == null || bootstrap == null) {
             err.println("verify: " + (outbox == null ? "--outbox (or FERRY_OUTBOX)"
                     : "--bootstrap-server " + "(or KAFKA_BOOTSTRAP_SERVERS)") + " is required");
