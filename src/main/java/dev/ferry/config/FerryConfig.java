@@ -62,7 +62,7 @@ public interface FerryConfig {
 
     /** Topic the chunks go through. Defaults to {@code ferry-chunks}. */
     @WithDefault("ferry-chunks")
-    @NotBlank
+    @NotBlank(message = "(FERRY_TOPIC) is blank; allowed: a topic name")
     String topic();
 
     /** Where records that are not valid Ferry chunks go, with the reason in a header. Defaults to topic + "-dlq". */
@@ -108,7 +108,7 @@ public interface FerryConfig {
 
     /** Producer: globs matched against the path relative to the inbox; only matching files are sent. */
     @WithDefault("**")
-    @NotEmpty
+    @NotEmpty(message = "(FERRY_INCLUDE) is empty; allowed: one or more globs, ** for everything")
     List<String> include();
 
     /**
@@ -127,8 +127,8 @@ public interface FerryConfig {
 
     /** Producer: files read and sent at the same time. */
     @WithDefault("4")
-    @Min(1)
-    @Max(64)
+    @Min(value = 1, message = "(FERRY_FILES_IN_FLIGHT) is ${validatedValue}; allowed: 1 to 64")
+    @Max(value = 64, message = "(FERRY_FILES_IN_FLIGHT) is ${validatedValue}; allowed: 1 to 64")
     int filesInFlight();
 
     /**
@@ -147,17 +147,17 @@ public interface FerryConfig {
 
     /** Partitions of a created topic. Bounds how many consumers share the work. */
     @WithDefault("6")
-    @Min(1)
+    @Min(value = 1, message = "(FERRY_PARTITIONS) is ${validatedValue}; allowed: at least 1")
     int partitions();
 
     /** Replication factor of a created topic. */
     @WithDefault("3")
-    @Min(1)
+    @Min(value = 1, message = "(FERRY_REPLICATION_FACTOR) is ${validatedValue}; allowed: at least 1")
     short replicationFactor();
 
     /** {@code min.insync.replicas} of a created topic: with {@code acks=all}, how many copies make a write durable. */
     @WithDefault("2")
-    @Min(1)
+    @Min(value = 1, message = "(FERRY_MIN_INSYNC_REPLICAS) is ${validatedValue}; allowed: at least 1")
     int minInsyncReplicas();
 
     /** How long start-up waits for the Kafka cluster before failing with a clear message. */

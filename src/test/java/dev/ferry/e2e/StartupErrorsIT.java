@@ -53,6 +53,24 @@ class StartupErrorsIT {
     }
 
     @Test
+    void aNumberOutOfRangeStopsNamingKeyEnvVarValueAndWhatIsAllowed() throws Exception {
+        String log = runUntilExit("producer", Map.of("FERRY_INBOX", root.resolve("in-range").toString(),
+                "FERRY_STATE_DIR", root.resolve("s-range").toString(), "FERRY_FILES_IN_FLIGHT", "100"), "range");
+        assertThat(log).contains("ferry.files-in-flight (FERRY_FILES_IN_FLIGHT) is 100; allowed: 1 to 64");
+    }
+
+    @Test
+    void anInvalidRoutesFileStopsStartUpListingEveryProblem() throws Exception {
+        Path routes = root.resolve("bad-routes.yaml");
+        Files.writeString(routes, "routes:\n  - name: a\n    inbox: relative\n    chunk-size: 1G\n");
+        String log = runUntilExit("producer",
+                Map.of("FERRY_ROUTES_FILE", routes.toString(), "FERRY_STATE_DIR", root.resolve("s-routes").toString()),
+                "bad-routes");
+        assertThat(log).contains("routes[0] (a): inbox is \"relative\"; allowed: an absolute path")
+                .contains("routes[0] (a): chunk-size is \"1G\"; allowed: 1K to 16M");
+    }
+
+    @Test
     void aTopicWhoseRecordLimitIsTooSmallForTheChunkSizeStopsStartUp() throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
             admin.createTopics(
