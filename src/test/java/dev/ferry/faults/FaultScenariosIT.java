@@ -76,7 +76,7 @@ class FaultScenariosIT {
             FerryProcess producer = rig.producer(Map.of());
             for (int k = 0; k < kills; k++) {
                 FerryProcess consumer = rig.consumer(0, Map.of());
-                awaitLog(consumer, "Consumer delivering to", Duration.ofSeconds(60));
+                awaitLog(consumer, "Consumer: group", Duration.ofSeconds(60));
                 pauseRandomly(0, FULL ? 4000 : 2500);
                 consumer.close(); // SIGKILL
                 if (k == kills / 2) {
