@@ -103,9 +103,9 @@ public class ConsumerService {
                 id -> true, config.kafkaStartupTimeout());
         // Every receipt must be known before the first record is judged: it is what stops a second delivery.
         receipts.refresh();
-        reconcile(routeTable.current());
+        reconcile(routeTable.current(), true);
         if (config.routesFile().isPresent()) {
-            routeTable.onChange(this::reconcile);
+            routeTable.onChange(routes -> reconcile(routes, false));
         }
         running = true;
         housekeeping = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -127,7 +127,7 @@ public class ConsumerService {
      * again if the route comes back unchanged. A newly routed topic whose records were kept out meanwhile is read again
      * from its committed offsets.
      */
-    synchronized void reconcile(Routes routes) {
+    synchronized void reconcile(Routes routes, boolean startup) {
         Map<String, Route> byTopic = new java.util.HashMap<>();
         routes.all().forEach(r -> byTopic.put(r.topic(), r));
         for (RouteAssembler a : List.copyOf(active.values())) {
@@ -162,8 +162,11 @@ public class ConsumerService {
                 LOG.infof("Route %s: topic %s -> %s, %d transfers resumed", r.name(), r.topic(),
                         r.outbox().orElseThrow(), a.assembler().inProgress());
             } catch (IOException | RuntimeException e) {
-                LOG.errorf("Route %s cannot start: %s; it is retried with the next change of the routes", r.name(),
-                        e.getMessage());
+                if (startup) {
+                    // At start-up a route that cannot run is a configuration error: say so and stop.
+                    throw new IllegalStateException("Route " + r.name() + " cannot start: " + e.getMessage(), e);
+                }
+                LOG.errorf("Route %s cannot start: %s; retried every 10 s", r.name(), e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -172,6 +175,21 @@ public class ConsumerService {
         if (config.routesFile().isPresent()) {
             UnroutedRecords.route(active.keySet());
             newlyRouted.forEach(this::readAgain);
+        }
+    }
+
+    /** How often a route that could not start is tried again. */
+    static final long ROUTE_RETRY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    private long lastRouteRetry = System.nanoTime();
+
+    private void retryFailedRoutes(long now) {
+        if (now - lastRouteRetry < ROUTE_RETRY_NANOS) {
+            return;
+        }
+        lastRouteRetry = now;
+        Routes routes = routeTable.current();
+        if (routes.all().stream().anyMatch(r -> !active.containsKey(r.topic()))) {
+            reconcile(routes, false);
         }
     }
 
@@ -301,6 +319,7 @@ public class ConsumerService {
                     a.warnStalled(STALL_NANOS);
                     a.expireIncomplete(config.incompleteTtl());
                 }
+                retryFailedRoutes(now);
             }
         } catch (IOException e) {
             // Staged chunks stay unjournaled and are written again after a restart; nothing is lost.

@@ -73,18 +73,34 @@ public class ProducerService {
         receipts = new KafkaReceipts(kafkaConfig, Derived.receiptsTopic(config),
                 "ferry-producer-" + Derived.instanceId(config), false, this::anyRouteWaitsFor,
                 config.kafkaStartupTimeout());
-        reconcile(routeTable.current());
-        routeTable.onChange(this::reconcile);
+        reconcile(routeTable.current(), true);
+        routeTable.onChange(routes -> reconcile(routes, false));
         receiptPoller = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ferry-receipts");
             t.setDaemon(true);
             return t;
         });
         receiptPoller.scheduleWithFixedDelay(this::checkReceipts, 0, RECEIPT_POLL_MILLIS, TimeUnit.MILLISECONDS);
+        receiptPoller.scheduleWithFixedDelay(this::retryFailedRoutes, ROUTE_RETRY_SECONDS, ROUTE_RETRY_SECONDS,
+                TimeUnit.SECONDS);
+    }
+
+    /** How often a route that could not start (its topic unreachable or too small, say) is tried again. */
+    static final long ROUTE_RETRY_SECONDS = 10;
+
+    private void retryFailedRoutes() {
+        Routes routes = routeTable.current();
+        boolean missing;
+        synchronized (this) {
+            missing = !running.keySet().containsAll(routes.byName().keySet());
+        }
+        if (missing) {
+            reconcile(routes, false);
+        }
     }
 
     /** Brings the running routes in line with {@code routes}. */
-    synchronized void reconcile(Routes routes) {
+    synchronized void reconcile(Routes routes, boolean startup) {
         Map<String, Route> wanted = routes.byName();
         for (String name : List.copyOf(running.keySet())) {
             Route want = wanted.get(name);
@@ -102,7 +118,11 @@ public class ProducerService {
                 running.put(r.name(),
                         new ProducerRoute(r, ledgerDir(r), config, publisher.to(r.topic()), ackTimeout()));
             } catch (IOException | RuntimeException e) {
-                LOG.errorf("Route %s cannot start: %s; it is retried with the next change of the routes", r.name(),
+                if (startup) {
+                    // At start-up a route that cannot run is a configuration error: say so and stop.
+                    throw new IllegalStateException("Route " + r.name() + " cannot start: " + e.getMessage(), e);
+                }
+                LOG.errorf("Route %s cannot start: %s; retried every " + ROUTE_RETRY_SECONDS + " s", r.name(),
                         e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
