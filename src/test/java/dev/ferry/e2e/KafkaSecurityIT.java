@@ -90,6 +90,7 @@ class KafkaSecurityIT {
      * and gives up after ferry.kafka-startup-timeout with the same explanation.
      */
     private static void assertRefused(Map<String, String> env, String role, String log, String how) throws Exception {
+        env.put("FERRY_KAFKA_STARTUP_TIMEOUT", "8s");
         try (FerryProcess app = FerryProcess.start(role, env, LOGS.resolve(log))) {
             await().atMost(Duration.ofSeconds(15))
                     .until(() -> Files.readString(app.log()).contains("Kafka refused Ferry's credentials"));

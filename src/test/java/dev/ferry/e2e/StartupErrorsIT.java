@@ -71,6 +71,22 @@ class StartupErrorsIT {
     }
 
     @Test
+    void aRouteWhoseTopicCannotHoldItsChunksStopsStartUpNamingTheRoute() throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
+            admin.createTopics(List
+                    .of(new NewTopic("small-route-topic", 1, (short) 1).configs(Map.of("max.message.bytes", "100000"))))
+                    .all().get(30, TimeUnit.SECONDS);
+        }
+        Path routes = root.resolve("small-routes.yaml");
+        Files.writeString(routes,
+                "routes:\n  - name: tiny\n    inbox: " + root.resolve("in-tiny") + "\n    topic: small-route-topic\n");
+        String log = runUntilExit("producer",
+                Map.of("FERRY_ROUTES_FILE", routes.toString(), "FERRY_STATE_DIR", root.resolve("s-tiny").toString()),
+                "small-route");
+        assertThat(log).contains("Route tiny cannot start: Topic small-route-topic has max.message.bytes 100000");
+    }
+
+    @Test
     void aTopicWhoseRecordLimitIsTooSmallForTheChunkSizeStopsStartUp() throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
             admin.createTopics(
