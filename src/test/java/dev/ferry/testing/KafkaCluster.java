@@ -3,7 +3,6 @@ package dev.ferry.testing;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,8 +36,8 @@ public final class KafkaCluster implements AutoCloseable {
         this.ports = new int[size];
         this.controllerPorts = new int[size];
         for (int i = 0; i < size; i++) {
-            ports[i] = freePort();
-            controllerPorts[i] = freePort();
+            ports[i] = FreePorts.next();
+            controllerPorts[i] = FreePorts.next();
         }
         this.voters = IntStream.range(0, size).mapToObj(i -> (i + 1) + "@localhost:" + controllerPorts[i])
                 .collect(Collectors.joining(","));
@@ -152,11 +151,4 @@ public final class KafkaCluster implements AutoCloseable {
         }
     }
 
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }

@@ -1,8 +1,6 @@
 package dev.ferry.testing;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,10 +48,10 @@ public final class SecureKafkaBroker implements AutoCloseable {
     public static SecureKafkaBroker start(Path dir) throws IOException {
         TestCertificates ca = TestCertificates.authority("ferry-test-ca");
         TestCertificates.Pem server = ca.issue("localhost");
-        int plain = freePort();
-        int tls = freePort();
-        int sasl = freePort();
-        int controller = freePort();
+        int plain = FreePorts.next();
+        int tls = FreePorts.next();
+        int sasl = FreePorts.next();
+        int controller = FreePorts.next();
         Map<String, String> props = new HashMap<>();
         props.put("listeners", "PLAINTEXT://localhost:" + plain + ",SSL://localhost:" + tls + ",SASL_SSL://localhost:"
                 + sasl + ",CONTROLLER://localhost:" + controller);
@@ -111,11 +109,4 @@ public final class SecureKafkaBroker implements AutoCloseable {
         server.awaitShutdown();
     }
 
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }
