@@ -114,5 +114,4 @@ public final class FerryProcess implements AutoCloseable {
             process.destroyForcibly().waitFor();
         }
     }
-
 }

@@ -150,5 +150,4 @@ public final class KafkaCluster implements AutoCloseable {
             }
         }
     }
-
 }

@@ -108,5 +108,4 @@ public final class SecureKafkaBroker implements AutoCloseable {
         server.shutdown();
         server.awaitShutdown();
     }
-
 }
