@@ -164,6 +164,13 @@ public interface FerryConfig {
     @WithDefault("60s")
     Duration kafkaStartupTimeout();
 
+    /**
+     * Finished transfers kept in the history (API, dashboard), in the state dir; the oldest are dropped beyond this.
+     */
+    @WithDefault("1000")
+    @Min(value = 10, message = "(FERRY_HISTORY_SIZE) is ${validatedValue}; allowed: at least 10")
+    int historySize();
+
     /** Consumer: what to do when a delivered path already holds a different file. Defaults to {@code keep-both}. */
     @WithDefault("keep-both")
     ConflictPolicy onConflict();

@@ -30,6 +30,7 @@ import dev.ferry.chunk.InvalidRecordException;
 import dev.ferry.fault.FaultPoints;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.receipt.Receipts;
+import dev.ferry.status.TransferState;
 
 /**
  * Puts files back together from their chunks and decides when an offset may be committed. Plain Java, driven by
@@ -101,6 +102,17 @@ final class Assembler implements AutoCloseable {
      * @param batchWindowNanos
      *            how long a complete file may wait for others to share its syncs (0: deliver at once)
      */
+    private AssemblyEvents events = AssemblyEvents.NONE;
+
+    /** Where progress and outcomes are reported; told at once of the transfers resumed from the journal. */
+    synchronized void events(AssemblyEvents events) {
+        this.events = events;
+        assemblies.values().forEach(a -> {
+            events.started(a);
+            events.staged(a);
+        });
+    }
+
     Assembler(Path stagingDir, Path quarantineDir, Journal journal, Deliverer deliverer, Receipts receipts,
             String instance, long syncIntervalNanos, long batchWindowNanos) throws IOException {
         this.batchWindowNanos = batchWindowNanos;
@@ -165,6 +177,7 @@ final class Assembler implements AutoCloseable {
             if (current != null) {
                 LOG.infof("Transfer %s (%s): attempt %d aborted by the producer: %s", id, abort.path(), abort.attempt(),
                         abort.reason());
+                events.finished(current, TransferState.FAILED, null, "aborted by the producer: " + abort.reason());
                 discard(current);
             }
             ack.run();
@@ -191,6 +204,7 @@ final class Assembler implements AutoCloseable {
             FaultPoints.diskWrite();
             current.write(chunk);
             FaultPoints.reach(FaultPoints.Point.CONSUMER_STAGED);
+            events.staged(current);
         }
         if (current.heldAck == null) {
             current.heldAck = ack;
@@ -307,6 +321,8 @@ final class Assembler implements AutoCloseable {
                         "Transfer %s (%s) attempt %d abandoned: nothing received for %d s (ferry.incomplete-ttl %s), "
                                 + "%d of %d chunks staged; removed, never delivered",
                         a.transferId, a.path, a.attempt, idle / 1_000_000_000L, ttl, a.received.cardinality(), a.count);
+                events.finished(a, TransferState.EXPIRED, null,
+                        "nothing received for " + idle / 1_000_000_000L + " s (ferry.incomplete-ttl " + ttl + ")");
                 discard(a);
                 abandonedTransfers++;
                 tellProducer(Receipt
@@ -357,6 +373,7 @@ final class Assembler implements AutoCloseable {
         assemblies.put(chunk.transferId(), a);
         LOG.infof("Transfer %s (%s): assembling %d bytes in %d chunks from %s", a.transferId, a.path, a.size, a.count,
                 source);
+        events.started(a);
         return a;
     }
 
@@ -456,6 +473,9 @@ final class Assembler implements AutoCloseable {
                             a.path, target, a.size, hex(sha), instance, null)
                     .withTopic(topicOf(a.source));
             a.decided = true;
+            events.finished(a, TransferState.DELIVERED, hex(sha),
+                    d.outcome() == Deliverer.Outcome.SKIPPED ? "a different file was kept (ferry.on-conflict=skip)"
+                            : null);
             double seconds = Math.max(1e-9, (System.nanoTime() - a.startedNanos) / 1e9);
             LOG.infof("Transfer %s (%s): %s %s, %d bytes in %.2f s (%.1f MB/s), sha256 %s", a.transferId, a.path,
                     d.outcome().name().toLowerCase().replace('_', ' '), d.target(), a.size, seconds,
@@ -499,6 +519,7 @@ final class Assembler implements AutoCloseable {
                 StandardCharsets.UTF_8);
         LOG.errorf("Transfer %s (%s): verification failed, quarantined as %s: %s", a.transferId, a.path, target,
                 reason);
+        events.finished(a, TransferState.QUARANTINED, null, reason);
         a.folder = quarantineDir;
         a.receipt = Receipt
                 .of(a.transferId, a.attempt, Receipt.Outcome.QUARANTINED, a.path, null, a.size, null, instance, reason)
@@ -507,6 +528,7 @@ final class Assembler implements AutoCloseable {
     }
 
     private void discard(Assembly a) throws IOException {
+        events.dropped(a);
         completed.remove(a);
         a.queued = false;
         a.close();

@@ -34,6 +34,8 @@ import dev.ferry.receipt.KafkaReceipts;
 import dev.ferry.route.Route;
 import dev.ferry.route.RouteTable;
 import dev.ferry.route.Routes;
+import dev.ferry.status.TransferBoard;
+import dev.ferry.status.TransferState;
 
 /**
  * The consumer role's state: builds the {@link Assembler} before the messaging channels start, so the first record
@@ -72,6 +74,9 @@ public class ConsumerService {
 
     @Inject
     RouteTable routeTable;
+
+    @Inject
+    TransferBoard board;
 
     @Inject
     TopicProvisioner topics;
@@ -231,9 +236,45 @@ public class ConsumerService {
         Path journal = r.isDefault() ? stateDir.resolve("assemblies")
                 : stateDir.resolve("routes").resolve(r.name() + "-" + shortHash(outbox.toString()))
                         .resolve("assemblies");
-        return new Assembler(staging, ferryDir.resolve("quarantine"), new Journal(journal),
+        Assembler assembler = new Assembler(staging, ferryDir.resolve("quarantine"), new Journal(journal),
                 new Deliverer(outbox, config.onConflict()), receipts, instance, config.syncInterval().toNanos(),
                 BATCH_WINDOW.toNanos());
+        assembler.events(new BoardEvents(board, r.name()));
+        return assembler;
+    }
+
+    /** Reports a route's assemblies to the {@link TransferBoard}. */
+    private record BoardEvents(TransferBoard board, String route) implements AssemblyEvents {
+
+        @Override
+        public void started(Assembly a) {
+            board.started(TransferBoard.CONSUMER, a.transferId, route, a.path, a.size, a.count, partitionOf(a.source));
+        }
+
+        @Override
+        public void staged(Assembly a) {
+            int chunks = a.received.cardinality();
+            board.progress(TransferBoard.CONSUMER, a.transferId, chunks,
+                    a.count == 0 ? 0 : Math.min(a.size, a.size * chunks / a.count));
+        }
+
+        @Override
+        public void finished(Assembly a, TransferState end, String sha256, String reason) {
+            board.finished(TransferBoard.CONSUMER, a.transferId, end, sha256, reason);
+        }
+
+        @Override
+        public void dropped(Assembly a) {
+            board.paused(TransferBoard.CONSUMER, a.transferId);
+        }
+
+        private static Integer partitionOf(String source) {
+            try {
+                return source == null ? null : Integer.valueOf(source.substring(source.lastIndexOf('-') + 1));
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
     }
 
     private static String shortHash(String s) {

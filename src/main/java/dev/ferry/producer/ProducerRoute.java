@@ -18,6 +18,8 @@ import dev.ferry.config.FerryConfig;
 import dev.ferry.fault.FaultPoints;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.route.Route;
+import dev.ferry.status.TransferBoard;
+import dev.ferry.status.TransferState;
 
 /**
  * One producer route at work: watches its inbox, hands each finished file to a {@link FileSender} on one of
@@ -40,6 +42,7 @@ final class ProducerRoute {
 
     final Route route;
     final Ledger ledger;
+    private final TransferBoard board;
     private final Path inbox;
     private final ChunkPublisher.TopicPublisher publisher;
     private final Set<String> active = ConcurrentHashMap.newKeySet();
@@ -54,8 +57,9 @@ final class ProducerRoute {
     private final Thread watcherThread;
 
     ProducerRoute(Route route, Path ledgerDir, FerryConfig config, ChunkPublisher.TopicPublisher publisher,
-            java.time.Duration ackTimeout) throws IOException {
+            java.time.Duration ackTimeout, TransferBoard board) throws IOException {
         this.route = route;
+        this.board = board;
         this.publisher = publisher;
         this.inbox = route.inbox().orElseThrow().toAbsolutePath().normalize();
         Files.createDirectories(inbox);
@@ -126,11 +130,14 @@ final class ProducerRoute {
                 String disposal = disposer.dispose(e.path(), id);
                 FaultPoints.reach(FaultPoints.Point.PRODUCER_DISPOSED);
                 done.add(id);
+                board.finished(TransferBoard.PRODUCER, id, TransferState.DELIVERED, r.sha256(), null);
                 LOG.infof("Transfer %s (%s): delivered by %s as %s; %s", id, e.path(), r.instance(), r.target(),
                         disposal);
             }
             case SKIPPED -> {
                 done.add(id);
+                board.finished(TransferBoard.PRODUCER, id, TransferState.FAILED, null,
+                        "the consumer kept a different file at that path (ferry.on-conflict=skip)");
                 LOG.warnf("Transfer %s (%s): the consumer kept a different file at that path and discarded this one "
                         + "(ferry.on-conflict=skip); source kept", id, e.path());
             }
@@ -139,6 +146,9 @@ final class ProducerRoute {
                     return; // about an earlier attempt
                 }
                 ledger.ended(id, e.attempt());
+                board.finished(TransferBoard.PRODUCER, id,
+                        r.outcome() == Receipt.Outcome.QUARANTINED ? TransferState.QUARANTINED : TransferState.FAILED,
+                        null, r.reason());
                 if (r.outcome() == Receipt.Outcome.QUARANTINED
                         && quarantines.merge(id, 1, Integer::sum) >= MAX_QUARANTINES) {
                     done.add(id);
@@ -205,15 +215,23 @@ final class ProducerRoute {
                         entry.attempt());
             }
             int attempt = entry.attempt();
+            int chunks = (int) Math.max(1, (state.size() + route.chunkSize() - 1) / route.chunkSize());
+            board.started(TransferBoard.PRODUCER, transferId, route.name(), path, state.size(), chunks,
+                    entry.partition());
+            board.progress(TransferBoard.PRODUCER, transferId, from,
+                    Math.min(state.size(), (long) from * route.chunkSize()));
             long started = System.nanoTime();
             FileSender.Result result = sender.send(state, transferId, attempt, entry.partition(), from, next -> {
                 ledger.progress(transferId, attempt, next);
+                board.progress(TransferBoard.PRODUCER, transferId, next,
+                        Math.min(state.size(), (long) next * route.chunkSize()));
                 FaultPoints.reach(FaultPoints.Point.PRODUCER_PROGRESS);
             });
             switch (result) {
                 case SENT -> {
                     FaultPoints.reach(FaultPoints.Point.PRODUCER_ACKNOWLEDGED);
                     ledger.sent(transferId, attempt);
+                    board.sent(transferId);
                     retryDelays.remove(path);
                     double seconds = Math.max(1e-9, (System.nanoTime() - started) / 1e9);
                     LOG.infof("Transfer %s (%s): sent %d bytes in %.2f s (%.1f MB/s); waiting for the receipt",
@@ -221,14 +239,19 @@ final class ProducerRoute {
                 }
                 case CHANGED -> {
                     ledger.ended(transferId, attempt);
+                    board.finished(TransferBoard.PRODUCER, transferId, TransferState.FAILED, null,
+                            "the file changed while it was read; sent again");
                     tracker.forget(path);
                     watcher.requestRescan();
                 }
                 case FAILED -> {
                     ledger.ended(transferId, attempt);
+                    board.finished(TransferBoard.PRODUCER, transferId, TransferState.FAILED, null,
+                            "sending failed (see the log); retried");
                     retryLater(path);
                 }
                 case STOPPED -> {
+                    board.paused(TransferBoard.PRODUCER, transferId);
                     // Progress is recorded; the next start resumes the attempt.
                 }
             }
@@ -236,6 +259,7 @@ final class ProducerRoute {
             Thread.currentThread().interrupt();
         } catch (IOException | RuntimeException e) {
             LOG.errorf(e, "Transfer %s (%s) failed", transferId, path);
+            board.finished(TransferBoard.PRODUCER, transferId, TransferState.FAILED, null, e.toString());
             retryLater(path);
         }
     }

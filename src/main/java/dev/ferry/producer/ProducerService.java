@@ -31,6 +31,7 @@ import dev.ferry.receipt.Receipt;
 import dev.ferry.route.Route;
 import dev.ferry.route.RouteTable;
 import dev.ferry.route.Routes;
+import dev.ferry.status.TransferBoard;
 
 /**
  * The producer role: runs one {@link ProducerRoute} per route and reconciles them when the routes change (new routes
@@ -56,6 +57,9 @@ public class ProducerService {
 
     @Inject
     TopicProvisioner topics;
+
+    @Inject
+    TransferBoard board;
 
     @Inject
     @Identifier("default-kafka-broker")
@@ -116,7 +120,7 @@ public class ProducerService {
             try {
                 topics.ensureRouteTopic(r.topic(), r.chunkSize());
                 running.put(r.name(),
-                        new ProducerRoute(r, ledgerDir(r), config, publisher.to(r.topic()), ackTimeout()));
+                        new ProducerRoute(r, ledgerDir(r), config, publisher.to(r.topic()), ackTimeout(), board));
             } catch (IOException | RuntimeException e) {
                 if (startup) {
                     // At start-up a route that cannot run is a configuration error: say so and stop.

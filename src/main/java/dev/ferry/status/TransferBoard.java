@@ -1,0 +1,147 @@
+package dev.ferry.status;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.UnaryOperator;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+
+import dev.ferry.config.Derived;
+import dev.ferry.config.FerryConfig;
+import dev.ferry.kafka.StartupOrder;
+
+/**
+ * What is moving and what moved, for the API, the dashboard and the metrics: transfers in flight (updated by the
+ * producer's senders and the consumer's assemblers as they go) and the history of finished ones (kept in the state dir,
+ * bounded by {@code ferry.history-size}). Each side reports its own view of a transfer under the shared transfer id; in
+ * dev mode, where one process runs both roles, both views are kept.
+ */
+@ApplicationScoped
+public class TransferBoard {
+
+    public static final String PRODUCER = "producer";
+    public static final String CONSUMER = "consumer";
+
+    @Inject
+    FerryConfig config;
+
+    private final Map<String, Transfer> inFlight = new ConcurrentHashMap<>();
+    private volatile TransferHistory history;
+
+    void open(@Observes @Priority(StartupOrder.ROUTES) StartupEvent event) throws IOException {
+        if (config.role().isEmpty() || config.stateDir().isEmpty()) {
+            return;
+        }
+        history = new TransferHistory(Derived.stateDir(config).resolve("transfer-history.jsonl"), config.historySize());
+    }
+
+    void close(@Observes ShutdownEvent event) throws IOException {
+        if (history != null) {
+            history.close();
+        }
+    }
+
+    /** A transfer starts (or resumes) on {@code side}. */
+    public void started(String side, String id, String route, String path, long size, int chunksTotal,
+            Integer partition) {
+        TransferState state = side.equals(PRODUCER) ? TransferState.SENDING : TransferState.ASSEMBLING;
+        inFlight.put(key(side, id), Transfer.start(id, side, route, path, size, chunksTotal, partition, state));
+    }
+
+    public void progress(String side, String id, int chunksDone, long bytesDone) {
+        update(side, id, t -> t.progress(chunksDone, bytesDone));
+    }
+
+    /** A producer's transfer is acknowledged by Kafka and waits for its receipt. */
+    public void sent(String id) {
+        update(PRODUCER, id, t -> t.progress(t.chunksTotal(), t.size()).state(TransferState.SENT));
+    }
+
+    /** A transfer ends on {@code side}: it leaves the in-flight list for the history. */
+    public void finished(String side, String id, TransferState end, String sha256, String error) {
+        Transfer t = inFlight.remove(key(side, id));
+        if (t == null) {
+            // Finished without this process seeing it start (a receipt after a restart): still worth the history.
+            t = findInHistory(side, id).orElse(null);
+            if (t == null) {
+                return;
+            }
+        }
+        Transfer done = t.finish(end, sha256, error);
+        if (history != null) {
+            history.append(done);
+        }
+    }
+
+    /** A transfer this process stops following without an outcome (its route stopped, the process stops). */
+    public void paused(String side, String id) {
+        inFlight.remove(key(side, id));
+    }
+
+    /** In flight first (newest first), then the history (newest first). */
+    public List<Transfer> all() {
+        List<Transfer> all = new ArrayList<>(inFlight.values());
+        all.sort(Comparator.comparing(Transfer::startedAt).reversed());
+        if (history != null) {
+            List<Transfer> past = history.all();
+            for (int i = past.size() - 1; i >= 0; i--) {
+                all.add(past.get(i));
+            }
+        }
+        return all;
+    }
+
+    public List<Transfer> inFlight() {
+        return List.copyOf(inFlight.values());
+    }
+
+    /** Every side's view of {@code id}: producer first. */
+    public List<Transfer> find(String id) {
+        Map<String, Transfer> views = new LinkedHashMap<>();
+        for (String side : List.of(PRODUCER, CONSUMER)) {
+            Transfer t = inFlight.get(key(side, id));
+            if (t == null) {
+                t = findInHistory(side, id).orElse(null);
+            }
+            if (t != null) {
+                views.put(side, t);
+            }
+        }
+        return List.copyOf(views.values());
+    }
+
+    private Optional<Transfer> findInHistory(String side, String id) {
+        if (history == null) {
+            return Optional.empty();
+        }
+        List<Transfer> past = history.all();
+        for (int i = past.size() - 1; i >= 0; i--) {
+            Transfer t = past.get(i);
+            if (t.id().equals(id) && t.side().equals(side)) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private void update(String side, String id, UnaryOperator<Transfer> change) {
+        inFlight.computeIfPresent(key(side, id), (k, t) -> change.apply(t));
+    }
+
+    private static String key(String side, String id) {
+        return side + ":" + id;
+    }
+
+}
