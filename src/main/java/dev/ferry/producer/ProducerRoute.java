@@ -19,6 +19,7 @@ import dev.ferry.fault.FaultPoints;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.route.Route;
 import dev.ferry.status.TransferBoard;
+import dev.ferry.status.TransferMetrics;
 import dev.ferry.status.TransferState;
 
 /**
@@ -57,7 +58,7 @@ final class ProducerRoute {
     private final Thread watcherThread;
 
     ProducerRoute(Route route, Path ledgerDir, FerryConfig config, ChunkPublisher.TopicPublisher publisher,
-            java.time.Duration ackTimeout, TransferBoard board) throws IOException {
+            java.time.Duration ackTimeout, TransferBoard board, TransferMetrics metrics) throws IOException {
         this.route = route;
         this.board = board;
         this.publisher = publisher;
@@ -65,7 +66,13 @@ final class ProducerRoute {
         Files.createDirectories(inbox);
         int window = (int) Math.max(2, config.sendBuffer().asLongValue() / route.chunkSize());
         ledger = new Ledger(ledgerDir);
-        sender = new FileSender(publisher, inbox, route.chunkSize(), window, config.filesInFlight(),
+        // Every chunk's send-to-acknowledgement time, for the chunk latency histogram.
+        FileSender.Publisher timed = (record, partition) -> {
+            long sentAt = System.nanoTime();
+            return publisher.send(record, partition)
+                    .whenComplete((ok, failure) -> metrics.chunkAcknowledged(route.name(), System.nanoTime() - sentAt));
+        };
+        sender = new FileSender(timed, inbox, route.chunkSize(), window, config.filesInFlight(),
                 config.rateLimit().map(r -> new RateLimiter(r.asLongValue())).orElse(null), ackTimeout);
         disposer = new SourceDisposer(route.sourcePolicy(), inbox, route.archive().orElse(null), this::transferId);
         boolean marker = config.completion() == FerryConfig.Completion.MARKER;

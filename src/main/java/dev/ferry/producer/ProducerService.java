@@ -32,6 +32,7 @@ import dev.ferry.route.Route;
 import dev.ferry.route.RouteTable;
 import dev.ferry.route.Routes;
 import dev.ferry.status.TransferBoard;
+import dev.ferry.status.TransferMetrics;
 
 /**
  * The producer role: runs one {@link ProducerRoute} per route and reconciles them when the routes change (new routes
@@ -60,6 +61,9 @@ public class ProducerService {
 
     @Inject
     TransferBoard board;
+
+    @Inject
+    TransferMetrics metrics;
 
     @Inject
     @Identifier("default-kafka-broker")
@@ -119,8 +123,8 @@ public class ProducerService {
             }
             try {
                 topics.ensureRouteTopic(r.topic(), r.chunkSize());
-                running.put(r.name(),
-                        new ProducerRoute(r, ledgerDir(r), config, publisher.to(r.topic()), ackTimeout(), board));
+                running.put(r.name(), new ProducerRoute(r, ledgerDir(r), config, publisher.to(r.topic()), ackTimeout(),
+                        board, metrics));
             } catch (IOException | RuntimeException e) {
                 if (startup) {
                     // At start-up a route that cannot run is a configuration error: say so and stop.

@@ -37,6 +37,9 @@ public class TransferBoard {
     @Inject
     FerryConfig config;
 
+    @Inject
+    TransferMetrics metrics;
+
     private final Map<String, Transfer> inFlight = new ConcurrentHashMap<>();
     private volatile TransferHistory history;
 
@@ -45,6 +48,7 @@ public class TransferBoard {
             return;
         }
         history = new TransferHistory(Derived.stateDir(config).resolve("transfer-history.jsonl"), config.historySize());
+        metrics.register();
     }
 
     void close(@Observes ShutdownEvent event) throws IOException {
@@ -61,12 +65,18 @@ public class TransferBoard {
     }
 
     public void progress(String side, String id, int chunksDone, long bytesDone) {
-        update(side, id, t -> t.progress(chunksDone, bytesDone));
+        update(side, id, t -> {
+            metrics.moved(side, t.route(), bytesDone - t.bytesDone());
+            return t.progress(chunksDone, bytesDone);
+        });
     }
 
     /** A producer's transfer is acknowledged by Kafka and waits for its receipt. */
     public void sent(String id) {
-        update(PRODUCER, id, t -> t.progress(t.chunksTotal(), t.size()).state(TransferState.SENT));
+        update(PRODUCER, id, t -> {
+            metrics.moved(PRODUCER, t.route(), t.size() - t.bytesDone());
+            return t.progress(t.chunksTotal(), t.size()).state(TransferState.SENT);
+        });
     }
 
     /** A transfer ends on {@code side}: it leaves the in-flight list for the history. */
@@ -80,6 +90,7 @@ public class TransferBoard {
             }
         }
         Transfer done = t.finish(end, sha256, error);
+        metrics.finished(done);
         if (history != null) {
             history.append(done);
         }

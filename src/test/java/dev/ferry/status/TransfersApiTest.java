@@ -111,6 +111,43 @@ class TransfersApiTest {
     }
 
     @Test
+    void metricsCountFilesAndBytesByOutcomeAndShowLatenciesAndLag() throws Exception {
+        Path file = TestFiles.randomAtomically(config.inbox().orElseThrow().resolve("metrics/m.bin"), 2L << 20, 21);
+        Path delivered = config.outbox().orElseThrow().resolve("metrics/m.bin");
+        await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
+        await().atMost(Duration.ofSeconds(30)).until(() -> metric(metrics(),
+                "ferry_files_total{outcome=\"delivered\",route=\"default\",side=\"producer\"}") >= 1);
+        String text = metrics();
+        assertThat(metric(text, "ferry_files_total{outcome=\"delivered\",route=\"default\",side=\"consumer\"}"))
+                .isGreaterThanOrEqualTo(1);
+        assertThat(metric(text, "ferry_file_bytes_total{outcome=\"delivered\",route=\"default\",side=\"consumer\"}"))
+                .isGreaterThanOrEqualTo(2 << 20);
+        assertThat(metric(text, "ferry_transferred_bytes_total{route=\"default\",side=\"producer\"}"))
+                .isGreaterThanOrEqualTo(2 << 20);
+        assertThat(text).contains("ferry_file_duration_seconds_bucket{").contains("ferry_chunk_ack_seconds_bucket{")
+                .contains("ferry_transfers_in_flight{side=\"consumer\"}").contains("ferry_staging_bytes")
+                .contains("kafka_consumer_fetch_manager_records_lag");
+        assertThat(Files.exists(file)).isTrue();
+    }
+
+    private String metrics() throws Exception {
+        return HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(URI.create(base.toString().replaceAll("/$", "") + "/q/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
+    }
+
+    /** The value of the sample whose name and labels start with {@code sample}, or -1. */
+    private static double metric(String text, String sample) {
+        for (String line : text.split("\n")) {
+            if (line.startsWith(sample)) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return -1;
+    }
+
+    @Test
     void theApiIsDescribedByOpenApi() throws Exception {
         HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest
                 .newBuilder(URI.create(base.toString().replaceAll("/$", "") + "/q/openapi?format=json")).build(),

@@ -1,0 +1,74 @@
+package dev.ferry.status;
+
+import java.time.Duration;
+import java.util.Locale;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/**
+ * Ferry's own meters, at {@code /q/metrics} with the Kafka clients' (consumer lag per partition:
+ * {@code kafka_consumer_fetch_manager_records_lag}). Tagged by side ({@code producer}/{@code consumer}) and route:
+ * <ul>
+ * <li>{@code ferry_files_total{outcome}}, {@code ferry_file_bytes_total{outcome}}: finished files and their sizes, by
+ * outcome (sent, delivered, failed, quarantined, expired);</li>
+ * <li>{@code ferry_transferred_bytes_total}: bytes sent or staged as they move, for live throughput;</li>
+ * <li>{@code ferry_transfers_in_flight}, {@code ferry_staging_bytes}: what is moving now and what the consumer holds
+ * staged;</li>
+ * <li>{@code ferry_file_duration_seconds} and {@code ferry_chunk_ack_seconds}: file latency (start to outcome) and the
+ * producer's chunk latency (send to Kafka's acknowledgement), as histograms.</li>
+ * </ul>
+ */
+@ApplicationScoped
+public class TransferMetrics {
+
+    @Inject
+    MeterRegistry registry;
+
+    @Inject
+    TransferBoard board;
+
+    void register() {
+        for (String side : new String[] { TransferBoard.PRODUCER, TransferBoard.CONSUMER }) {
+            Gauge.builder("ferry.transfers.in.flight", board,
+                    b -> b.inFlight().stream().filter(t -> t.side().equals(side)).count())
+                    .description("Transfers moving now").tag("side", side).register(registry);
+        }
+        Gauge.builder("ferry.staging.bytes", board,
+                b -> b.inFlight().stream().filter(t -> t.side().equals(TransferBoard.CONSUMER))
+                        .mapToLong(Transfer::bytesDone).sum())
+                .description("Bytes the consumer holds staged for files not delivered yet").baseUnit("bytes")
+                .register(registry);
+    }
+
+    void moved(String side, String route, long bytes) {
+        if (bytes > 0) {
+            Counter.builder("ferry.transferred.bytes").description("Bytes sent (producer) or staged (consumer)")
+                    .tags("side", side, "route", route).register(registry).increment(bytes);
+        }
+    }
+
+    void finished(Transfer t) {
+        String outcome = t.state().name().toLowerCase(Locale.ROOT);
+        Counter.builder("ferry.files").description("Files finished, by outcome")
+                .tags("side", t.side(), "route", t.route(), "outcome", outcome).register(registry).increment();
+        Counter.builder("ferry.file.bytes").description("Sizes of the files finished, by outcome").baseUnit("bytes")
+                .tags("side", t.side(), "route", t.route(), "outcome", outcome).register(registry).increment(t.size());
+        if (t.finishedAt() != null) {
+            Timer.builder("ferry.file.duration").description("From a file's first chunk to its outcome")
+                    .tags("side", t.side(), "route", t.route(), "outcome", outcome).publishPercentileHistogram()
+                    .register(registry).record(Duration.between(t.startedAt(), t.finishedAt()));
+        }
+    }
+
+    /** The producer's chunk latency: from handing a chunk to the Kafka producer to the broker's acknowledgement. */
+    public void chunkAcknowledged(String route, long nanos) {
+        Timer.builder("ferry.chunk.ack").description("From sending a chunk to Kafka's acknowledgement (acks=all)")
+                .tags("route", route).publishPercentileHistogram().register(registry).record(Duration.ofNanos(nanos));
+    }
+}
