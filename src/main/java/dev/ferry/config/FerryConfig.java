@@ -165,6 +165,13 @@ public interface FerryConfig {
     Duration kafkaStartupTimeout();
 
     /**
+     * Free space required in the state dir and the outboxes: readiness goes down below it (and up again above it),
+     * before a full disk stops writes.
+     */
+    @WithDefault("256M")
+    MemorySize minFreeDisk();
+
+    /**
      * Finished transfers kept in the history (API, dashboard), in the state dir; the oldest are dropped beyond this.
      */
     @WithDefault("1000")

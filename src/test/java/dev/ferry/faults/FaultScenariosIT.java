@@ -342,7 +342,9 @@ class FaultScenariosIT {
                 Tmpfs.fill(ballast, capacity - (4L << 20)); // leave 4 MiB: the large file cannot fit
                 rig.writeMix(32L << 20, 30); // the same at every scale: it must fit the tmpfs once space returns
                 rig.producer(Map.of());
-                FerryProcess consumer = rig.consumer(0, Map.of());
+                // The whole tmpfs is smaller than the default ferry.min-free-disk: this scenario is about writes
+                // failing on a full file system, not about the free-space threshold (FolderCheckTest).
+                FerryProcess consumer = rig.consumer(0, Map.of("FERRY_MIN_FREE_DISK", "1M"));
                 await().atMost(Duration.ofSeconds(60)).until(() -> consumer.get("/q/health/ready") == 503);
                 assertThat(Files.readString(consumer.log())).contains("No space left on device");
                 Files.delete(ballast); // space returns
