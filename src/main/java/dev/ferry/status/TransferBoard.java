@@ -41,6 +41,8 @@ public class TransferBoard {
     TransferMetrics metrics;
 
     private final Map<String, Transfer> inFlight = new ConcurrentHashMap<>();
+    /** Bytes sent or staged since start, both sides: the dashboard's throughput is its growth. */
+    private final java.util.concurrent.atomic.AtomicLong bytesMoved = new java.util.concurrent.atomic.AtomicLong();
     private volatile TransferHistory history;
 
     void open(@Observes @Priority(StartupOrder.ROUTES) StartupEvent event) throws IOException {
@@ -66,7 +68,7 @@ public class TransferBoard {
 
     public void progress(String side, String id, int chunksDone, long bytesDone) {
         update(side, id, t -> {
-            metrics.moved(side, t.route(), bytesDone - t.bytesDone());
+            moved(side, t.route(), bytesDone - t.bytesDone());
             return t.progress(chunksDone, bytesDone);
         });
     }
@@ -74,9 +76,20 @@ public class TransferBoard {
     /** A producer's transfer is acknowledged by Kafka and waits for its receipt. */
     public void sent(String id) {
         update(PRODUCER, id, t -> {
-            metrics.moved(PRODUCER, t.route(), t.size() - t.bytesDone());
+            moved(PRODUCER, t.route(), t.size() - t.bytesDone());
             return t.progress(t.chunksTotal(), t.size()).state(TransferState.SENT);
         });
+    }
+
+    private void moved(String side, String route, long bytes) {
+        if (bytes > 0) {
+            bytesMoved.addAndGet(bytes);
+            metrics.moved(side, route, bytes);
+        }
+    }
+
+    public long bytesMoved() {
+        return bytesMoved.get();
     }
 
     /** A transfer ends on {@code side}: it leaves the in-flight list for the history. */

@@ -1,0 +1,65 @@
+package dev.ferry.status;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestStreamElementType;
+
+import io.smallrye.mutiny.Multi;
+
+import dev.ferry.route.RouteTable;
+
+/**
+ * What the dashboard shows, pushed twice a second as server-sent events: transfers in flight, the latest finished ones,
+ * the bytes moved so far (the page turns their growth into throughput) and the routes.
+ */
+@Path("/api/live")
+@Tag(name = "transfers")
+public class LiveResource {
+
+    static final Duration PERIOD = Duration.ofMillis(500);
+    static final int RECENT = 50;
+
+    @Inject
+    TransferBoard board;
+
+    @Inject
+    RouteTable routes;
+
+    /** One picture of what is moving. */
+    public record Snapshot(Instant at, List<Transfer> inFlight, List<Transfer> recent, long bytesMoved,
+            List<String> routes) {
+    }
+
+    @GET
+    @Produces(MediaType.SERVER_SENT_EVENTS)
+    @RestStreamElementType(MediaType.APPLICATION_JSON)
+    @Operation(summary = "A snapshot of what is moving, every 500 ms (server-sent events)")
+    public Multi<Snapshot> stream() {
+        return Multi.createFrom().ticks().startingAfter(Duration.ofMillis(1)).every(PERIOD).map(tick -> snapshot());
+    }
+
+    @GET
+    @Path("/now")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "The current snapshot, once")
+    public Snapshot snapshot() {
+        List<String> routeLines;
+        try {
+            routeLines = routes.current().all().stream().map(r -> r.describe(true, true)).toList();
+        } catch (IllegalStateException notLoaded) {
+            routeLines = List.of();
+        }
+        List<Transfer> recent = board.all().stream().filter(t -> t.state().finished()).limit(RECENT).toList();
+        return new Snapshot(Instant.now(), board.inFlight(), recent, board.bytesMoved(), routeLines);
+    }
+}

@@ -1,0 +1,126 @@
+// Ferry's dashboard: one EventSource on /api/live, redrawn on every snapshot. No build step.
+(() => {
+  "use strict";
+  const WINDOW_SECONDS = 300;
+  const DONE_LINGER_MS = 8000; // a finished transfer's bar stays at 100% this long before it leaves "Moving now"
+
+  const $ = (id) => document.getElementById(id);
+  const mb = (bytes) => bytes == null ? "" : (bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1) + " MB";
+  const rate = (bps) => bps == null ? "" : (bps / 1e6).toFixed(1) + " MB/s";
+  const seconds = (a, b) => a && b ? ((Date.parse(b) - Date.parse(a)) / 1000).toFixed(1) + " s" : "";
+  const time = (t) => t ? new Date(t).toLocaleTimeString() : "";
+  const key = (t) => t.side + ":" + t.id;
+  const cell = (text, cls) => {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (cls) td.className = cls;
+    return td;
+  };
+
+  // Throughput: MB/s from the growth of the bytes-moved counter between snapshots.
+  const xs = [], ys = [];
+  let last = null;
+  const chart = new uPlot({
+    width: Math.max(320, $("chart").clientWidth || 800), height: 180,
+    series: [{}, { label: "MB/s", stroke: "#12355b", fill: "#12355b22", width: 2 }],
+    axes: [{}, { label: "MB/s" }],
+    scales: { x: { time: true } },
+  }, [xs, ys], $("chart"));
+
+  // Finished transfers seen moving: kept at 100% for a moment so the bar visibly completes.
+  const lingering = new Map();
+
+  function row(t, done) {
+    const tr = document.createElement("tr");
+    tr.dataset.id = t.id;
+    tr.dataset.side = t.side;
+    tr.dataset.path = t.path;
+    const pct = done ? 100 : t.size > 0 ? Math.floor(100 * t.bytesDone / t.size) : (t.chunksDone >= t.chunksTotal ? 100 : 0);
+    tr.append(cell(t.side), cell(t.route), cell(t.path, "path"));
+    const td = document.createElement("td");
+    const bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = pct;
+    const label = document.createElement("span");
+    label.className = "pct";
+    label.textContent = pct + "%";
+    td.append(bar, label);
+    tr.append(td, cell(mb(t.size)), cell(rate(t.rate)),
+      cell((done ? done : t.state).toLowerCase(), "state-" + (done ? done : t.state).toLowerCase()));
+    return tr;
+  }
+
+  function render(s) {
+    const now = Date.now();
+    const moving = new Map(s.inFlight.map((t) => [key(t), t]));
+    for (const t of s.recent) {
+      const k = key(t);
+      if (!moving.has(k) && shown.has(k) && !lingering.has(k)) lingering.set(k, { t, until: now + DONE_LINGER_MS });
+    }
+    for (const [k, v] of lingering) if (v.until < now || moving.has(k)) lingering.delete(k);
+
+    const body = $("in-flight").tBodies[0];
+    body.replaceChildren();
+    shown.clear();
+    [...moving.values()].sort((a, b) => a.startedAt < b.startedAt ? 1 : -1).forEach((t) => {
+      body.append(row(t));
+      shown.add(key(t));
+    });
+    for (const [k, v] of lingering) body.append(row(v.t, v.t.state));
+    $("in-flight-empty").hidden = body.rows.length > 0;
+
+    const failures = $("failures").tBodies[0];
+    failures.replaceChildren();
+    s.recent.filter((t) => ["FAILED", "QUARANTINED", "EXPIRED"].includes(t.state)).forEach((t) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(time(t.finishedAt)), cell(t.side), cell(t.path, "path"),
+        cell(t.state.toLowerCase(), "state-" + t.state.toLowerCase()), cell(t.error || "", "path"));
+      failures.append(tr);
+    });
+    $("failures-empty").hidden = failures.rows.length > 0;
+
+    const history = $("history").tBodies[0];
+    history.replaceChildren();
+    s.recent.forEach((t) => {
+      const tr = document.createElement("tr");
+      tr.dataset.id = t.id;
+      tr.dataset.side = t.side;
+      tr.dataset.path = t.path;
+      tr.dataset.state = t.state.toLowerCase();
+      tr.append(cell(time(t.finishedAt)), cell(t.side), cell(t.route), cell(t.path, "path"),
+        cell(t.state.toLowerCase(), "state-" + t.state.toLowerCase()), cell(mb(t.size)),
+        cell(seconds(t.startedAt, t.finishedAt)), cell(rate(t.rate)));
+      history.append(tr);
+    });
+
+    const routes = $("routes");
+    routes.replaceChildren(...s.routes.map((r) => {
+      const li = document.createElement("li");
+      li.textContent = r;
+      return li;
+    }));
+
+    const at = Date.parse(s.at) / 1000;
+    if (last) {
+      const dt = at - last.at;
+      if (dt > 0) {
+        xs.push(at);
+        ys.push((s.bytesMoved - last.bytes) / dt / 1e6);
+        while (xs.length && xs[0] < at - WINDOW_SECONDS) { xs.shift(); ys.shift(); }
+        chart.setData([xs, ys]);
+        $("rate").textContent = rate((s.bytesMoved - last.bytes) / dt);
+      }
+    }
+    last = { at, bytes: s.bytesMoved };
+  }
+
+  const shown = new Set();
+  function connect() {
+    const events = new EventSource("/api/live");
+    events.onopen = () => { $("connection").textContent = "live"; $("connection").className = "badge live"; };
+    events.onmessage = (e) => render(JSON.parse(e.data));
+    events.onerror = () => { $("connection").textContent = "reconnecting…"; $("connection").className = "badge"; };
+  }
+  window.addEventListener("resize", () => chart.setSize({ width: $("chart").clientWidth || 800, height: 180 }));
+  connect();
+})();

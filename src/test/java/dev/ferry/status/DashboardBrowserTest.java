@@ -1,0 +1,121 @@
+package dev.ferry.status;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+
+import dev.ferry.config.FerryConfig;
+import dev.ferry.testing.KafkaBrokerResource;
+import dev.ferry.testing.TestFiles;
+
+/**
+ * The dashboard in a real browser (Debian's headless Chromium, driven through its chromedriver) while a large file
+ * moves: the file's progress bar advances, reaches 100%, and the delivered file appears in the history. Saves a
+ * screenshot to {@code target/dashboard.png}.
+ */
+@QuarkusTest
+@WithTestResource(KafkaBrokerResource.class)
+@TestProfile(DashboardBrowserTest.Throttled.class)
+class DashboardBrowserTest {
+
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+
+    /** Slow enough (40 MiB at 8 MiB/s, about 5 s) for the page to show the bar on its way. */
+    public static class Throttled implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("ferry.rate-limit", "8M");
+        }
+    }
+
+    @Inject
+    FerryConfig config;
+
+    @TestHTTPResource("/")
+    URL page;
+
+    ChromeDriver browser;
+
+    @BeforeEach
+    void openBrowser() {
+        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "Chromium is not installed, so the dashboard cannot be tested in a browser here: "
+                        + "apt-get install chromium chromium-driver (Debian), as .ci/run does");
+        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,1000");
+        browser = new ChromeDriver(
+                new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build(), options);
+    }
+
+    @AfterEach
+    void closeBrowser() {
+        if (browser != null) {
+            browser.quit();
+        }
+    }
+
+    @Test
+    void aProgressBarAdvancesToFullAndTheFileLandsInHistory() throws Exception {
+        browser.get(page.toString());
+        await("the page is live").atMost(Duration.ofSeconds(20))
+                .until(() -> browser.findElement(By.id("connection")).getText().equals("live"));
+
+        Path file = TestFiles.randomAtomically(config.inbox().orElseThrow().resolve("browser/big.bin"), 40L << 20, 3);
+        String bar = "#in-flight tr[data-side='consumer'][data-path='browser/big.bin'] progress";
+        List<Integer> seen = new ArrayList<>();
+        await("the consumer's bar reaches 100%").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    List<WebElement> bars = browser.findElements(By.cssSelector(bar));
+                    if (!bars.isEmpty()) {
+                        int value = Integer.parseInt(bars.get(0).getDomProperty("value"));
+                        if (seen.isEmpty() || seen.get(seen.size() - 1) != value) {
+                            seen.add(value);
+                        }
+                    }
+                    return !seen.isEmpty() && seen.get(seen.size() - 1) == 100;
+                });
+        assertThat(seen).as("values the bar showed").isSorted();
+        assertThat(seen.stream().filter(v -> v > 0 && v < 100).count())
+                .as("seen on its way, not only at the end: " + seen).isGreaterThanOrEqualTo(2);
+
+        await("delivered in history").atMost(Duration.ofSeconds(30))
+                .until(() -> !browser.findElements(By.cssSelector(
+                        "#history tr[data-side='consumer'][data-path='browser/big.bin'][data-state='delivered']"))
+                        .isEmpty());
+        assertThat(browser.findElement(By.id("routes")).getText()).contains("default");
+        assertThat(TestFiles.sha256(config.outbox().orElseThrow().resolve("browser/big.bin")))
+                .isEqualTo(TestFiles.sha256(file));
+
+        Path shot = Path.of("target", "dashboard.png");
+        Files.write(shot, browser.getScreenshotAs(OutputType.BYTES));
+        assertThat(Files.size(shot)).isPositive();
+    }
+}
