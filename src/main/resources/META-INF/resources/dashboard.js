@@ -18,14 +18,17 @@
   };
 
   // Throughput: MB/s from the growth of the bytes-moved counter between snapshots.
-  const xs = [], ys = [];
-  let last = null;
+  const SMOOTH_SECONDS = 2;
+  const xs = [], sent = [], received = [];
+  const samples = [];
   const chart = new uPlot({
     width: Math.max(320, $("chart").clientWidth || 800), height: 180,
-    series: [{}, { label: "MB/s", stroke: "#12355b", fill: "#12355b22", width: 2 }],
+    series: [{},
+      { label: "sent MB/s", stroke: "#12355b", fill: "#12355b22", width: 2 },
+      { label: "received MB/s", stroke: "#2e8540", width: 2 }],
     axes: [{}, { label: "MB/s" }],
     scales: { x: { time: true } },
-  }, [xs, ys], $("chart"));
+  }, [xs, sent, received], $("chart"));
 
   // Finished transfers seen moving: kept at 100% for a moment so the bar visibly completes.
   const lingering = new Map();
@@ -100,18 +103,23 @@
       return li;
     }));
 
+    // The producer reports progress once a second: a rate over the last 2 s of snapshots, not between two of
+    // them, keeps the line from saw-toothing.
     const at = Date.parse(s.at) / 1000;
-    if (last) {
-      const dt = at - last.at;
-      if (dt > 0) {
-        xs.push(at);
-        ys.push((s.bytesMoved - last.bytes) / dt / 1e6);
-        while (xs.length && xs[0] < at - WINDOW_SECONDS) { xs.shift(); ys.shift(); }
-        chart.setData([xs, ys]);
-        $("rate").textContent = rate((s.bytesMoved - last.bytes) / dt);
-      }
+    samples.push({ at, sent: s.bytesSent, received: s.bytesReceived });
+    while (samples.length > 2 && samples[0].at < at - SMOOTH_SECONDS) samples.shift();
+    const first = samples[0];
+    if (at > first.at) {
+      const out = (s.bytesSent - first.sent) / (at - first.at);
+      const inn = (s.bytesReceived - first.received) / (at - first.at);
+      xs.push(at);
+      sent.push(out / 1e6);
+      received.push(inn / 1e6);
+      while (xs.length && xs[0] < at - WINDOW_SECONDS) { xs.shift(); sent.shift(); received.shift(); }
+      chart.setData([xs, sent, received]);
+      $("rate").textContent = [out > 0 ? "sending " + rate(out) : "", inn > 0 ? "receiving " + rate(inn) : ""]
+        .filter((x) => x).join(" · ");
     }
-    last = { at, bytes: s.bytesMoved };
   }
 
   const shown = new Set();

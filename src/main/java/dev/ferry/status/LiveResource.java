@@ -35,9 +35,9 @@ public class LiveResource {
     @Inject
     RouteTable routes;
 
-    /** One picture of what is moving. */
-    public record Snapshot(Instant at, List<Transfer> inFlight, List<Transfer> recent, long bytesMoved,
-            List<String> routes) {
+    /** One picture of what is moving; byte counts are since the process started. */
+    public record Snapshot(Instant at, List<Transfer> inFlight, List<Transfer> recent, long bytesSent,
+            long bytesReceived, List<String> routes) {
     }
 
     @GET
@@ -60,6 +60,7 @@ public class LiveResource {
             routeLines = List.of();
         }
         List<Transfer> recent = board.all().stream().filter(t -> t.state().finished()).limit(RECENT).toList();
-        return new Snapshot(Instant.now(), board.inFlight(), recent, board.bytesMoved(), routeLines);
+        return new Snapshot(Instant.now(), board.inFlight(), recent, board.bytesSent(), board.bytesReceived(),
+                routeLines);
     }
 }

@@ -41,8 +41,9 @@ public class TransferBoard {
     TransferMetrics metrics;
 
     private final Map<String, Transfer> inFlight = new ConcurrentHashMap<>();
-    /** Bytes sent or staged since start, both sides: the dashboard's throughput is its growth. */
-    private final java.util.concurrent.atomic.AtomicLong bytesMoved = new java.util.concurrent.atomic.AtomicLong();
+    /** Bytes sent (producer) and staged (consumer) since start: the dashboard's throughput is their growth. */
+    private final java.util.concurrent.atomic.AtomicLong bytesSent = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
     private volatile TransferHistory history;
 
     void open(@Observes @Priority(StartupOrder.ROUTES) StartupEvent event) throws IOException {
@@ -83,13 +84,19 @@ public class TransferBoard {
 
     private void moved(String side, String route, long bytes) {
         if (bytes > 0) {
-            bytesMoved.addAndGet(bytes);
+            (side.equals(PRODUCER) ? bytesSent : bytesReceived).addAndGet(bytes);
             metrics.moved(side, route, bytes);
         }
     }
 
-    public long bytesMoved() {
-        return bytesMoved.get();
+    /** Bytes sent by this process's producer since start. */
+    public long bytesSent() {
+        return bytesSent.get();
+    }
+
+    /** Bytes staged by this process's consumer since start. */
+    public long bytesReceived() {
+        return bytesReceived.get();
     }
 
     /** A transfer ends on {@code side}: it leaves the in-flight list for the history. */

@@ -19,7 +19,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
-import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -93,11 +92,14 @@ class DashboardBrowserTest {
         List<Integer> seen = new ArrayList<>();
         await("the consumer's bar reaches 100%").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
                 .until(() -> {
-                    List<WebElement> bars = browser.findElements(By.cssSelector(bar));
-                    if (!bars.isEmpty()) {
-                        int value = Integer.parseInt(bars.get(0).getDomProperty("value"));
-                        if (seen.isEmpty() || seen.get(seen.size() - 1) != value) {
-                            seen.add(value);
+                    // Read in one script call: the page rebuilds its rows twice a second, so an element found
+                    // first and read after may already be gone.
+                    Object value = browser.executeScript(
+                            "const b = document.querySelector(arguments[0]); return b ? b.value : null;", bar);
+                    if (value instanceof Number n) {
+                        int v = n.intValue();
+                        if (seen.isEmpty() || seen.get(seen.size() - 1) != v) {
+                            seen.add(v);
                         }
                     }
                     return !seen.isEmpty() && seen.get(seen.size() - 1) == 100;
