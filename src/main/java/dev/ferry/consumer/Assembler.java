@@ -276,6 +276,15 @@ final class Assembler implements AutoCloseable {
         return dash > 0 ? source.substring(0, dash) : source;
     }
 
+    /** The partition of a {@code topic-partition} source; null if it names none. */
+    static Integer partitionOf(String source) {
+        try {
+            return source == null ? null : Integer.valueOf(source.substring(source.lastIndexOf('-') + 1));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
     private void reportMissingStart(Chunk chunk, String source) {
         Integer reported = missingStart.get(chunk.transferId());
         if (reported != null && reported >= chunk.attempt()) {

@@ -248,7 +248,8 @@ public class ConsumerService {
 
         @Override
         public void started(Assembly a) {
-            board.started(TransferBoard.CONSUMER, a.transferId, route, a.path, a.size, a.count, partitionOf(a.source));
+            board.started(TransferBoard.CONSUMER, a.transferId, route, a.path, a.size, a.count,
+                    Assembler.partitionOf(a.source));
         }
 
         @Override
@@ -268,13 +269,6 @@ public class ConsumerService {
             board.paused(TransferBoard.CONSUMER, a.transferId);
         }
 
-        private static Integer partitionOf(String source) {
-            try {
-                return source == null ? null : Integer.valueOf(source.substring(source.lastIndexOf('-') + 1));
-            } catch (NumberFormatException e) {
-                return null;
-            }
-        }
     }
 
     private static String shortHash(String s) {
@@ -306,15 +300,6 @@ public class ConsumerService {
     void revoke(Collection<String> sources) {
         assigned.removeAll(sources);
         assemblers().forEach(a -> a.revoke(sources));
-    }
-
-    /** Routes with their topic and outbox, for health output. */
-    public List<String> routes() {
-        List<String> lines = new ArrayList<>();
-        active.values().forEach(a -> lines.add(a.route().describe(false, true)));
-        retired.values().forEach(a -> lines
-                .add(a.route().describe(false, true) + " (retired, " + a.assembler().inProgress() + " in progress)"));
-        return lines;
     }
 
     /** Delivers what is complete while the connector can still commit the released offsets on close. */

@@ -139,11 +139,6 @@ public class ProducerService {
         }
     }
 
-    /** The names of the routes at work, for health output. */
-    public synchronized List<String> runningRoutes() {
-        return List.copyOf(running.keySet());
-    }
-
     private void stopRoute(ProducerRoute route, String why) {
         running.remove(route.route.name());
         try {
