@@ -178,6 +178,13 @@ public interface FerryConfig {
     @Min(value = 10, message = "(FERRY_HISTORY_SIZE) is ${validatedValue}; allowed: at least 10")
     int historySize();
 
+    /**
+     * How often a transfer still moving is reported in the log (percent, bytes, rate, time left); transfers shorter
+     * than this get no progress line. {@code 0} turns progress lines off.
+     */
+    @WithDefault("30s")
+    Duration progressInterval();
+
     /** Consumer: what to do when a delivered path already holds a different file. Defaults to {@code keep-both}. */
     @WithDefault("keep-both")
     ConflictPolicy onConflict();

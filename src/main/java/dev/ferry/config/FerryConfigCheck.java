@@ -111,6 +111,10 @@ public final class FerryConfigCheck {
                 problems.add(key("ferry.sync-interval") + " is " + config.syncInterval() + "; allowed: at least 10ms");
             }
         }
+        if (!config.progressInterval().isZero() && config.progressInterval().toMillis() < 1000) {
+            problems.add(key("ferry.progress-interval") + " is " + config.progressInterval().toMillis() + "ms"
+                    + "; allowed: 0 (no progress lines) or at least 1s");
+        }
         if (produces && consumes && config.inbox().isPresent() && config.outbox().isPresent()) {
             Path in = config.inbox().get().toAbsolutePath().normalize();
             Path out = config.outbox().get().toAbsolutePath().normalize();

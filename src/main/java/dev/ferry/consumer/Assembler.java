@@ -30,6 +30,7 @@ import dev.ferry.chunk.InvalidRecordException;
 import dev.ferry.fault.FaultPoints;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.receipt.Receipts;
+import dev.ferry.status.TransferLog;
 import dev.ferry.status.TransferState;
 
 /**
@@ -138,6 +139,13 @@ final class Assembler implements AutoCloseable {
      */
     synchronized void accept(FerryRecord record, String source, Runnable ack)
             throws InvalidRecordException, UnsafePathException, IOException {
+        try (TransferLog.Scope log = TransferLog.about(record.transferId(), record.path())) {
+            apply(record, source, ack);
+        }
+    }
+
+    private void apply(FerryRecord record, String source, Runnable ack)
+            throws InvalidRecordException, UnsafePathException, IOException {
         String id = record.transferId();
         if (closed) {
             return; // shutting down: not acknowledged, so read again after the restart
@@ -175,9 +183,8 @@ final class Assembler implements AutoCloseable {
         }
         if (record instanceof Abort abort) {
             if (current != null) {
-                LOG.infof("Transfer %s (%s): attempt %d aborted by the producer: %s", id, abort.path(), abort.attempt(),
-                        abort.reason());
-                events.finished(current, TransferState.FAILED, null, "aborted by the producer: " + abort.reason());
+                events.finished(current, TransferState.FAILED, null, "aborted by the producer: " + abort.reason(),
+                        "attempt " + abort.attempt() + " discarded");
                 discard(current);
             }
             ack.run();
@@ -326,19 +333,23 @@ final class Assembler implements AutoCloseable {
         for (Assembly a : new ArrayList<>(assemblies.values())) {
             long idle = now - a.lastActivityNanos;
             if (!a.queued && idle >= ttl.toNanos()) {
-                LOG.warnf(
-                        "Transfer %s (%s) attempt %d abandoned: nothing received for %d s (ferry.incomplete-ttl %s), "
-                                + "%d of %d chunks staged; removed, never delivered",
-                        a.transferId, a.path, a.attempt, idle / 1_000_000_000L, ttl, a.received.cardinality(), a.count);
-                events.finished(a, TransferState.EXPIRED, null,
-                        "nothing received for " + idle / 1_000_000_000L + " s (ferry.incomplete-ttl " + ttl + ")");
-                discard(a);
-                abandonedTransfers++;
-                tellProducer(Receipt
-                        .of(a.transferId, a.attempt, Receipt.Outcome.FAILED, a.path, null, a.size, null, instance,
-                                "abandoned after ferry.incomplete-ttl " + ttl + " without a chunk")
-                        .withTopic(topicOf(a.source)));
+                expire(a, idle, ttl);
             }
+        }
+    }
+
+    private void expire(Assembly a, long idle, java.time.Duration ttl) throws IOException {
+        try (TransferLog.Scope log = TransferLog.about(a.transferId, a.path)) {
+            events.finished(a, TransferState.EXPIRED, null,
+                    "nothing received for " + idle / 1_000_000_000L + " s (ferry.incomplete-ttl " + ttl + ")",
+                    "attempt " + a.attempt + " abandoned with " + a.received.cardinality() + " of " + a.count
+                            + " chunks staged; removed, never delivered");
+            discard(a);
+            abandonedTransfers++;
+            tellProducer(Receipt
+                    .of(a.transferId, a.attempt, Receipt.Outcome.FAILED, a.path, null, a.size, null, instance,
+                            "abandoned after ferry.incomplete-ttl " + ttl + " without a chunk")
+                    .withTopic(topicOf(a.source)));
         }
     }
 
@@ -367,8 +378,10 @@ final class Assembler implements AutoCloseable {
             long idle = now - a.lastActivityNanos;
             if (idle >= idleNanos && !a.stallReported) {
                 a.stallReported = true;
-                LOG.warnf("Transfer %s (%s): no chunk for %d s, %d of %d chunks staged; waiting for the producer",
-                        a.transferId, a.path, idle / 1_000_000_000L, a.received.cardinality(), a.count);
+                try (TransferLog.Scope log = TransferLog.about(a.transferId, a.path)) {
+                    LOG.warnf("Transfer %s (%s): no chunk for %d s, %d of %d chunks staged; waiting for the producer",
+                            a.transferId, a.path, idle / 1_000_000_000L, a.received.cardinality(), a.count);
+                }
             }
         }
     }
@@ -453,6 +466,12 @@ final class Assembler implements AutoCloseable {
 
     /** Delivers or quarantines one complete file, or finds it finished already, and sets the receipt to record. */
     private void decide(Assembly a) throws IOException {
+        try (TransferLog.Scope log = TransferLog.about(a.transferId, a.path)) {
+            decideNow(a);
+        }
+    }
+
+    private void decideNow(Assembly a) throws IOException {
         Receipt known = receipts.find(a.transferId).filter(r -> r.outcome().isFinal()).orElse(null);
         a.close();
         if (known != null) {
@@ -484,11 +503,12 @@ final class Assembler implements AutoCloseable {
             a.decided = true;
             events.finished(a, TransferState.DELIVERED, hex(sha),
                     d.outcome() == Deliverer.Outcome.SKIPPED ? "a different file was kept (ferry.on-conflict=skip)"
-                            : null);
-            double seconds = Math.max(1e-9, (System.nanoTime() - a.startedNanos) / 1e9);
-            LOG.infof("Transfer %s (%s): %s %s, %d bytes in %.2f s (%.1f MB/s), sha256 %s", a.transferId, a.path,
-                    d.outcome().name().toLowerCase().replace('_', ' '), d.target(), a.size, seconds,
-                    a.size / seconds / 1e6, hex(sha));
+                            : null,
+                    switch (d.outcome()) {
+                        case DELIVERED -> "written to " + d.target();
+                        case ALREADY_THERE -> "the same file was already at " + d.target();
+                        case SKIPPED -> "not written: a different file is at " + d.target();
+                    });
         } catch (UnsafePathException e) {
             // The outbox changed under us (e.g. a symlink planted since the first chunk): keep the data.
             quarantine(a, "unsafe target path: " + e.getMessage());
@@ -526,9 +546,7 @@ final class Assembler implements AutoCloseable {
         Files.writeString(quarantineDir.resolve(name + ".reason"),
                 "transfer " + a.transferId + " attempt " + a.attempt + " path " + a.path + ": " + reason + "\n",
                 StandardCharsets.UTF_8);
-        LOG.errorf("Transfer %s (%s): verification failed, quarantined as %s: %s", a.transferId, a.path, target,
-                reason);
-        events.finished(a, TransferState.QUARANTINED, null, reason);
+        events.finished(a, TransferState.QUARANTINED, null, reason, "verification failed, kept as " + target);
         a.folder = quarantineDir;
         a.receipt = Receipt
                 .of(a.transferId, a.attempt, Receipt.Outcome.QUARANTINED, a.path, null, a.size, null, instance, reason)
@@ -569,8 +587,10 @@ final class Assembler implements AutoCloseable {
             a.expectedSha256 = e.sha256();
             assemblies.put(d.transferId(), a);
             keep.add(staging);
-            LOG.infof("Transfer %s (%s): resuming with %d of %d chunks staged", d.transferId(), d.path(),
-                    e.durable().cardinality(), d.count());
+            try (TransferLog.Scope log = TransferLog.about(d.transferId(), d.path())) {
+                LOG.infof("Transfer %s (%s): resuming with %d of %d chunks staged", d.transferId(), d.path(),
+                        e.durable().cardinality(), d.count());
+            }
         }
         try (DirectoryStream<Path> staged = Files.newDirectoryStream(stagingDir)) {
             for (Path file : staged) {

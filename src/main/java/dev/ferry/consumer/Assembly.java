@@ -27,7 +27,6 @@ final class Assembly {
     final Path staging;
     final BitSet received;
     final BitSet durable;
-    final long startedNanos = System.nanoTime();
 
     /** Where its records come from ({@code topic-partition}); its chunks are only accepted from there. */
     String source;

@@ -16,8 +16,11 @@ interface AssemblyEvents {
     default void staged(Assembly a) {
     }
 
-    /** The transfer is over here: delivered, quarantined, failed or expired. */
-    default void finished(Assembly a, TransferState end, String sha256, String reason) {
+    /**
+     * The transfer is over here: delivered, quarantined, failed or expired. {@code reason} is kept with it (why it
+     * failed); {@code note} only goes into its outcome line in the log (where it went).
+     */
+    default void finished(Assembly a, TransferState end, String sha256, String reason, String note) {
     }
 
     /** The transfer's staged data is gone without an outcome here (another instance delivered it, ...). */

@@ -260,8 +260,8 @@ public class ConsumerService {
         }
 
         @Override
-        public void finished(Assembly a, TransferState end, String sha256, String reason) {
-            board.finished(TransferBoard.CONSUMER, a.transferId, end, sha256, reason);
+        public void finished(Assembly a, TransferState end, String sha256, String reason, String note) {
+            board.finished(TransferBoard.CONSUMER, a.transferId, end, sha256, reason, note);
         }
 
         @Override

@@ -19,6 +19,7 @@ import dev.ferry.fault.FaultPoints;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.route.Route;
 import dev.ferry.status.TransferBoard;
+import dev.ferry.status.TransferLog;
 import dev.ferry.status.TransferMetrics;
 import dev.ferry.status.TransferState;
 
@@ -111,17 +112,23 @@ final class ProducerRoute {
             if (now != null && transferId(now).equals(e.transferId())) {
                 continue; // resumed when the watcher finds the file
             }
-            try {
-                sender.abandon(e.transferId(), e.attempt(), e.partition(), e.path(),
-                        "file changed or removed while the producer was down");
-                ledger.ended(e.transferId(), e.attempt());
+            try (TransferLog.Scope log = TransferLog.about(e.transferId(), e.path())) {
+                abandon(e);
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (IOException | RuntimeException ex) {
-                LOG.warnf("Transfer %s (%s): cannot end the interrupted attempt %d: %s", e.transferId(), e.path(),
-                        e.attempt(), ex.toString());
             }
+        }
+    }
+
+    private void abandon(Ledger.Entry e) throws InterruptedException {
+        try {
+            sender.abandon(e.transferId(), e.attempt(), e.partition(), e.path(),
+                    "file changed or removed while the producer was down");
+            ledger.ended(e.transferId(), e.attempt());
+        } catch (IOException | RuntimeException ex) {
+            LOG.warnf("Transfer %s (%s): cannot end the interrupted attempt %d: %s", e.transferId(), e.path(),
+                    e.attempt(), ex.toString());
         }
     }
 
@@ -130,6 +137,12 @@ final class ProducerRoute {
      * attempts that are over to {@code spent}.
      */
     void onReceipt(Ledger.Entry e, Receipt r, List<String> done, List<String> spent) throws IOException {
+        try (TransferLog.Scope log = TransferLog.about(e.transferId(), e.path())) {
+            actOn(e, r, done, spent);
+        }
+    }
+
+    private void actOn(Ledger.Entry e, Receipt r, List<String> done, List<String> spent) throws IOException {
         String id = e.transferId();
         switch (r.outcome()) {
             case DELIVERED -> {
@@ -137,33 +150,30 @@ final class ProducerRoute {
                 String disposal = disposer.dispose(e.path(), id);
                 FaultPoints.reach(FaultPoints.Point.PRODUCER_DISPOSED);
                 done.add(id);
-                board.finished(TransferBoard.PRODUCER, id, TransferState.DELIVERED, r.sha256(), null);
-                LOG.infof("Transfer %s (%s): delivered by %s as %s; %s", id, e.path(), r.instance(), r.target(),
-                        disposal);
+                board.finished(TransferBoard.PRODUCER, id, TransferState.DELIVERED, r.sha256(), null,
+                        "by " + r.instance() + " as " + r.target() + "; " + disposal);
             }
             case SKIPPED -> {
                 done.add(id);
                 board.finished(TransferBoard.PRODUCER, id, TransferState.FAILED, null,
-                        "the consumer kept a different file at that path (ferry.on-conflict=skip)");
-                LOG.warnf("Transfer %s (%s): the consumer kept a different file at that path and discarded this one "
-                        + "(ferry.on-conflict=skip); source kept", id, e.path());
+                        "the consumer kept a different file at that path (ferry.on-conflict=skip)", "source kept");
             }
             case QUARANTINED, FAILED -> {
                 if (r.attempt() < e.attempt()) {
                     return; // about an earlier attempt
                 }
                 ledger.ended(id, e.attempt());
+                boolean givenUp = r.outcome() == Receipt.Outcome.QUARANTINED
+                        && quarantines.merge(id, 1, Integer::sum) >= MAX_QUARANTINES;
                 board.finished(TransferBoard.PRODUCER, id,
                         r.outcome() == Receipt.Outcome.QUARANTINED ? TransferState.QUARANTINED : TransferState.FAILED,
-                        null, r.reason());
-                if (r.outcome() == Receipt.Outcome.QUARANTINED
-                        && quarantines.merge(id, 1, Integer::sum) >= MAX_QUARANTINES) {
+                        null, r.reason(),
+                        givenUp ? "quarantined " + MAX_QUARANTINES
+                                + " times by the consumer; not sent again until the file changes"
+                                : "attempt " + e.attempt() + " reported by the consumer; sending it again");
+                if (givenUp) {
                     done.add(id);
-                    LOG.errorf("Transfer %s (%s): quarantined %d times by the consumer (%s); not sent again until the "
-                            + "file changes", id, e.path(), MAX_QUARANTINES, r.reason());
                 } else {
-                    LOG.warnf("Transfer %s (%s) attempt %d: the consumer reports %s (%s); sending it again", id,
-                            e.path(), e.attempt(), r.outcome().name().toLowerCase(), r.reason());
                     tracker.forget(e.path());
                     watcher.requestRescan();
                 }
@@ -198,7 +208,7 @@ final class ProducerRoute {
             return;
         }
         workers.execute(() -> {
-            try {
+            try (TransferLog.Scope log = TransferLog.about(transferId, state.relativePath())) {
                 transfer(state, transferId);
             } finally {
                 active.remove(state.relativePath());

@@ -101,6 +101,14 @@ public class TransferBoard {
 
     /** A transfer ends on {@code side}: it leaves the in-flight list for the history. */
     public void finished(String side, String id, TransferState end, String sha256, String error) {
+        finished(side, id, end, sha256, error, null);
+    }
+
+    /**
+     * As {@link #finished(String, String, TransferState, String, String)}; {@code note} adds to the transfer's outcome
+     * line in the log (where it went, what became of the source) without being kept.
+     */
+    public void finished(String side, String id, TransferState end, String sha256, String error, String note) {
         Transfer t = inFlight.remove(key(side, id));
         if (t == null) {
             // Finished without this process seeing it start (a receipt after a restart): still worth the history.
@@ -110,6 +118,7 @@ public class TransferBoard {
             }
         }
         Transfer done = t.finish(end, sha256, error);
+        TransferLog.finished(done, note);
         metrics.finished(done);
         if (history != null) {
             history.append(done);

@@ -24,6 +24,7 @@ import org.apache.kafka.common.GroupState;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaBroker;
+import dev.ferry.testing.ProcessLog;
 import dev.ferry.testing.TestFiles;
 
 /**
@@ -442,7 +443,7 @@ public final class Benchmark {
     }
 
     private static LocalDateTime firstLine(Path log, Pattern marker) throws IOException {
-        for (String l : Files.readAllLines(log)) {
+        for (String l : ProcessLog.text(log).split("\n")) {
             if (marker.matcher(l).find()) {
                 return time(l);
             }
@@ -452,7 +453,7 @@ public final class Benchmark {
 
     private static LocalDateTime lastLine(Path log, Pattern marker) throws IOException {
         LocalDateTime last = null;
-        for (String l : Files.readAllLines(log)) {
+        for (String l : ProcessLog.text(log).split("\n")) {
             if (marker.matcher(l).find()) {
                 last = time(l);
             }
@@ -463,7 +464,12 @@ public final class Benchmark {
         return last;
     }
 
+    /** The time stamp of a Ferry log line (JSON records have ISO instants) or a Kafka tool's line. */
     private static LocalDateTime time(String line) {
+        if (line.matches("^\\d{4}-\\d\\d-\\d\\dT.*")) {
+            return LocalDateTime.ofInstant(java.time.Instant.parse(line.substring(0, line.indexOf(' '))),
+                    java.time.ZoneOffset.UTC);
+        }
         Matcher m = LOG_TIME.matcher(line);
         if (!m.find()) {
             throw new IllegalStateException("No time stamp in: " + line);

@@ -60,4 +60,12 @@ class FerryConfigCheckTest {
         assertThatThrownBy(() -> FerryConfigCheck.check(c))
                 .hasMessageContaining("ferry.min-insync-replicas (FERRY_MIN_INSYNC_REPLICAS) is 2, above");
     }
+
+    @Test
+    void aProgressIntervalBelowASecondIsRefusedSayingZeroTurnsItOff() {
+        FerryConfig c = config(Map.of("ferry.role", "producer", "ferry.state-dir", "/tmp/s", "ferry.inbox", "/tmp/i",
+                "ferry.progress-interval", "100ms"));
+        assertThatThrownBy(() -> FerryConfigCheck.check(c)).hasMessageContaining(
+                "ferry.progress-interval (FERRY_PROGRESS_INTERVAL) is 100ms; allowed: 0 (no progress lines) or at least 1s");
+    }
 }

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.ferry.testing.FerryProcess;
+import dev.ferry.testing.ProcessLog;
 import dev.ferry.testing.SecureKafkaBroker;
 import dev.ferry.testing.TestCertificates;
 import dev.ferry.testing.TestFiles;
@@ -93,11 +94,11 @@ class KafkaSecurityIT {
         env.put("FERRY_KAFKA_STARTUP_TIMEOUT", "8s");
         try (FerryProcess app = FerryProcess.start(role, env, LOGS.resolve(log))) {
             await().atMost(Duration.ofSeconds(15))
-                    .until(() -> Files.readString(app.log()).contains("Kafka refused Ferry's credentials"));
-            assertThat(Files.readString(app.log())).contains(how);
+                    .until(() -> ProcessLog.text(app.log()).contains("Kafka refused Ferry's credentials"));
+            assertThat(ProcessLog.text(app.log())).contains(how);
             assertThat(app.get("/q/health/ready")).isNotEqualTo(200);
             assertThat(app.awaitExit(Duration.ofSeconds(60))).isNotZero();
-            assertThat(Files.readString(app.log())).contains("Failed to start")
+            assertThat(ProcessLog.text(app.log())).contains("Failed to start")
                     .contains("Kafka refused Ferry's credentials").doesNotContain("Kafka is not reachable");
         }
     }
@@ -114,7 +115,7 @@ class KafkaSecurityIT {
             broker.scramUser(user, "a-new-password");
             await().atMost(Duration.ofSeconds(60)).until(() -> app.get("/q/health/ready") == 503);
             assertThat(app.get("/q/health/live")).isEqualTo(200);
-            assertThat(Files.readString(app.log())).contains("Kafka refused Ferry's credentials");
+            assertThat(ProcessLog.text(app.log())).contains("Kafka refused Ferry's credentials");
         }
     }
 

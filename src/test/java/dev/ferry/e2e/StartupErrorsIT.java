@@ -2,7 +2,6 @@ package dev.ferry.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +18,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaBroker;
+import dev.ferry.testing.ProcessLog;
 
 /** The packaged app refuses to start on bad settings, with a message naming the key and the reason. */
 class StartupErrorsIT {
@@ -116,6 +116,6 @@ class StartupErrorsIT {
         try (FerryProcess process = FerryProcess.start(profile, env, log)) {
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> !process.isAlive());
         }
-        return Files.readString(log, StandardCharsets.UTF_8);
+        return ProcessLog.text(log);
     }
 }

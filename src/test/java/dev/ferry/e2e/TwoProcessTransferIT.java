@@ -3,7 +3,6 @@ package dev.ferry.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,12 +22,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import dev.ferry.chunk.Chunk;
 import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.InvalidRecordException;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaBroker;
+import dev.ferry.testing.ProcessLog;
 import dev.ferry.testing.TestFiles;
 import dev.ferry.testing.TopicReader;
 
@@ -72,6 +74,8 @@ class TwoProcessTransferIT {
         Map<String, String> consumerEnv = new HashMap<>(common);
         consumerEnv.putAll(Map.of("FERRY_OUTBOX", outbox.toString(), "FERRY_STATE_DIR",
                 root.resolve("c-state").toString(), "FERRY_GROUP_ID", GROUP, "FERRY_INSTANCE_ID", "e2e-consumer-0"));
+        producerEnv.put("FERRY_PROGRESS_INTERVAL", "10s");
+        consumerEnv.put("FERRY_PROGRESS_INTERVAL", "10s");
 
         Path logs = Path.of("target", "e2e-logs");
         try (FerryProcess producer = FerryProcess.start("producer", producerEnv, logs.resolve("producer.log"),
@@ -117,12 +121,66 @@ class TwoProcessTransferIT {
             // Everything delivered: the commit catches up with the end of every partition.
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(lag()).isZero());
 
+            // The producer learns of each delivery from its receipt.
+            await().atMost(Duration.ofSeconds(30)).until(() -> ProcessLog.records(producer.log()).stream()
+                    .filter(r -> r.path("mdc").has("outcome")).count() == expected.size());
+
             // A graceful stop: the JVM reports SIGTERM as 143 after the shutdown hooks ran; -1 would mean killed.
             assertThat(consumer.stop(Duration.ofSeconds(30))).as("consumer exit code after SIGTERM").isEqualTo(143);
             assertThat(producer.stop(Duration.ofSeconds(30))).as("producer exit code after SIGTERM").isEqualTo(143);
         }
-        String consumerLog = Files.readString(logs.resolve("consumer.log"), StandardCharsets.UTF_8);
+        String consumerLog = ProcessLog.text(logs.resolve("consumer.log"));
         assertThat(consumerLog).contains("big/slow.bin").contains("stopped in").doesNotContain("SRMSG18231");
+        assertLogsTellTheTransfers(logs.resolve("producer.log"), "producer", "sending");
+        assertLogsTellTheTransfers(logs.resolve("consumer.log"), "consumer", "assembling");
+    }
+
+    /**
+     * The role profiles log as in production: every line a JSON object; one outcome line per file with id, path, size,
+     * duration and rate (in the message and as fields); the transfer id in the MDC of every line that names a transfer;
+     * and progress lines for the long transfer at ferry.progress-interval, advancing.
+     */
+    private static void assertLogsTellTheTransfers(Path log, String side, String moving) {
+        List<JsonNode> records = ProcessLog.records(log);
+        assertThat(records).as(side + " log lines").hasSizeGreaterThan(20);
+
+        List<JsonNode> outcomes = records.stream().filter(r -> r.path("mdc").has("outcome")).toList();
+        assertThat(outcomes).as(side + ": one outcome line per file").hasSize(6)
+                .allSatisfy(r -> assertThat(r.get("mdc").get("outcome").asText()).isEqualTo("delivered"));
+        assertThat(outcomes.stream().map(r -> r.get("mdc").get("path").asText())).containsExactlyInAnyOrder(
+                "small/s0.bin", "small/s1.bin", "small/s2.bin", "small/s3.bin", "small/s4.bin", "big/slow.bin");
+        JsonNode big = outcomes.stream().filter(r -> r.get("mdc").get("path").asText().equals("big/slow.bin"))
+                .findFirst().orElseThrow();
+        String id = big.get("mdc").get("transferId").asText();
+        assertThat(big.get("mdc").get("bytes").asLong()).isEqualTo(BIG);
+        assertThat(big.get("mdc").get("durationMs").asLong()).as("the big file took over a minute")
+                .isGreaterThan(60_000);
+        assertThat(big.get("mdc").get("bytesPerSecond").asLong()).isBetween(100_000L, 1_000_000L);
+        assertThat(big.get("message").asText()).startsWith("Transfer " + id + " (big/slow.bin): delivered [" + side)
+                .contains(BIG + " bytes in ").contains("MB/s").contains("sha256 ");
+
+        for (JsonNode r : records) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^Transfer (\\S+) \\(")
+                    .matcher(r.get("message").asText());
+            if (m.find()) {
+                assertThat(r.path("mdc").path("transferId").asText()).as("MDC of: " + r.get("message").asText())
+                        .isEqualTo(m.group(1));
+            }
+        }
+
+        List<Long> percents = new ArrayList<>();
+        java.util.regex.Pattern progress = java.util.regex.Pattern
+                .compile("^Transfer " + java.util.regex.Pattern.quote(id) + " \\(big/slow.bin\\): " + moving
+                        + ", (\\d+)% \\(\\d+ of " + BIG + " bytes, \\d+ of \\d+ chunks\\) after \\d+ s, [\\d.]+ MB/s");
+        for (JsonNode r : records) {
+            java.util.regex.Matcher m = progress.matcher(r.get("message").asText());
+            if (m.find()) {
+                percents.add(Long.parseLong(m.group(1)));
+            }
+        }
+        assertThat(percents).as(side + ": progress lines of the 80 s transfer, every 10 s")
+                .hasSizeGreaterThanOrEqualTo(4).isSorted();
+        assertThat(percents.get(percents.size() - 1)).isGreaterThan(percents.get(0));
     }
 
     @Test
@@ -148,13 +206,13 @@ class TwoProcessTransferIT {
             try (FerryProcess producer = FerryProcess.start("producer", producerEnv,
                     logs.resolve("restart-producer-1.log"), "-Xmx128m")) {
                 await().atMost(Duration.ofSeconds(60))
-                        .until(() -> Files.readString(consumerLog).contains("(restart.bin): assembling"));
+                        .until(() -> ProcessLog.text(consumerLog).contains("(restart.bin): assembling"));
                 long stopping = System.nanoTime();
                 assertThat(producer.stop(Duration.ofSeconds(30))).as("graceful exit on SIGTERM").isEqualTo(143);
                 assertThat(Duration.ofNanos(System.nanoTime() - stopping)).isLessThan(Duration.ofSeconds(30));
             }
             java.util.regex.Matcher paused = java.util.regex.Pattern.compile("attempt 0 paused at chunk (\\d+)")
-                    .matcher(Files.readString(logs.resolve("restart-producer-1.log")));
+                    .matcher(ProcessLog.text(logs.resolve("restart-producer-1.log")));
             assertThat(paused.find()).as("the stopping producer records how far it got").isTrue();
             int resumeAt = Integer.parseInt(paused.group(1));
             assertThat(resumeAt).isPositive();
@@ -171,10 +229,10 @@ class TwoProcessTransferIT {
                         () -> assertThat(file).as("deleted once the receipt says delivered").doesNotExist());
                 producer.stop(Duration.ofSeconds(30));
             }
-            String log2 = Files.readString(producer2Log);
+            String log2 = ProcessLog.text(producer2Log);
             assertThat(log2).contains("(restart.bin): resuming attempt 0 at chunk " + resumeAt)
-                    .contains("(restart.bin): delivered by restart-consumer-0 as restart.bin; source deleted")
-                    .doesNotContain("attempt 1");
+                    .contains("(restart.bin): delivered [producer]")
+                    .contains("; by restart-consumer-0 as restart.bin; source deleted").doesNotContain("attempt 1");
             Map<Integer, Integer> sends = chunkIndexCounts("ferry-restart", "restart.bin");
             assertThat(sends.keySet()).as("every chunk in the topic").hasSize(80);
             for (int i = 0; i < resumeAt; i++) {

@@ -22,6 +22,7 @@ import org.apache.kafka.common.TopicPartition;
 
 import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaCluster;
+import dev.ferry.testing.ProcessLog;
 import dev.ferry.testing.TestFiles;
 import dev.ferry.verify.Verifier;
 
@@ -204,7 +205,7 @@ final class FaultRig implements AutoCloseable {
     boolean logsContain(String text) throws IOException {
         try (Stream<Path> logs = Files.list(root.resolve("logs"))) {
             for (Path log : logs.toList()) {
-                if (Files.readString(log).contains(text)) {
+                if (ProcessLog.text(log).contains(text)) {
                     return true;
                 }
             }
@@ -217,7 +218,7 @@ final class FaultRig implements AutoCloseable {
         long n = 0;
         try (Stream<Path> logs = Files.list(root.resolve("logs"))) {
             for (Path log : logs.toList()) {
-                n += Files.readString(log).split(java.util.regex.Pattern.quote(text), -1).length - 1;
+                n += ProcessLog.text(log).split(java.util.regex.Pattern.quote(text), -1).length - 1;
             }
         }
         return n;
@@ -234,7 +235,7 @@ final class FaultRig implements AutoCloseable {
         try (Stream<Path> logs = Files.list(root.resolve("logs"))) {
             for (Path log : logs.filter(l -> l.toString().contains("consumer-")).toList()) {
                 String instance = log.getFileName().toString().replaceAll("^\\d+-|\\.log$", "");
-                var m = line.matcher(Files.readString(log));
+                var m = line.matcher(ProcessLog.text(log));
                 while (m.find()) {
                     events.computeIfAbsent(m.group(1), t -> new ArrayList<>())
                             .add(new String[] { instance, m.group(2) });

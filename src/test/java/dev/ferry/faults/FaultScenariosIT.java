@@ -14,6 +14,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 import dev.ferry.testing.FerryProcess;
+import dev.ferry.testing.ProcessLog;
 import dev.ferry.verify.Verifier;
 
 /**
@@ -38,7 +39,7 @@ class FaultScenariosIT {
 
     static void awaitLog(FerryProcess p, String text, Duration limit) {
         await().atMost(limit).pollInterval(Duration.ofMillis(100))
-                .until(() -> Files.exists(p.log()) && Files.readString(p.log()).contains(text));
+                .until(() -> Files.exists(p.log()) && ProcessLog.text(p.log()).contains(text));
     }
 
     /** Waits until the process log contains one of {@code texts}; returns the first found. */
@@ -48,7 +49,7 @@ class FaultScenariosIT {
             if (!Files.exists(p.log())) {
                 return false;
             }
-            String log = Files.readString(p.log());
+            String log = ProcessLog.text(p.log());
             for (String t : texts) {
                 if (log.contains(t)) {
                     found[0] = t;
@@ -193,7 +194,7 @@ class FaultScenariosIT {
                     .as("only the files taken downstream are missing: nothing delivered twice")
                     .allMatch(f -> f.kind() == Verifier.Kind.MISSING && taken.contains(f.path())).hasSize(taken.size());
             assertThat(rig.identicalFiles()).isEqualTo(rig.expected.size());
-            String log = Files.readString(fresh.log());
+            String log = ProcessLog.text(fresh.log());
             assertThat(log).contains("0 transfers resumed");
             assertThat(log.split("\\): already delivered as ", -1).length - 1)
                     .as("every transfer read again is recognised by its receipt").isGreaterThanOrEqualTo(delivered);
@@ -209,7 +210,7 @@ class FaultScenariosIT {
             FerryProcess consumer = rig.consumer(0, Map.of());
             awaitLog(consumer, "(large/big.bin): assembling", Duration.ofSeconds(60));
             var from = java.util.regex.Pattern.compile("\\(large/big.bin\\): assembling .* from \\S+-(\\d+)")
-                    .matcher(Files.readString(consumer.log()));
+                    .matcher(ProcessLog.text(consumer.log()));
             assertThat(from.find()).isTrue();
             int bigPartition = Integer.parseInt(from.group(1));
             // The other files are delivered; the large one is mid-way when the stop comes.
@@ -320,7 +321,7 @@ class FaultScenariosIT {
             Files.delete(flag); // space returns
             await().atMost(Duration.ofSeconds(30)).until(() -> consumer.get("/q/health/ready") == 200);
             Verifier.Report report = rig.awaitDelivered(Duration.ofMinutes(5));
-            String log = Files.readString(consumer.log());
+            String log = ProcessLog.text(consumer.log());
             assertThat(log).contains("No space left on device").contains("consumption paused")
                     .containsPattern("works again after \\d+ s; resumed");
             FaultSummary.record(rig, "7 disk full (fault point)", "staging writes fail until space returns", report);
@@ -346,7 +347,7 @@ class FaultScenariosIT {
                 // failing on a full file system, not about the free-space threshold (FolderCheckTest).
                 FerryProcess consumer = rig.consumer(0, Map.of("FERRY_MIN_FREE_DISK", "1M"));
                 await().atMost(Duration.ofSeconds(60)).until(() -> consumer.get("/q/health/ready") == 503);
-                assertThat(Files.readString(consumer.log())).contains("No space left on device");
+                assertThat(ProcessLog.text(consumer.log())).contains("No space left on device");
                 Files.delete(ballast); // space returns
                 Verifier.Report report = rig.awaitDelivered(Duration.ofMinutes(5));
                 assertThat(consumer.get("/q/health/ready")).isEqualTo(200);
@@ -381,16 +382,16 @@ class FaultScenariosIT {
             rig.write("throttled/big.bin", 24L << 20, 4242);
             rig.setProducerQuota(1_000_000);
             await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> Files.readString(producer.log()).contains("(throttled/big.bin) attempt 0 aborted"));
+                    .until(() -> ProcessLog.text(producer.log()).contains("(throttled/big.bin) attempt 0 aborted"));
             rig.setProducerQuota(-1);
             Verifier.Report report = rig.awaitDelivered(Duration.ofMinutes(5));
-            String log = Files.readString(producer.log());
+            String log = ProcessLog.text(producer.log());
             assertThat(log).contains("Expiring");
             assertThat(log.indexOf("(throttled/big.bin) attempt 0 aborted: send failed"))
                     .as("the expired attempt is aborted, never counted as sent").isNotNegative()
                     .isLessThan(log.indexOf("(throttled/big.bin): sent"));
-            assertThat(Files.readString(consumer.log()))
-                    .contains("(throttled/big.bin): attempt 0 aborted by the producer");
+            assertThat(ProcessLog.text(consumer.log())).contains("(throttled/big.bin): failed [consumer]")
+                    .contains("attempt 0 discarded; aborted by the producer");
             FaultSummary.record(rig, "9 expiring sends",
                     "broker down > delivery timeout; 1 MB/s quota vs 32 MiB " + "window", report);
             assertClean(rig, report);

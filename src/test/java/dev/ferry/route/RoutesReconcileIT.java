@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import dev.ferry.testing.ConfigMapVolume;
 import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaBroker;
+import dev.ferry.testing.ProcessLog;
 import dev.ferry.testing.TestFiles;
 
 /**
@@ -86,7 +87,7 @@ class RoutesReconcileIT {
             await("beta deletes its sources after delivery").atMost(Duration.ofSeconds(30))
                     .until(() -> !Files.exists(root.resolve("in/beta/b1.bin")));
             assertThat(b1).exists();
-            assertThat(Files.readString(producer.log())).contains("Route beta: watching").contains("chunks of 65536");
+            assertThat(ProcessLog.text(producer.log())).contains("Route beta: watching").contains("chunks of 65536");
 
             // An invalid edit is rejected with every problem named; the last good routes keep running.
             String bad = routes(alpha, beta.replace("chunk-size: 64K", "chunk-size: 64M"),
@@ -94,9 +95,9 @@ class RoutesReconcileIT {
             producerRoutes.update(bad);
             consumerRoutes.update(bad);
             await().atMost(Duration.ofSeconds(20))
-                    .until(() -> Files.readString(producer.log()).contains("Rejected the edit of the routes file")
-                            && Files.readString(consumer.log()).contains("Rejected the edit of the routes file"));
-            assertThat(Files.readString(producer.log()))
+                    .until(() -> ProcessLog.text(producer.log()).contains("Rejected the edit of the routes file")
+                            && ProcessLog.text(consumer.log()).contains("Rejected the edit of the routes file"));
+            assertThat(ProcessLog.text(producer.log()))
                     .contains("routes[1] (beta): chunk-size is \"64M\"; " + "allowed: 1K to 16M")
                     .contains("routes[2] (gamma): unknown key \"inbx\"");
             assertThat(producer.body("/q/health/ready")).contains("rejected-edit");
@@ -108,7 +109,7 @@ class RoutesReconcileIT {
             producerRoutes.update(routes(beta));
             consumerRoutes.update(routes(beta));
             await().atMost(Duration.ofSeconds(20))
-                    .until(() -> Files.readString(producer.log()).contains("Route alpha removed: stopped"));
+                    .until(() -> ProcessLog.text(producer.log()).contains("Route alpha removed: stopped"));
             TestFiles.randomAtomically(root.resolve("in/alpha/a3.bin"), 1 << 20, 5);
             moves("beta", "b3.bin", 1 << 20, 6); // later than a3, through the same producer: a barrier
             assertThat(root.resolve("out/alpha/a3.bin")).as("a removed route sends nothing").doesNotExist();
@@ -121,17 +122,17 @@ class RoutesReconcileIT {
             // The consumer alone stops routing alpha: alpha's files wait in Kafka, then arrive once routed again.
             consumerRoutes.update(routes(beta));
             await().atMost(Duration.ofSeconds(20))
-                    .until(() -> Files.readString(consumer.log()).contains("Route alpha (topic ferry-chunks.alpha"));
+                    .until(() -> ProcessLog.text(consumer.log()).contains("Route alpha (topic ferry-chunks.alpha"));
             Path a4 = TestFiles.randomAtomically(root.resolve("in/alpha/a4.bin"), 2 << 20, 7);
             String a4sha = TestFiles.sha256(a4);
             moves("beta", "b4.bin", 1 << 20, 8);
             await("the producer sent a4").atMost(Duration.ofSeconds(30))
-                    .until(() -> Files.readString(producer.log()).contains("(a4.bin): sent"));
+                    .until(() -> ProcessLog.text(producer.log()).contains("(a4.bin): sent"));
             moves("beta", "b5.bin", 1 << 20, 9); // the consumer has handled records after a4's
             assertThat(root.resolve("out/alpha/a4.bin")).as("no route on the consumer: held in Kafka").doesNotExist();
             consumerRoutes.update(routes(alpha, beta));
             awaitDelivered("alpha", "a4.bin", a4sha);
-            assertThat(Files.readString(consumer.log())).contains("Topic ferry-chunks.alpha is routed now");
+            assertThat(ProcessLog.text(consumer.log())).contains("Topic ferry-chunks.alpha is routed now");
         }
     }
 
