@@ -203,6 +203,63 @@ public interface FerryConfig {
     @WithDefault("24h")
     Duration incompleteTtl();
 
+    /** Live video: frames of videos (or image folders) through Kafka to browsers. */
+    Streams streams();
+
+    interface Streams {
+
+        /**
+         * Producer: the folder watched for videos (and folders of JPEG/PNG images); each is streamed once, as a stream
+         * named after its file name without extension. Unset: no streaming.
+         */
+        Optional<Path> inbox();
+
+        /** The topic frames go through, keyed by stream name (so one stream is one partition, in order). */
+        @WithDefault("ferry-frames")
+        @NotBlank(message = "(FERRY_STREAMS_TOPIC) is blank; allowed: a topic name")
+        String topic();
+
+        /** Partitions of a created frames topic: how many streams can be read in parallel. */
+        @WithDefault("3")
+        @Min(value = 1, message = "(FERRY_STREAMS_PARTITIONS) is ${validatedValue}; allowed: at least 1")
+        int partitions();
+
+        /** How long a created frames topic keeps frames: how far back a viewer can replay. */
+        @WithDefault("7d")
+        Duration retention();
+
+        /** JPEG quality of the frames sent, from 0.1 (small) to 1.0 (best). */
+        @WithDefault("0.8")
+        @jakarta.validation.constraints.DecimalMin(value = "0.1", message = "(FERRY_STREAMS_JPEG_QUALITY) is ${validatedValue}; allowed: 0.1 to 1.0")
+        @jakarta.validation.constraints.DecimalMax(value = "1.0", message = "(FERRY_STREAMS_JPEG_QUALITY) is ${validatedValue}; allowed: 0.1 to 1.0")
+        double jpegQuality();
+
+        /** Frames wider than this are scaled down to it (aspect kept) before encoding. Unset: sent at source size. */
+        Optional<@Min(value = 16, message = "(FERRY_STREAMS_MAX_WIDTH) is ${validatedValue}; allowed: at least 16") Integer> maxWidth();
+
+        /**
+         * {@code source}: frames are sent at the video's frame rate (live); {@code fast}: as fast as Kafka takes them.
+         */
+        @WithDefault("source")
+        Pace pace();
+
+        /** The frame rate of a folder of images (a video has its own). */
+        @WithDefault("25")
+        @Min(value = 1, message = "(FERRY_STREAMS_IMAGE_FRAME_RATE) is ${validatedValue}; allowed: 1 to 240")
+        @Max(value = 240, message = "(FERRY_STREAMS_IMAGE_FRAME_RATE) is ${validatedValue}; allowed: 1 to 240")
+        int imageFrameRate();
+
+        /**
+         * Where FFmpeg's native libraries are unpacked (about 70 MB) at the first video. Must be writable: a volume in
+         * a read-only, non-root pod. Defaults to {@code native} in the state dir.
+         */
+        Optional<Path> nativeCache();
+    }
+
+    enum Pace {
+        SOURCE, FAST
+    }
+
     enum Role {
         PRODUCER, CONSUMER, BOTH;
 

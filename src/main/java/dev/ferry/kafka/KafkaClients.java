@@ -39,6 +39,30 @@ public final class KafkaClients {
         return producer;
     }
 
+    /**
+     * The producer of video frames: bytes keyed by stream name, sent at once (a frame waiting for a batch is a late
+     * frame), acknowledged by every in-sync replica so a replay later finds it.
+     */
+    public static Map<String, Object> frameProducer(Map<String, Object> kafka, String clientId, int maxRecordBytes) {
+        Map<String, Object> producer = durableProducer(kafka, clientId);
+        producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
+        producer.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxRecordBytes);
+        return producer;
+    }
+
+    /**
+     * A consumer positioned by hand (assign and seek) whose position is kept as the committed offset of its own group,
+     * without joining it: one viewer of one stream.
+     */
+    public static Map<String, Object> positionedReader(Map<String, Object> kafka, String clientId, String groupId) {
+        Map<String, Object> consumer = reader(kafka, clientId);
+        consumer.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        consumer.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName());
+        return consumer;
+    }
+
     /** A consumer outside any group, positioned by hand (assign and seek): it never commits. */
     public static Map<String, Object> reader(Map<String, Object> kafka, String clientId) {
         Map<String, Object> consumer = only(kafka, ConsumerConfig.configNames());

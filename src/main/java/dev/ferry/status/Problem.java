@@ -8,7 +8,7 @@ public record Problem(String type, String title, int status, String detail) {
 
     public static final String MEDIA_TYPE = "application/problem+json";
 
-    static Response of(Response.Status status, String detail) {
+    public static Response of(Response.Status status, String detail) {
         return Response.status(status).type(MediaType.valueOf(MEDIA_TYPE))
                 .entity(new Problem("about:blank", status.getReasonPhrase(), status.getStatusCode(), detail)).build();
     }

@@ -9,27 +9,24 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
 import dev.ferry.config.FerryConfig;
+import dev.ferry.testing.BrowserProfile;
+import dev.ferry.testing.HeadlessChromium;
 import dev.ferry.testing.KafkaBrokerResource;
 import dev.ferry.testing.TestFiles;
 
@@ -40,19 +37,8 @@ import dev.ferry.testing.TestFiles;
  */
 @QuarkusTest
 @WithTestResource(KafkaBrokerResource.class)
-@TestProfile(DashboardBrowserTest.Throttled.class)
+@TestProfile(BrowserProfile.class)
 class DashboardBrowserTest {
-
-    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-
-    /** Slow enough (40 MiB at 8 MiB/s, about 5 s) for the page to show the bar on its way. */
-    public static class Throttled implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("ferry.rate-limit", "8M");
-        }
-    }
 
     @Inject
     FerryConfig config;
@@ -64,14 +50,7 @@ class DashboardBrowserTest {
 
     @BeforeEach
     void openBrowser() {
-        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-                "Chromium is not installed, so the dashboard cannot be tested in a browser here: "
-                        + "apt-get install chromium chromium-driver (Debian), as .ci/run does");
-        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,1000");
-        browser = new ChromeDriver(
-                new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build(), options);
+        browser = HeadlessChromium.start("the dashboard");
     }
 
     @AfterEach

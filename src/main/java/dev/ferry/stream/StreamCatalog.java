@@ -1,0 +1,138 @@
+package dev.ferry.stream;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Identifier;
+
+import dev.ferry.config.FerryConfig;
+import dev.ferry.kafka.KafkaClients;
+
+/**
+ * Every stream known, from the announcements topic (compacted: the latest announcement of each name), read from its
+ * start and followed while the process runs; a producer adds its own streams at once as well. Both roles keep one, so
+ * both answer {@code /api/streams}.
+ */
+@ApplicationScoped
+public class StreamCatalog {
+
+    private static final Logger LOG = Logger.getLogger(StreamCatalog.class);
+
+    @Inject
+    FerryConfig config;
+
+    @Inject
+    @Identifier("default-kafka-broker")
+    Map<String, Object> kafka;
+
+    private final Map<String, StreamInfo> streams = new ConcurrentHashMap<>();
+    private volatile KafkaConsumer<String, String> reader;
+    private volatile boolean stopped;
+    private Thread thread;
+
+    void start(@Observes StartupEvent event) {
+        if (config.role().isEmpty()) {
+            return;
+        }
+        thread = new Thread(this::follow, "ferry-stream-catalog");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    void stop(@Observes ShutdownEvent event) throws InterruptedException {
+        stopped = true;
+        KafkaConsumer<String, String> r = reader;
+        if (r != null) {
+            r.wakeup();
+        }
+        if (thread != null) {
+            thread.join(5_000);
+        }
+    }
+
+    /** The newest word on a stream wins, whether it came from Kafka or from this process's producer. */
+    public void update(StreamInfo info) {
+        streams.merge(info.name(), info, (old, now) -> now.updatedAt() >= old.updatedAt() ? now : old);
+    }
+
+    public Optional<StreamInfo> find(String name) {
+        return Optional.ofNullable(streams.get(name));
+    }
+
+    /** Newest first. */
+    public List<StreamInfo> all() {
+        Collection<StreamInfo> all = streams.values();
+        return all.stream().sorted(Comparator.comparingLong(StreamInfo::startedAt).reversed()).toList();
+    }
+
+    private void follow() {
+        String topic = FrameFormat.announcementsTopic(config.streams().topic());
+        TopicPartition partition = new TopicPartition(topic, 0);
+        while (!stopped) {
+            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(
+                    KafkaClients.reader(kafka, "ferry-stream-catalog"))) {
+                reader = consumer;
+                if (consumer.partitionsFor(topic, Duration.ofSeconds(10)).isEmpty()) {
+                    reader = null;
+                    Thread.sleep(5_000); // no stream was ever announced on this cluster
+                    continue;
+                }
+                consumer.assign(List.of(partition));
+                consumer.seekToBeginning(List.of(partition));
+                while (!stopped) {
+                    for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofSeconds(1))) {
+                        read(r);
+                    }
+                }
+            } catch (WakeupException e) {
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                if (stopped) {
+                    return;
+                }
+                LOG.warnf("Reading stream announcements from %s failed (retrying in 5 s): %s", topic, e.toString());
+                try {
+                    Thread.sleep(5_000);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            } finally {
+                reader = null;
+            }
+        }
+    }
+
+    private void read(ConsumerRecord<String, String> r) {
+        if (r.value() == null) {
+            streams.remove(r.key()); // a tombstone: the stream was removed by hand
+            return;
+        }
+        try {
+            update(StreamInfo.fromJson(r.value()));
+        } catch (IOException e) {
+            LOG.warnf("Ignoring an unreadable stream announcement at offset %d: %s", r.offset(), e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,274 @@
+package dev.ferry.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import javax.imageio.ImageIO;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.chrome.ChromeDriver;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+
+import dev.ferry.testing.BrowserProfile;
+import dev.ferry.testing.HeadlessChromium;
+import dev.ferry.testing.Http;
+import dev.ferry.testing.KafkaBrokerResource;
+import dev.ferry.testing.MjpegClient;
+import dev.ferry.testing.TestVideos;
+import dev.ferry.testing.TopicReader;
+
+/**
+ * Videos and image folders dropped into the streams inbox become frames in Kafka (counted, in order, decodable, at the
+ * source's pace), bad input becomes a failed stream and nothing else, and the MJPEG endpoint plays a stream at its own
+ * speed, to several viewers at their own positions, resuming where a viewer left off.
+ */
+@QuarkusTest
+@WithTestResource(KafkaBrokerResource.class)
+@TestProfile(BrowserProfile.class)
+class StreamsTest {
+
+    static final Path INBOX = BrowserProfile.STREAMS_INBOX;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    @TestHTTPResource("/")
+    URL root;
+
+    @Test
+    void aVideoBecomesItsFramesInOrderAsDecodableJpegsAtItsOwnPace() throws Exception {
+        TestVideos.record(INBOX.resolve("colors.mp4"), "mp4", 48, 24, 160, 120);
+        StreamInfo info = awaitState("colors", "ended");
+        assertThat(info.frames()).isEqualTo(48);
+        assertThat(info.fps()).isEqualTo(24.0);
+        assertThat(info.width()).isEqualTo(160);
+        assertThat(info.updatedAt() - info.startedAt()).as("paced at 24 fps: 48 frames take about 2 s")
+                .isGreaterThanOrEqualTo(1_800);
+
+        List<ConsumerRecord<String, byte[]>> frames = framesOf("colors");
+        assertThat(frames).hasSize(48);
+        long lastPts = -1;
+        for (int i = 0; i < frames.size(); i++) {
+            ConsumerRecord<String, byte[]> r = frames.get(i);
+            assertThat(header(r, FrameFormat.FRAME)).isEqualTo(Integer.toString(i));
+            assertThat(header(r, FrameFormat.STREAM)).isEqualTo("colors");
+            assertThat(header(r, FrameFormat.FPS)).isEqualTo("24.0");
+            long pts = Long.parseLong(header(r, FrameFormat.PTS_US));
+            assertThat(pts).as("presentation time of frame " + i).isGreaterThan(lastPts);
+            lastPts = pts;
+            BufferedImage image = ImageIO.read(new ByteArrayInputStream(r.value()));
+            assertThat(image).as("frame " + i + " decodes as an image").isNotNull();
+            assertThat(image.getWidth()).isEqualTo(160);
+            assertThat(TestVideos.indexOf(image)).as("picture of frame " + i).isEqualTo(i);
+        }
+        assertThat(lastPts).as("the last frame is shown about 2 s in").isBetween(1_900_000L, 2_000_000L);
+    }
+
+    @Test
+    void aFolderOfImagesIsAStreamInTheOrderOfTheirNames() throws Exception {
+        Path staging = Files.createDirectories(INBOX.resolveSibling("staging-pics"));
+        for (int i : new int[] { 3, 0, 4, 1, 2 }) {
+            ImageIO.write(TestVideos.picture(i, 64, 48), "png", staging.resolve(String.format("%03d.png", i)).toFile());
+        }
+        Files.move(staging, INBOX.resolve("pics"));
+        assertThat(awaitState("pics", "ended").frames()).isEqualTo(5);
+        List<ConsumerRecord<String, byte[]>> frames = framesOf("pics");
+        assertThat(frames).hasSize(5);
+        for (int i = 0; i < 5; i++) {
+            assertThat(TestVideos.indexOf(ImageIO.read(new ByteArrayInputStream(frames.get(i).value())))).isEqualTo(i);
+        }
+    }
+
+    @Test
+    void badInputIsAFailedStreamWithItsReasonAndTheProducerCarriesOn() throws Exception {
+        Files.writeString(INBOX.resolveSibling("notes.mp4"), "not a video at all\n".repeat(100));
+        Files.move(INBOX.resolveSibling("notes.mp4"), INBOX.resolve("notes.mp4"));
+        assertThat(awaitState("notes", "failed").error()).contains("notes.mp4 is not a video FFmpeg can read");
+
+        // Matroska keeps its length up front: a file cut in half is found truncated after the frames that are there.
+        Path whole = TestVideos.record(INBOX.resolveSibling("cut.mkv"), "matroska", 96, 24, 160, 120);
+        byte[] bytes = Files.readAllBytes(whole);
+        Files.write(whole, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        Files.move(whole, INBOX.resolve("cut.mkv"));
+        StreamInfo cut = awaitState("cut", "failed");
+        assertThat(cut.error()).contains("cut.mkv is truncated");
+        assertThat(cut.frames()).as("the frames before the cut were sent").isBetween(20L, 95L);
+
+        TestVideos.record(INBOX.resolve("after.mp4"), "mp4", 12, 24, 64, 48);
+        assertThat(awaitState("after", "ended").frames()).isEqualTo(12);
+        assertThat(Http.get(root, "/api/streams/nothing-like-this").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void viewersPlayAtTheStreamsPaceFromTheirOwnPositionsAndAReloadResumes() throws Exception {
+        TestVideos.record(INBOX.resolve("resume.mp4"), "mp4", 120, 24, 96, 72);
+        awaitState("resume", "ended");
+
+        List<Long> first = new ArrayList<>();
+        long started = System.nanoTime();
+        try (MjpegClient viewer = open("resume", "viewer=alice")) {
+            for (int i = 0; i < 24; i++) {
+                MjpegClient.Part part = viewer.next();
+                first.add(part.frame());
+                assertThat(ImageIO.read(new ByteArrayInputStream(part.body()))).isNotNull();
+            }
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        assertThat(first).as("a new viewer starts at the first frame, in order").isEqualTo(range(0, 24));
+        assertThat(seconds).as("24 frames at 24 fps play in about a second, not at fetch speed").isGreaterThan(0.8);
+
+        // The closed connection's viewer keeps its position as its group's committed offset.
+        TopicPartition partition = new TopicPartition("ferry-frames", awaitState("resume", "ended").partition());
+        long offsetOfFrame0 = awaitState("resume", "ended").firstOffset();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                OffsetAndMetadata kept = admin.listConsumerGroupOffsets("ferry-viewer.alice.resume")
+                        .partitionsToOffsetAndMetadata().get().get(partition);
+                return kept != null && kept.offset() >= offsetOfFrame0 + 24;
+            });
+        }
+        try (MjpegClient again = open("resume", "viewer=alice");
+                MjpegClient other = open("resume", "viewer=bob");
+                MjpegClient restart = open("resume", "viewer=alice&from=start")) {
+            long resumedAt = again.next().frame();
+            assertThat(resumedAt).as("a reload resumes where the viewer left off, not at the start").isBetween(24L,
+                    60L);
+            assertThat(again.next().frame()).isEqualTo(resumedAt + 1);
+            assertThat(other.next().frame()).as("another viewer has its own position").isZero();
+            assertThat(restart.next().frame()).as("from=start").isZero();
+        }
+        try (MjpegClient live = open("resume", "viewer=carol&from=live")) {
+            assertThat(live.next().frame()).as("from=live on an ended stream: its last frame").isEqualTo(119);
+        }
+        var wrong = Http.get(root, "/streams/resume/mjpeg?from=middle");
+        assertThat(wrong.statusCode()).isEqualTo(400);
+        assertThat(wrong.body()).contains("from is 'middle'; allowed: start, live");
+        var page = Http.get(root, "/streams/resume");
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("src=\"/streams/resume/mjpeg\"");
+    }
+
+    /**
+     * Producer and viewers together: a live viewer gets each frame a moment after it was sent (the latency is measured
+     * and written to target/stream-latency.txt), and the stream's page in Chromium shows a picture that keeps changing.
+     * Screenshot: target/stream.png.
+     */
+    @Test
+    void aLiveStreamPlaysInNearRealTimeOverHttpAndInTheBrowser() throws Exception {
+        TestVideos.record(INBOX.resolveSibling("live.mp4"), "mp4", 240, 24, 320, 240);
+        Files.move(INBOX.resolveSibling("live.mp4"), INBOX.resolve("live.mp4"));
+        awaitState("live", "streaming");
+
+        List<Long> latencies = new ArrayList<>();
+        long previous = -1;
+        long started = System.nanoTime();
+        try (MjpegClient live = open("live", "viewer=dave&from=live")) {
+            for (int i = 0; i < 48; i++) {
+                MjpegClient.Part part = live.next();
+                if (previous >= 0) {
+                    assertThat(part.frame()).as("live frames follow each other").isEqualTo(previous + 1);
+                }
+                previous = part.frame();
+                latencies.add(part.receivedMillis() - part.sentMillis());
+            }
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        List<Long> sorted = latencies.stream().sorted().toList();
+        long median = sorted.get(sorted.size() / 2);
+        long p95 = sorted.get(sorted.size() * 95 / 100);
+        String measured = String.format(
+                "live frames: %d in %.2f s (%.1f fps); latency send -> HTTP client: "
+                        + "median %d ms, p95 %d ms, max %d ms%n",
+                latencies.size(), seconds, latencies.size() / seconds, median, p95, sorted.get(sorted.size() - 1));
+        Files.writeString(Path.of("target", "stream-latency.txt"), measured);
+        System.out.print(measured);
+        assertThat(previous).as("a live viewer starts at the newest frames, not at the start").isGreaterThan(47);
+        assertThat(median).as("near real time: " + measured).isLessThan(1_000);
+
+        ChromeDriver browser = HeadlessChromium.start("the stream page");
+        try {
+            browser.get(new URL(root, "/streams/live").toString());
+            List<Object> seen = new ArrayList<>();
+            await("the picture changes").atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(150))
+                    .until(() -> {
+                        // The image as the browser shows it now, reduced to the colour at its centre.
+                        Object colour = browser.executeScript("""
+                                const img = document.getElementById('frame');
+                                if (!img.complete || img.naturalWidth === 0) return null;
+                                const c = document.createElement('canvas');
+                                c.width = img.naturalWidth; c.height = img.naturalHeight;
+                                const g = c.getContext('2d');
+                                g.drawImage(img, 0, 0);
+                                return Array.from(g.getImageData(c.width / 2, c.height / 2, 1, 1).data).join(',');
+                                """);
+                        if (colour != null && !seen.contains(colour)) {
+                            seen.add(colour);
+                        }
+                        return seen.size() >= 4;
+                    });
+            await().atMost(Duration.ofSeconds(10)).until(() -> !browser.findElement(By.id("info")).getText().isEmpty());
+            assertThat(browser.findElement(By.id("state")).getText()).isIn("streaming", "ended");
+            Path shot = Path.of("target", "stream.png");
+            Files.write(shot, browser.getScreenshotAs(OutputType.BYTES));
+            assertThat(Files.size(shot)).isPositive();
+        } finally {
+            browser.quit();
+        }
+    }
+
+    private MjpegClient open(String stream, String query) throws Exception {
+        return new MjpegClient(new URL(root, "/streams/" + stream + "/mjpeg?" + query));
+    }
+
+    StreamInfo awaitState(String name, String state) {
+        return await(name + " " + state).atMost(Duration.ofSeconds(60)).until(() -> {
+            var response = Http.get(root, "/api/streams/" + name);
+            return response.statusCode() == 200 ? StreamInfo.fromJson(response.body()) : null;
+        }, info -> info != null && info.state().label().equals(state));
+    }
+
+    private List<ConsumerRecord<String, byte[]>> framesOf(String stream) {
+        List<ConsumerRecord<String, byte[]>> frames = new ArrayList<>();
+        TopicReader.forEach(bootstrap, "ferry-frames", r -> {
+            if (stream.equals(r.key())) {
+                frames.add(r);
+            }
+        });
+        return frames;
+    }
+
+    private static String header(ConsumerRecord<String, byte[]> r, String name) {
+        return new String(r.headers().lastHeader(name).value(), StandardCharsets.UTF_8);
+    }
+
+    private static List<Long> range(long from, long to) {
+        List<Long> range = new ArrayList<>();
+        for (long i = from; i < to; i++) {
+            range.add(i);
+        }
+        return range;
+    }
+}

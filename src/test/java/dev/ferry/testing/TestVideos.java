@@ -1,0 +1,62 @@
+package dev.ferry.testing;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+import org.bytedeco.ffmpeg.global.avcodec;
+import org.bytedeco.javacv.FFmpegFrameRecorder;
+import org.bytedeco.javacv.Java2DFrameConverter;
+
+/**
+ * Short videos made by the tests themselves (JavaCV's recorder, MPEG-4 video), so no video is committed. Each frame is
+ * one flat colour that encodes its index ({@link #indexOf}), which survives video and JPEG compression: tests can tell
+ * which frame a picture is.
+ */
+public final class TestVideos {
+
+    private TestVideos() {
+    }
+
+    /** Writes a video of {@code frames} frames next to {@code target} and moves it in place whole. */
+    public static Path record(Path target, String format, int frames, double fps, int width, int height)
+            throws IOException {
+        Files.createDirectories(target.getParent());
+        Path part = target.resolveSibling("." + target.getFileName() + ".part");
+        try (FFmpegFrameRecorder recorder = new FFmpegFrameRecorder(part.toFile(), width, height);
+                Java2DFrameConverter converter = new Java2DFrameConverter()) {
+            recorder.setFormat(format);
+            recorder.setVideoCodec(avcodec.AV_CODEC_ID_MPEG4);
+            recorder.setFrameRate(fps);
+            recorder.setVideoQuality(2);
+            recorder.start();
+            for (int i = 0; i < frames; i++) {
+                recorder.record(converter.convert(picture(i, width, height)));
+            }
+            recorder.stop();
+        }
+        return Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Frame {@code index}'s picture: red and blue carry the index in steps of 16 (up to 256 frames). */
+    public static BufferedImage picture(int index, int width, int height) {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+        Graphics2D g = image.createGraphics();
+        g.setColor(new Color((index % 16) * 16 + 8, 128, (index / 16 % 16) * 16 + 8));
+        g.fillRect(0, 0, width, height);
+        g.dispose();
+        return image;
+    }
+
+    /** The index a decoded picture shows, from the colour at its centre. */
+    public static int indexOf(BufferedImage image) {
+        int rgb = image.getRGB(image.getWidth() / 2, image.getHeight() / 2);
+        int red = (rgb >> 16) & 0xff;
+        int blue = rgb & 0xff;
+        return Math.max(0, Math.min(15, red / 16)) + 16 * Math.max(0, Math.min(15, blue / 16));
+    }
+}
