@@ -64,6 +64,11 @@ public final class FerryProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** The HTTP port it serves on. */
+    public int port() {
+        return httpPort;
+    }
+
     public Path log() {
         return log;
     }

@@ -29,8 +29,9 @@ final class Viewer implements Runnable {
 
     private static final Logger LOG = Logger.getLogger(Viewer.class);
     private static final long COMMIT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
-    /** Behind schedule by more than this (a stalled producer, a slow client): start the clock again, do not rush. */
-    private static final long MAX_LAG_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** A frame sent less than this long ago is live: shown as it comes, not paced again. */
+    private static final long LIVE_MILLIS = 1_000;
 
     enum From {
         /** Where this viewer left off (the start, the first time). */
@@ -96,8 +97,13 @@ final class Viewer implements Runnable {
                     }
                     long now = System.nanoTime();
                     long due = clockStart + TimeUnit.MICROSECONDS.toNanos(pts.getAsLong() - clockPts);
-                    if (clockStart < 0 || pts.getAsLong() < lastPts || now - due > MAX_LAG_NANOS) {
-                        // First frame, the stream started over, or far behind: the clock starts here.
+                    boolean justSent = System.currentTimeMillis() - r.timestamp() < LIVE_MILLIS;
+                    if (clockStart < 0 || justSent || pts.getAsLong() < lastPts || now > due) {
+                        // The clock starts again at this frame, which is shown at once: the first frame; a frame
+                        // just sent (the producer paces a live stream itself, so waiting would only add latency);
+                        // the stream started over; or a frame later than its time (a slow client, a stalled
+                        // producer: nobody is rushed to catch up). Only frames read ahead of their time, a replay
+                        // from the topic, wait for it.
                         clockStart = now;
                         clockPts = pts.getAsLong();
                         due = now;
