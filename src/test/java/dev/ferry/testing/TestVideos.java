@@ -48,6 +48,12 @@ public final class TestVideos {
         Graphics2D g = image.createGraphics();
         g.setColor(new Color((index % 16) * 16 + 8, 128, (index / 16 % 16) * 16 + 8));
         g.fillRect(0, 0, width, height);
+        if (width >= 160) {
+            // Readable in screenshots; kept away from the centre, where indexOf looks.
+            g.setColor(Color.WHITE);
+            g.setFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, Math.max(12, height / 10)));
+            g.drawString("frame " + index, width / 20, height / 8);
+        }
         g.dispose();
         return image;
     }
