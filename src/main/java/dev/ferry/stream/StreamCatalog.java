@@ -59,12 +59,15 @@ public class StreamCatalog {
 
     void stop(@Observes ShutdownEvent event) throws InterruptedException {
         stopped = true;
-        KafkaConsumer<String, String> r = reader;
-        if (r != null) {
-            r.wakeup();
-        }
         if (thread != null) {
-            thread.join(5_000);
+            // Wherever it is (a poll, a metadata wait, the pause before a retry), it stops now: a shutdown must not
+            // wait for a retry timer.
+            thread.interrupt();
+            KafkaConsumer<String, String> r = reader;
+            if (r != null) {
+                r.wakeup();
+            }
+            thread.join(2_000);
         }
     }
 
@@ -102,7 +105,7 @@ public class StreamCatalog {
                         read(r);
                     }
                 }
-            } catch (WakeupException e) {
+            } catch (WakeupException | org.apache.kafka.common.errors.InterruptException e) {
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -65,7 +65,8 @@ class FaultPointsIT {
         for (int i = 0; i < 4; i++) {
             rig.write("p" + batch + "/small-" + i + ".dat", 10_000 + 101L * i, batch * 100L + i);
         }
-        rig.write("p" + batch + "/medium.bin", 16L << 20, batch * 100L + 50);
+        // 12 MiB at 4 MiB/s: three seconds, so progress (every second) and journal syncs happen mid-file.
+        rig.write("p" + batch + "/medium.bin", 12L << 20, batch * 100L + 50);
     }
 
     private static boolean allSourcesGone(FaultRig rig) {

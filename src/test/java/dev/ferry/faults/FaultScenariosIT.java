@@ -347,7 +347,9 @@ class FaultScenariosIT {
                 // failing on a full file system, not about the free-space threshold (FolderCheckTest).
                 FerryProcess consumer = rig.consumer(0, Map.of("FERRY_MIN_FREE_DISK", "1M"));
                 await().atMost(Duration.ofSeconds(60)).until(() -> consumer.get("/q/health/ready") == 503);
-                assertThat(ProcessLog.text(consumer.log())).contains("No space left on device");
+                // Readiness turns before the line that explains it is written.
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> ProcessLog.text(consumer.log()).contains("No space left on device"));
                 Files.delete(ballast); // space returns
                 Verifier.Report report = rig.awaitDelivered(Duration.ofMinutes(5));
                 assertThat(consumer.get("/q/health/ready")).isEqualTo(200);

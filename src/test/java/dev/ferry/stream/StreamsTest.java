@@ -108,6 +108,16 @@ class StreamsTest {
         Files.move(INBOX.resolveSibling("notes.mp4"), INBOX.resolve("notes.mp4"));
         assertThat(awaitState("notes", "failed").error()).contains("notes.mp4 is not a video FFmpeg can read");
 
+        // A file FFmpeg reads but that has no picture: a second of silence as WAV, written by the JDK.
+        javax.sound.sampled.AudioFormat pcm = new javax.sound.sampled.AudioFormat(8000, 16, 1, true, false);
+        try (var silence = new javax.sound.sampled.AudioInputStream(new ByteArrayInputStream(new byte[16000]), pcm,
+                8000)) {
+            javax.sound.sampled.AudioSystem.write(silence, javax.sound.sampled.AudioFileFormat.Type.WAVE,
+                    INBOX.resolveSibling("hum.wav").toFile());
+        }
+        Files.move(INBOX.resolveSibling("hum.wav"), INBOX.resolve("hum.wav"));
+        assertThat(awaitState("hum", "failed").error()).isEqualTo("hum.wav has no video stream (format wav)");
+
         // Matroska keeps its length up front: a file cut in half is found truncated after the frames that are there.
         Path whole = TestVideos.record(INBOX.resolveSibling("cut.mkv"), "matroska", 96, 24, 160, 120);
         byte[] bytes = Files.readAllBytes(whole);
@@ -163,6 +173,12 @@ class StreamsTest {
         try (MjpegClient live = open("resume", "viewer=carol&from=live")) {
             assertThat(live.next().frame()).as("from=live on an ended stream: its last frame").isEqualTo(119);
         }
+        // Closed connections release their viewers (and their Kafka consumers); what they were served is counted.
+        await("viewers released").atMost(Duration.ofSeconds(10))
+                .until(() -> Http.get(root, "/q/metrics").body().contains("ferry_stream_viewers 0.0"));
+        assertThat(Http.get(root, "/q/metrics").body()).containsPattern(
+                "ferry_stream_frames_served_total\\{stream=\"resume\"\\} (2[6-9]|[3-9]\\d|\\d{3})\\.0");
+
         var wrong = Http.get(root, "/streams/resume/mjpeg?from=middle");
         assertThat(wrong.statusCode()).isEqualTo(400);
         assertThat(wrong.body()).contains("from is 'middle'; allowed: start, live");
@@ -207,6 +223,8 @@ class StreamsTest {
         System.out.print(measured);
         assertThat(previous).as("a live viewer starts at the newest frames, not at the start").isGreaterThan(47);
         assertThat(median).as("near real time: " + measured).isLessThan(1_000);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Http.get(root, "/q/metrics").body().matches(
+                "(?s).*ferry_stream_frame_latency_seconds_count\\{stream=\"live\"\\} (4[89]|[5-9]\\d|\\d{3,})\\.0.*"));
 
         ChromeDriver browser = HeadlessChromium.start("the stream page");
         try {

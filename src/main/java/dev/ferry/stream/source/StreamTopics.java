@@ -12,21 +12,30 @@ import org.apache.kafka.common.errors.TopicExistsException;
 import org.jboss.logging.Logger;
 
 import dev.ferry.config.FerryConfig;
+import dev.ferry.config.FerryConfigCheck;
 import dev.ferry.kafka.KafkaClients;
 import dev.ferry.stream.FrameFormat;
 
 /**
  * Creates the frames topic (deleted by age: how far back a viewer can replay) and the announcements topic (compacted:
- * the latest word on each stream) when they are missing. Existing topics are left as the operator made them.
+ * the latest word on each stream) when they are missing, or with {@code ferry.create-topics=false} checks they exist.
+ * Existing topics are left as the operator made them.
  */
 final class StreamTopics {
 
     private static final Logger LOG = Logger.getLogger(StreamTopics.class);
 
-    private StreamTopics() {
+    private final boolean createTopics;
+
+    private StreamTopics(boolean createTopics) {
+        this.createTopics = createTopics;
     }
 
     static void ensure(Map<String, Object> kafka, FerryConfig config) throws InterruptedException {
+        new StreamTopics(config.createTopics()).ensureAll(kafka, config);
+    }
+
+    private void ensureAll(Map<String, Object> kafka, FerryConfig config) throws InterruptedException {
         FerryConfig.Streams streams = config.streams();
         String minIsr = Integer.toString(config.minInsyncReplicas());
         try (Admin admin = Admin.create(KafkaClients.admin(kafka, "ferry-admin-streams"))) {
@@ -42,7 +51,18 @@ final class StreamTopics {
         }
     }
 
-    private static void create(Admin admin, NewTopic topic) throws InterruptedException {
+    private void create(Admin admin, NewTopic topic) throws InterruptedException {
+        if (!createTopics) {
+            try {
+                admin.describeTopics(List.of(topic.name())).allTopicNames().get(30, TimeUnit.SECONDS);
+                return;
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new IllegalStateException("Topic " + topic.name() + " is needed for streams (ferry.streams.inbox)"
+                        + " but cannot be found (" + e.getCause() + ") and "
+                        + FerryConfigCheck.key("ferry.create-topics") + " is false: create it with " + topic.configs(),
+                        e);
+            }
+        }
         try {
             admin.createTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
             LOG.infof("Created topic %s: %d partitions, %s", topic.name(), topic.numPartitions(), topic.configs());

@@ -62,11 +62,20 @@ final class VideoFrames implements FrameSource {
             throw new BadSourceException(file.getFileName() + " is not a video FFmpeg can read: " + reason(e), e);
         }
         if (grabber.getVideoStream() < 0 || grabber.getImageWidth() <= 0 || grabber.getImageHeight() <= 0) {
+            String format = formatOf(grabber);
             close(grabber);
-            throw new BadSourceException(file.getFileName() + " has no video stream ("
-                    + (grabber.getFormat() == null ? "unknown format" : "format " + grabber.getFormat()) + ")");
+            throw new BadSourceException(file.getFileName() + " has no video stream (format " + format + ")");
         }
         return new VideoFrames(file, grabber);
+    }
+
+    /** The container format FFmpeg recognised, by its short name (mov,mp4,..., matroska,webm, wav). */
+    private static String formatOf(FFmpegFrameGrabber grabber) {
+        try {
+            return grabber.getFormatContext().iformat().name().getString();
+        } catch (RuntimeException e) {
+            return "unknown";
+        }
     }
 
     @Override
