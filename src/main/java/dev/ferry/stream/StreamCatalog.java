@@ -46,6 +46,8 @@ public class StreamCatalog {
     private final Map<String, StreamInfo> streams = new ConcurrentHashMap<>();
     private volatile KafkaConsumer<String, String> reader;
     private volatile boolean stopped;
+    /** Counted down at shutdown: ends any pause at once. */
+    private final java.util.concurrent.CountDownLatch pause = new java.util.concurrent.CountDownLatch(1);
     private Thread thread;
 
     void start(@Observes StartupEvent event) {
@@ -61,8 +63,8 @@ public class StreamCatalog {
         stopped = true;
         if (thread != null) {
             // Wherever it is (a poll, a metadata wait, the pause before a retry), it stops now: a shutdown must not
-            // wait for a retry timer.
-            thread.interrupt();
+            // wait for a retry timer. (An interrupt would make the consumer's close fail noisily.)
+            pause.countDown();
             KafkaConsumer<String, String> r = reader;
             if (r != null) {
                 r.wakeup();
@@ -93,9 +95,12 @@ public class StreamCatalog {
             try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(
                     KafkaClients.reader(kafka, "ferry-stream-catalog"))) {
                 reader = consumer;
+                if (stopped) {
+                    return;
+                }
                 if (consumer.partitionsFor(topic, Duration.ofSeconds(10)).isEmpty()) {
                     reader = null;
-                    Thread.sleep(5_000); // no stream was ever announced on this cluster
+                    pause.await(5, java.util.concurrent.TimeUnit.SECONDS); // no stream was announced here yet
                     continue;
                 }
                 consumer.assign(List.of(partition));
@@ -105,7 +110,7 @@ public class StreamCatalog {
                         read(r);
                     }
                 }
-            } catch (WakeupException | org.apache.kafka.common.errors.InterruptException e) {
+            } catch (WakeupException e) {
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -116,7 +121,7 @@ public class StreamCatalog {
                 }
                 LOG.warnf("Reading stream announcements from %s failed (retrying in 5 s): %s", topic, e.toString());
                 try {
-                    Thread.sleep(5_000);
+                    pause.await(5, java.util.concurrent.TimeUnit.SECONDS);
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     return;

@@ -182,6 +182,11 @@ class StreamsTest {
         var wrong = Http.get(root, "/streams/resume/mjpeg?from=middle");
         assertThat(wrong.statusCode()).isEqualTo(400);
         assertThat(wrong.body()).contains("from is 'middle'; allowed: start, live");
+        var list = Http.get(root, "/streams");
+        assertThat(list.statusCode()).isEqualTo(200);
+        assertThat(list.body()).contains("<table id=\"streams\">").contains("/streams.js");
+        assertThat(Http.get(root, "/api/streams").body()).contains("\"name\":\"resume\"");
+        assertThat(Http.get(root, "/streams/no-such-stream").statusCode()).isEqualTo(404);
         var page = Http.get(root, "/streams/resume");
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains("src=\"/streams/resume/mjpeg\"");
@@ -252,6 +257,12 @@ class StreamsTest {
             Path shot = Path.of("target", "stream.png");
             Files.write(shot, browser.getScreenshotAs(OutputType.BYTES));
             assertThat(Files.size(shot)).isPositive();
+
+            browser.get(new URL(root, "/streams").toString());
+            await("the list shows the stream").atMost(Duration.ofSeconds(10))
+                    .until(() -> !browser.findElements(By.cssSelector("#streams tr[data-stream='live'] a")).isEmpty());
+            assertThat(browser.findElement(By.cssSelector("#streams tr[data-stream='live']")).getText())
+                    .containsPattern("live (streaming|ended) \\d+ 24\\.00 fps 320×240 live\\.mp4");
         } finally {
             browser.quit();
         }
