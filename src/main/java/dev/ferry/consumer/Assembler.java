@@ -353,6 +353,23 @@ final class Assembler implements AutoCloseable {
         }
     }
 
+    /**
+     * Drops the staged data of transfers whose partition this instance no longer reads and which another instance has
+     * finished since (its receipt says so). Their records never come here again, so without this their staging files
+     * would stay until ferry.incomplete-ttl. Transfers of partitions still assigned are left to their records.
+     */
+    synchronized void dropFinishedElsewhere() throws IOException {
+        for (Assembly a : new ArrayList<>(assemblies.values())) {
+            if (!a.decided && !assigned.contains(a.source) && receipts.isFinal(a.transferId)) {
+                try (TransferLog.Scope log = TransferLog.about(a.transferId, a.path)) {
+                    LOG.infof("Transfer %s (%s): finished by another instance after %s moved away; staged data "
+                            + "dropped", a.transferId, a.path, a.source);
+                    discard(a);
+                }
+            }
+        }
+    }
+
     /** Transfers removed by {@link #expireIncomplete} since start. */
     synchronized long abandonedTransfers() {
         return abandonedTransfers;

@@ -344,6 +344,7 @@ public class ConsumerService {
                 for (Assembler a : assemblers()) {
                     a.warnStalled(STALL_NANOS);
                     a.expireIncomplete(config.incompleteTtl());
+                    a.dropFinishedElsewhere();
                 }
                 retryFailedRoutes(now);
             }

@@ -2,6 +2,8 @@ package dev.ferry.status;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +31,8 @@ public class ProgressLog {
     TransferBoard board;
 
     private ScheduledExecutorService timer;
+    /** Each reported transfer's bytes at the last report; only the timer thread touches it. */
+    private Map<String, Sample> last = new HashMap<>();
 
     void start(@Observes StartupEvent event) {
         Duration every = config.progressInterval();
@@ -50,12 +54,24 @@ public class ProgressLog {
     }
 
     private void report(Duration every) {
-        Instant longEnough = Instant.now().minus(every);
+        Instant now = Instant.now();
+        Instant longEnough = now.minus(every);
+        Map<String, Sample> seen = new HashMap<>();
         for (Transfer t : board.inFlight()) {
             boolean moving = t.state() == TransferState.SENDING || t.state() == TransferState.ASSEMBLING;
             if (moving && !t.startedAt().isAfter(longEnough)) {
-                TransferLog.progress(t);
+                String key = t.side() + ":" + t.id();
+                // The rate over the last interval: a transfer's own rate is a snapshot from its last chunk, and
+                // one resumed after a restart counts bytes staged before it.
+                Sample before = last.getOrDefault(key, new Sample(0, t.startedAt()));
+                double seconds = Math.max(1e-3, Duration.between(before.at(), now).toMillis() / 1e3);
+                TransferLog.progress(t, Math.max(0, Math.round((t.bytesDone() - before.bytes()) / seconds)));
+                seen.put(key, new Sample(t.bytesDone(), now));
             }
         }
+        last = seen;
+    }
+
+    private record Sample(long bytes, Instant at) {
     }
 }

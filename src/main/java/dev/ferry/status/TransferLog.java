@@ -62,10 +62,9 @@ public final class TransferLog {
         }
     }
 
-    static void progress(Transfer t) {
+    static void progress(Transfer t, long rate) {
         Duration running = Duration.between(t.startedAt(), Instant.now());
         try (Scope s = about(t.id(), t.path())) {
-            long rate = t.rate() == null ? 0 : t.rate();
             long left = t.size() - t.bytesDone();
             String eta = rate <= 0 || t.state() == TransferState.SENT ? ""
                     : String.format(", about %d s left", (left + rate - 1) / rate);

@@ -145,13 +145,7 @@ public final class StreamBenchmark {
         boolean holds() throws Exception;
     }
 
-    private static void await(Duration limit, Condition condition) throws Exception {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (!condition.holds()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("not within " + limit);
-            }
-            Thread.sleep(200);
-        }
+    private static void await(Duration limit, Condition condition) {
+        org.awaitility.Awaitility.await().atMost(limit).pollInterval(Duration.ofMillis(200)).until(condition::holds);
     }
 }

@@ -31,6 +31,7 @@ import dev.ferry.receipt.Receipt;
 class AssemblerTest {
 
     static final String P0 = "ferry-chunks-0";
+    static final String P1 = "ferry-chunks-1";
     static final int CHUNK = 1000;
 
     @TempDir
@@ -284,6 +285,35 @@ class AssemblerTest {
         feed(chunks.get(0));
         feed(chunks.get(1));
         assertThat(outbox.resolve("revoked.bin")).exists();
+    }
+
+    @Test
+    void stagedDataOfAPartitionThatMovedAwayIsDroppedOnceAnotherInstanceFinishedTheFile() throws Exception {
+        List<Chunk> moved = chunksOf(id(40), 0, "moved.bin", bytes(3000, 40));
+        List<Chunk> kept = chunksOf(id(41), 0, "kept.bin", bytes(3000, 41));
+        feed(moved.get(0));
+        assembler.assign(List.of(P1));
+        assembler.accept(kept.get(0), P1, acks::incrementAndGet);
+        assembler.revoke(List.of(P0));
+        assertThat(stagingFiles()).hasSize(2);
+
+        assembler.dropFinishedElsewhere();
+        assertThat(stagingFiles()).as("not finished anywhere yet: kept for when the partition comes back").hasSize(2);
+
+        receipts.record(List.of(Receipt.of(id(40), 0, Receipt.Outcome.DELIVERED, "moved.bin", "moved.bin", 3000, "00",
+                "other-instance", null)));
+        receipts.record(List.of(Receipt.of(id(41), 0, Receipt.Outcome.DELIVERED, "kept.bin", "kept.bin", 3000, "00",
+                "other-instance", null)));
+        assembler.dropFinishedElsewhere();
+        assertThat(stagingFiles()).as("moved.bin's partition is gone and its file delivered elsewhere: dropped; "
+                + "kept.bin's partition is still read here: left to its records").hasSize(1);
+        assertThat(assembler.inProgress()).isEqualTo(1);
+    }
+
+    private List<Path> stagingFiles() throws IOException {
+        try (var files = Files.list(outbox.resolve(".ferry/staging/test"))) {
+            return files.toList();
+        }
     }
 
     @Test

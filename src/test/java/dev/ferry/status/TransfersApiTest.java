@@ -3,10 +3,7 @@ package dev.ferry.status;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
 import java.net.URL;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +21,7 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.ferry.config.FerryConfig;
+import dev.ferry.testing.Http;
 import dev.ferry.testing.KafkaBrokerResource;
 import dev.ferry.testing.TestFiles;
 
@@ -44,9 +42,7 @@ class TransfersApiTest {
     }
 
     Reply get(String path) throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create(base.toString().replaceAll("/$", "") + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = Http.get(base, path);
         String type = r.headers().firstValue("content-type").orElse("");
         return new Reply(r.statusCode(), type, type.contains("json") ? JSON.readTree(r.body()) : null);
     }
@@ -130,11 +126,8 @@ class TransfersApiTest {
         assertThat(Files.exists(file)).isTrue();
     }
 
-    private String metrics() throws Exception {
-        return HttpClient.newHttpClient()
-                .send(HttpRequest.newBuilder(URI.create(base.toString().replaceAll("/$", "") + "/q/metrics")).build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .body();
+    private String metrics() {
+        return Http.get(base, "/q/metrics").body();
     }
 
     /** The value of the sample whose name and labels start with {@code sample}, or -1. */
@@ -149,9 +142,7 @@ class TransfersApiTest {
 
     @Test
     void theApiIsDescribedByOpenApi() throws Exception {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest
-                .newBuilder(URI.create(base.toString().replaceAll("/$", "") + "/q/openapi?format=json")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = Http.get(base, "/q/openapi?format=json");
         assertThat(r.statusCode()).isEqualTo(200);
         JsonNode doc = JSON.readTree(r.body());
         assertThat(doc.path("paths").has("/api/transfers")).isTrue();
