@@ -122,12 +122,19 @@ public class StreamPages {
             problem(ctx, 503, "Already " + MAX_VIEWERS + " viewers; try again when one leaves");
             return;
         }
+        KafkaConsumer<String, byte[]> consumer;
+        try {
+            consumer = new KafkaConsumer<>(
+                    KafkaClients.positionedReader(kafka, "ferry-viewer-" + viewer, Viewer.groupOf(viewer, name)));
+        } catch (RuntimeException e) {
+            watching.decrementAndGet();
+            problem(ctx, 503, "Cannot read stream '" + name + "' from Kafka: " + e.getMessage());
+            return;
+        }
         HttpServerResponse response = ctx.response().setChunked(true)
                 .putHeader("Content-Type", "multipart/x-mixed-replace; boundary=" + BOUNDARY)
                 .putHeader("Cache-Control", "no-cache, no-store").putHeader("X-Ferry-Viewer", viewer);
         MultipartSink sink = new MultipartSink(response);
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
-                KafkaClients.positionedReader(kafka, "ferry-viewer-" + viewer, Viewer.groupOf(viewer, name)));
         ViewerStats stats = new ViewerStats(
                 Counter.builder("ferry.stream.frames.served").description("Frames written to viewers")
                         .tag("stream", name).register(registry),
@@ -144,14 +151,21 @@ public class StreamPages {
             }
         });
         response.writeHead();
-        viewers.execute(() -> {
-            try {
-                v.run();
-            } finally {
-                watching.decrementAndGet();
-                sink.end();
-            }
-        });
+        try {
+            viewers.execute(() -> {
+                try {
+                    v.run();
+                } finally {
+                    watching.decrementAndGet();
+                    sink.end();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down
+            watching.decrementAndGet();
+            consumer.close();
+            sink.end();
+        }
     }
 
     /** The viewer's id from {@code ?viewer=} or the cookie; a new one (and its cookie) for a first visit. */
