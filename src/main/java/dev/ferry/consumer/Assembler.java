@@ -23,6 +23,7 @@ import java.util.concurrent.Future;
 
 import org.jboss.logging.Logger;
 
+import dev.ferry.DaemonThreads;
 import dev.ferry.chunk.Abort;
 import dev.ferry.chunk.Chunk;
 import dev.ferry.chunk.FerryRecord;
@@ -86,11 +87,7 @@ final class Assembler implements AutoCloseable {
     private final List<Assembly> completed = new ArrayList<>();
     private final long batchWindowNanos;
     private long firstCompletedNanos;
-    private final ExecutorService syncers = Executors.newFixedThreadPool(4, r -> {
-        Thread t = new Thread(r, "ferry-staging-sync");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService syncers = Executors.newFixedThreadPool(4, DaemonThreads.named("ferry-staging-sync"));
     private long lastSync = System.nanoTime();
     /** Set when partitions arrive: receipts other instances wrote for them must be read before the next delivery. */
     private boolean receiptsStale = true;

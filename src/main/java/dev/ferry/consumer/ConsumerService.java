@@ -24,6 +24,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 
+import dev.ferry.DaemonThreads;
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.kafka.Channels;
@@ -113,11 +114,8 @@ public class ConsumerService {
             routeTable.onChange(routes -> reconcile(routes, false));
         }
         running = true;
-        housekeeping = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "ferry-consumer-housekeeping");
-            t.setDaemon(true);
-            return t;
-        });
+        housekeeping = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-consumer-housekeeping"));
         long period = config.syncInterval().toMillis();
         // Staged chunks are also synced when no record arrives, e.g. while a producer is paused mid-file.
         housekeeping.scheduleWithFixedDelay(this::housekeep, period, period,

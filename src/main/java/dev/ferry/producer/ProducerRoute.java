@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.jboss.logging.Logger;
 
+import dev.ferry.DaemonThreads;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.fault.FaultPoints;
 import dev.ferry.receipt.Receipt;
@@ -82,10 +83,11 @@ final class ProducerRoute {
                 marker ? CompletionTracker.MARKER_SUFFIX : null);
         watcher = new InboxWatcher(new InboxScanner(inbox, filter), tracker, config.settleTime(),
                 config.rescanInterval(), this::onFinished);
-        workers = Executors.newFixedThreadPool(config.filesInFlight(), named("ferry-sender-" + route.name()));
-        retries = Executors.newSingleThreadScheduledExecutor(named("ferry-retry-" + route.name()));
+        workers = Executors.newFixedThreadPool(config.filesInFlight(),
+                DaemonThreads.named("ferry-sender-" + route.name()));
+        retries = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-retry-" + route.name()));
         workers.execute(this::endStaleAttempts);
-        watcherThread = named("ferry-inbox-watcher-" + route.name()).newThread(watcher);
+        watcherThread = DaemonThreads.named("ferry-inbox-watcher-" + route.name()).newThread(watcher);
         watcherThread.start();
         LOG.infof(
                 "Route %s: watching %s, topic %s, chunks of %d bytes, %d files in flight, %d chunks unacknowledged "
@@ -290,11 +292,4 @@ final class ProducerRoute {
         }, delay, TimeUnit.MILLISECONDS);
     }
 
-    private static java.util.concurrent.ThreadFactory named(String name) {
-        return runnable -> {
-            Thread t = new Thread(runnable, name);
-            t.setDaemon(true);
-            return t;
-        };
-    }
 }

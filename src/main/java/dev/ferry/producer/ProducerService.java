@@ -21,6 +21,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 
+import dev.ferry.DaemonThreads;
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.kafka.KafkaRefusal;
@@ -83,11 +84,7 @@ public class ProducerService {
                 config.kafkaStartupTimeout());
         reconcile(routeTable.current(), true);
         routeTable.onChange(routes -> reconcile(routes, false));
-        receiptPoller = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "ferry-receipts");
-            t.setDaemon(true);
-            return t;
-        });
+        receiptPoller = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-receipts"));
         receiptPoller.scheduleWithFixedDelay(this::checkReceipts, 0, RECEIPT_POLL_MILLIS, TimeUnit.MILLISECONDS);
         receiptPoller.scheduleWithFixedDelay(this::retryFailedRoutes, ROUTE_RETRY_SECONDS, ROUTE_RETRY_SECONDS,
                 TimeUnit.SECONDS);

@@ -11,6 +11,8 @@ import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
+import dev.ferry.DaemonThreads;
+
 /**
  * Watches the routes file's folder, not the file: a ConfigMap volume updates by swapping a {@code ..data} symlink
  * atomically, which no watch on the file itself sees (and a {@code subPath} mount never updates at all). Every event in
@@ -33,8 +35,7 @@ final class RoutesWatch implements Runnable {
         this.file = file;
         this.onChange = onChange;
         this.last = Files.readString(file);
-        this.thread = new Thread(this, "ferry-routes-watch");
-        thread.setDaemon(true);
+        this.thread = DaemonThreads.named("ferry-routes-watch").newThread(this);
     }
 
     void start() {

@@ -15,6 +15,7 @@ import jakarta.inject.Inject;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
+import dev.ferry.DaemonThreads;
 import dev.ferry.config.FerryConfig;
 
 /**
@@ -39,11 +40,7 @@ public class ProgressLog {
         if (config.role().isEmpty() || every.isZero()) {
             return;
         }
-        timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "ferry-progress-log");
-            t.setDaemon(true);
-            return t;
-        });
+        timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-progress-log"));
         timer.scheduleAtFixedRate(() -> report(every), every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
     }
 

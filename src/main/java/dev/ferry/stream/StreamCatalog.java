@@ -23,6 +23,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 
+import dev.ferry.DaemonThreads;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.kafka.KafkaClients;
 
@@ -54,8 +55,7 @@ public class StreamCatalog {
         if (config.role().isEmpty()) {
             return;
         }
-        thread = new Thread(this::follow, "ferry-stream-catalog");
-        thread.setDaemon(true);
+        thread = DaemonThreads.named("ferry-stream-catalog").newThread(this::follow);
         thread.start();
     }
 

@@ -28,6 +28,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 
+import dev.ferry.DaemonThreads;
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.kafka.KafkaClients;
@@ -83,8 +84,8 @@ public class StreamService {
                 KafkaClients.frameProducer(kafka, "ferry-frames", FrameFormat.MAX_FRAME_BYTES + 1024));
         announcements = new KafkaProducer<>(KafkaClients.durableProducer(kafka, "ferry-stream-announcements"),
                 new StringSerializer(), new StringSerializer());
-        senders = Executors.newFixedThreadPool(STREAMS_AT_ONCE, named("ferry-stream-sender"));
-        scanner = Executors.newSingleThreadScheduledExecutor(named("ferry-stream-inbox"));
+        senders = Executors.newFixedThreadPool(STREAMS_AT_ONCE, DaemonThreads.named("ferry-stream-sender"));
+        scanner = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-stream-inbox"));
         scanner.scheduleWithFixedDelay(this::scan, 0, Math.max(200, config.settleTime().toMillis() / 2),
                 TimeUnit.MILLISECONDS);
         LOG.infof("Streams: watching %s for videos and image folders; frames to %s (%s, JPEG quality %.2f%s)", inbox,
@@ -248,11 +249,4 @@ public class StreamService {
         return count + "/" + size + "@" + newest;
     }
 
-    private static java.util.concurrent.ThreadFactory named(String name) {
-        return runnable -> {
-            Thread t = new Thread(runnable, name);
-            t.setDaemon(true);
-            return t;
-        };
-    }
 }

@@ -30,6 +30,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
+import dev.ferry.DaemonThreads;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.kafka.KafkaClients;
 import dev.ferry.stream.StreamCatalog;
@@ -63,11 +64,7 @@ public class StreamPages {
     @Identifier("default-kafka-broker")
     Map<String, Object> kafka;
 
-    private final ExecutorService viewers = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "ferry-viewer");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService viewers = Executors.newCachedThreadPool(DaemonThreads.named("ferry-viewer"));
     private final AtomicInteger watching = new AtomicInteger();
     private final String listPage = page("pages/streams.html");
     private final String playerPage = page("pages/stream.html");
