@@ -60,6 +60,9 @@ public final class WireFormat {
     static final byte KIND_CHUNK = 'C';
     static final byte KIND_ABORT = 'A';
 
+    /** The smallest chunk a producer may cut (except a file's last chunk); {@code ferry.chunk-size} cannot go below. */
+    public static final int MIN_CHUNK_BYTES = 1024;
+
     /** Longest abort reason kept on the wire; longer ones are cut. */
     static final int MAX_REASON_BYTES = 1024;
 
@@ -145,16 +148,13 @@ public final class WireFormat {
         if (attempt < 0) {
             throw new InvalidRecordException(ATTEMPT_HEADER + " must be >= 0, was " + attempt);
         }
-        String path = new String(required(headers, PATH_HEADER, -1), StandardCharsets.UTF_8);
-        String pathProblem = RelativePaths.problemWith(path);
-        if (pathProblem != null) {
-            throw new InvalidRecordException("unsafe " + PATH_HEADER + ": " + pathProblem);
-        }
+        String path = RelativePaths.decode(required(headers, PATH_HEADER, -1), PATH_HEADER);
         byte[] data = value == null ? new byte[0] : value;
         switch (kind) {
             case KIND_ABORT:
-                return new Abort(key, attempt, path,
-                        new String(required(headers, REASON_HEADER, -1), StandardCharsets.UTF_8));
+                // Cut like the producer cuts it: a reason is shown and logged, never a way to fill the heap.
+                return new Abort(key, attempt, path, new String(
+                        truncate(required(headers, REASON_HEADER, -1), MAX_REASON_BYTES), StandardCharsets.UTF_8));
             case KIND_CHUNK:
                 return decodeChunk(key, attempt, path, headers, data);
             default:
@@ -174,24 +174,8 @@ public final class WireFormat {
             throw new InvalidRecordException(MODE_HEADER + " " + mode + " is not a permission mode");
         }
         int storedCrc = intHeader(headers, CRC_HEADER);
-        if (count < 1 || index < 0 || index >= count) {
-            throw new InvalidRecordException(INDEX_HEADER + " " + index + " is outside " + COUNT_HEADER + " " + count);
-        }
-        if (size < 0 || offset < 0 || offset + data.length > size) {
-            throw new InvalidRecordException("chunk of " + data.length + " bytes at " + OFFSET_HEADER + " " + offset
-                    + " does not fit " + SIZE_HEADER + " " + size);
-        }
-        if (size == 0 && count != 1) {
-            throw new InvalidRecordException("an empty file has one chunk, " + COUNT_HEADER + " was " + count);
-        }
+        checkGeometry(index, count, offset, size, data.length);
         boolean last = index == count - 1;
-        if (last && offset + data.length != size) {
-            throw new InvalidRecordException(
-                    "last chunk ends at " + (offset + data.length) + ", not at " + SIZE_HEADER + " " + size);
-        }
-        if (!last && data.length == 0) {
-            throw new InvalidRecordException("chunk " + index + " of " + count + " is empty");
-        }
         int computedCrc = crc32c(data);
         if (storedCrc != computedCrc) {
             throw new InvalidRecordException(String.format("%s mismatch: stored %08x, computed %08x over %d bytes",
@@ -202,6 +186,45 @@ public final class WireFormat {
             sha256 = required(headers, SHA256_HEADER, 32);
         }
         return new Chunk(key, attempt, path, index, count, offset, size, mtime, mode, data, sha256);
+    }
+
+    /**
+     * The chunk grid: every chunk but the last is exactly the transfer's chunk length (at least
+     * {@link #MIN_CHUNK_BYTES}) at {@code index * length}; the count is what size and length give; the last chunk ends
+     * at the size. All arithmetic is exact, so no claimed offset or size can overflow its way past a check, and a
+     * consumer can trust that a transfer of {@code size} bytes has at most {@code size / MIN_CHUNK_BYTES + 1} chunks.
+     */
+    static void checkGeometry(int index, int count, long offset, long size, int length) throws InvalidRecordException {
+        if (count < 1 || index < 0 || index >= count) {
+            throw new InvalidRecordException(INDEX_HEADER + " " + index + " is outside " + COUNT_HEADER + " " + count);
+        }
+        // size - length cannot overflow once length <= size; offset + length could.
+        boolean last = index == count - 1;
+        if (size < 0 || offset < 0 || length > size || offset > size - length || last && offset != size - length) {
+            throw new InvalidRecordException("chunk of " + length + " bytes at " + OFFSET_HEADER + " " + offset
+                    + (last ? " does not end at " : " does not fit ") + SIZE_HEADER + " " + size);
+        }
+        if (size == 0 && count != 1) {
+            throw new InvalidRecordException("an empty file has one chunk, " + COUNT_HEADER + " was " + count);
+        }
+        if (!last) {
+            if (length < MIN_CHUNK_BYTES) {
+                throw new InvalidRecordException("chunk " + index + " of " + count + " has " + length
+                        + " bytes; every chunk but the last has at least " + MIN_CHUNK_BYTES);
+            }
+            long expectedCount = (size + length - 1) / length; // size >= length >= 1024: no overflow
+            if (expectedCount != count || offset != (long) index * length) {
+                throw new InvalidRecordException("chunk " + index + " of " + length + " bytes at " + OFFSET_HEADER + " "
+                        + offset + " is not on the grid of a " + size + "-byte file in " + count + " chunks");
+            }
+        } else if (count > 1) {
+            // The last chunk alone still pins the grid: offset = (count - 1) * length of the others.
+            long others = offset / (count - 1);
+            if (offset % (count - 1) != 0 || others < MIN_CHUNK_BYTES || length < 1 || length > others) {
+                throw new InvalidRecordException("last chunk of " + length + " bytes at " + OFFSET_HEADER + " " + offset
+                        + " is not on the grid of a " + size + "-byte file in " + count + " chunks");
+            }
+        }
     }
 
     public static int crc32c(byte[] data) {

@@ -16,7 +16,7 @@ import io.quarkus.runtime.configuration.MemorySize;
  */
 public final class FerryConfigCheck {
 
-    static final long MIN_CHUNK = 1024;
+    static final long MIN_CHUNK = dev.ferry.chunk.WireFormat.MIN_CHUNK_BYTES;
     static final long MAX_CHUNK = 16L * 1024 * 1024;
 
     private FerryConfigCheck() {

@@ -44,7 +44,7 @@ public final class RoutesFile {
             "source-policy", "archive");
     static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
-    static final long MIN_CHUNK = 1024;
+    static final long MIN_CHUNK = dev.ferry.chunk.WireFormat.MIN_CHUNK_BYTES;
     static final long MAX_CHUNK = 16L * 1024 * 1024;
 
     /** What a route takes from the flat settings when it does not say, and what the process can do. */

@@ -29,10 +29,10 @@ class WireFormatTest {
 
     @Test
     void chunkSurvivesRoundTripWithEveryField() throws Exception {
-        byte[] data = new byte[1000];
+        byte[] data = new byte[2000];
         new Random(1).nextBytes(data);
-        Chunk first = chunk(0, 3, 0, 2500, data, null);
-        Chunk last = chunk(2, 3, 2000, 2500, Arrays.copyOf(data, 500), new byte[32]);
+        Chunk first = chunk(0, 3, 0, 5000, data, null);
+        Chunk last = chunk(2, 3, 4000, 5000, Arrays.copyOf(data, 1000), new byte[32]);
 
         assertThat(roundTrip(first)).isEqualTo(first);
         assertThat(roundTrip(last)).isEqualTo(last);
@@ -58,8 +58,8 @@ class WireFormatTest {
 
     @Test
     void flippedByteInValueIsRejectedWithBothChecksums() {
-        byte[] data = "hello, ferry".getBytes(StandardCharsets.UTF_8);
-        Chunk c = chunk(0, 2, 0, 100, data, null);
+        byte[] data = Arrays.copyOf("hello, ferry".getBytes(StandardCharsets.UTF_8), 1024);
+        Chunk c = chunk(0, 2, 0, 2048, data, null);
         Headers headers = WireFormat.headersOf(c);
         byte[] corrupted = data.clone();
         corrupted[3] ^= 1;
@@ -71,11 +71,11 @@ class WireFormatTest {
 
     @Test
     void truncatedValueIsRejected() {
-        byte[] data = new byte[100];
-        Chunk last = chunk(1, 2, 100, 200, data, new byte[32]);
+        byte[] data = new byte[1024];
+        Chunk last = chunk(1, 2, 1024, 2048, data, new byte[32]);
         Headers headers = WireFormat.headersOf(last);
-        assertThatThrownBy(() -> WireFormat.decode(ID, headers, Arrays.copyOf(data, 60)))
-                .hasMessageContaining("last chunk ends at 160, not at ferry-size 200");
+        assertThatThrownBy(() -> WireFormat.decode(ID, headers, Arrays.copyOf(data, 600)))
+                .hasMessage("chunk of 600 bytes at ferry-offset 1024 does not end at ferry-size 2048");
     }
 
     @Test
@@ -148,7 +148,8 @@ class WireFormatTest {
     @Test
     void worstCaseRecordFitsTheHeadroom() {
         int chunkSize = 64 * 1024;
-        String longPath = "é".repeat(RelativePaths.MAX_BYTES / 2);
+        // 16 segments of 254 bytes and separators: 4079 bytes, the longest kind of path the rule allows.
+        String longPath = String.join("/", java.util.Collections.nCopies(16, "é".repeat(127)));
         assertThat(RelativePaths.problemWith(longPath)).isNull();
         Chunk worst = new Chunk(ID, Integer.MAX_VALUE, longPath, Integer.MAX_VALUE - 1, Integer.MAX_VALUE,
                 Long.MAX_VALUE / 2, Long.MAX_VALUE, Long.MAX_VALUE, 07777, new byte[chunkSize], new byte[32]);
@@ -160,6 +161,68 @@ class WireFormatTest {
                             WireFormat.valueOf(record), WireFormat.headersOf(record).toArray()));
             assertThat(batch.sizeInBytes()).isLessThanOrEqualTo(WireFormat.maxRecordBytes(chunkSize));
         }
+    }
+
+    @Test
+    void offsetsThatOverflowAreRejected() {
+        // offset + length wraps around to a negative number: an unchecked "offset + length > size" passes it.
+        Headers headers = WireFormat.headersOf(chunk(1, 3, Long.MAX_VALUE - 10, Long.MAX_VALUE, new byte[1024], null));
+        assertThatThrownBy(() -> WireFormat.decode(ID, headers, new byte[1024]))
+                .isInstanceOf(InvalidRecordException.class).hasMessageContaining("does not fit ferry-size")
+                .hasMessageContaining("ferry-offset " + (Long.MAX_VALUE - 10));
+        Headers last = WireFormat.headersOf(chunk(1, 2, Long.MAX_VALUE - 10, 5, new byte[1024], new byte[32]));
+        assertThatThrownBy(() -> WireFormat.decode(ID, last, new byte[1024])).hasMessageContaining("does not end at");
+    }
+
+    @Test
+    void aCountThatTheSizeAndChunkLengthDoNotGiveIsRejected() {
+        // A 100-byte first chunk claiming 2^31-1 chunks: before the check, its bit set alone took 256 MiB.
+        Headers tiny = WireFormat.headersOf(chunk(0, Integer.MAX_VALUE, 0, Long.MAX_VALUE, new byte[100], null));
+        assertThatThrownBy(() -> WireFormat.decode(ID, tiny, new byte[100]))
+                .hasMessage("chunk 0 of 2147483647 has 100 bytes; every chunk but the last has at least 1024");
+        Headers wrongCount = WireFormat.headersOf(chunk(0, Integer.MAX_VALUE, 0, 4096, new byte[1024], null));
+        assertThatThrownBy(() -> WireFormat.decode(ID, wrongCount, new byte[1024])).hasMessageContaining(
+                "chunk 0 of 1024 bytes at ferry-offset 0 is not on the grid of a 4096-byte file in 2147483647 chunks");
+        Headers offGrid = WireFormat.headersOf(chunk(2, 4, 1000, 4096, new byte[1024], null));
+        assertThatThrownBy(() -> WireFormat.decode(ID, offGrid, new byte[1024]))
+                .hasMessageContaining("not on the grid");
+        Headers lastOffGrid = WireFormat.headersOf(chunk(3, 4, 3000, 3100, new byte[100], new byte[32]));
+        assertThatThrownBy(() -> WireFormat.decode(ID, lastOffGrid, new byte[100]))
+                .hasMessageContaining("last chunk of 100 bytes at ferry-offset 3000 is not on the grid");
+        Headers emptyMiddle = WireFormat.headersOf(chunk(0, 2, 0, 2048, new byte[0], null));
+        assertThatThrownBy(() -> WireFormat.decode(ID, emptyMiddle, new byte[0])).hasMessageContaining("at least 1024");
+    }
+
+    @Test
+    void namesLinuxAllowsButTheRuleRefusesAreRejectedOnTheWire() {
+        for (String path : new String[] { "tab\there", "c1\u0085x", "invoice\u202Efdp.exe", "lrm\u200Ex",
+                "isolate\u2066x", "bad\uFFFDutf8", "x".repeat(256), "ok/" + "y".repeat(256) + "/z" }) {
+            Chunk c = new Chunk(ID, 0, path, 0, 1, 0, 1, 0, -1, new byte[1], new byte[32]);
+            assertThatThrownBy(() -> roundTrip(c)).as(path).isInstanceOf(InvalidRecordException.class)
+                    .hasMessageStartingWith("unsafe ferry-path");
+        }
+        assertThat(RelativePaths.problemWith("unpaired\uD800x")).contains("unpaired surrogate");
+        assertThat(RelativePaths.problemWith("x".repeat(255))).isNull();
+        assertThat(RelativePaths.problemWith("ü".repeat(127) + "x")).isNull();
+        assertThat(RelativePaths.problemWith("ü".repeat(128))).contains("segment of 256 bytes");
+        assertThat(RelativePaths.printable("invoice\u202Efdp.exe")).isEqualTo("\"invoice\\u202Efdp.exe\"");
+    }
+
+    @Test
+    void pathBytesThatAreNotUtf8AreRejected() {
+        Headers headers = WireFormat.headersOf(chunk(0, 1, 0, 1, new byte[1], new byte[32]));
+        headers.remove(WireFormat.PATH_HEADER);
+        headers.add(WireFormat.PATH_HEADER, new byte[] { 'a', (byte) 0xff, 'b' });
+        assertThatThrownBy(() -> WireFormat.decode(ID, headers, new byte[1]))
+                .hasMessage("ferry-path is not valid UTF-8");
+    }
+
+    @Test
+    void truncationKeepsWholeCharacters() {
+        assertThat(RelativePaths.truncateUtf8("aü€", 3)).isEqualTo("aü");
+        assertThat(RelativePaths.truncateUtf8("aü€", 5)).isEqualTo("aü");
+        assertThat(RelativePaths.truncateUtf8("aü€", 6)).isEqualTo("aü€");
+        assertThat(RelativePaths.utf8Length("aü€\uD83D\uDE00")).isEqualTo(10);
     }
 
     @Test
