@@ -63,6 +63,9 @@ public final class WireFormat {
     /** The smallest chunk a producer may cut (except a file's last chunk); {@code ferry.chunk-size} cannot go below. */
     public static final int MIN_CHUNK_BYTES = 1024;
 
+    /** The largest chunk a producer may cut ({@code ferry.chunk-size}, a route's chunk size). */
+    public static final int MAX_CHUNK_BYTES = 16 * 1024 * 1024;
+
     /** Longest abort reason kept on the wire; longer ones are cut. */
     static final int MAX_REASON_BYTES = 1024;
 

@@ -203,6 +203,39 @@ public interface FerryConfig {
     @WithDefault("24h")
     Duration incompleteTtl();
 
+    /**
+     * The largest file either role handles. The producer refuses to send a bigger one (failed, with the reason); the
+     * consumer refuses a transfer that claims more, before it touches its disk (dead letter, failed receipt). Defaults
+     * to 1T.
+     */
+    @WithDefault("1T")
+    MemorySize maxFileSize();
+
+    /**
+     * Consumer: transfers that may be unfinished at once (first chunk seen, rest still coming). Each costs a little
+     * heap and a staging file; a new multi-chunk transfer beyond the cap is refused with a failed receipt, and its
+     * producer sends it again later. Files of one chunk are never refused. Defaults to 1000.
+     */
+    @WithDefault("1000")
+    @Min(value = 1, message = "(FERRY_MAX_UNFINISHED_TRANSFERS) is ${validatedValue}; allowed: at least 1")
+    int maxUnfinishedTransfers();
+
+    /**
+     * Consumer: how long quarantined files (size or hash mismatch, undeliverable names) are kept in
+     * {@code <outbox>/.ferry/quarantine/} for inspection before they are deleted. Defaults to 7d.
+     */
+    @WithDefault("7d")
+    Duration quarantineRetention();
+
+    /**
+     * Producer: how often a file is sent again after the consumer side reported its attempt failed (first chunks gone,
+     * abandoned, refused record, consumer full), with a growing pause between attempts. After that the file stays
+     * failed with the last reason until it changes. Defaults to 5.
+     */
+    @WithDefault("5")
+    @Min(value = 0, message = "(FERRY_MAX_RESENDS) is ${validatedValue}; allowed: at least 0")
+    int maxResends();
+
     /** Live video: frames of videos (or image folders) through Kafka to browsers. */
     Streams streams();
 

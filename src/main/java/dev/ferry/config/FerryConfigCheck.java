@@ -17,7 +17,7 @@ import io.quarkus.runtime.configuration.MemorySize;
 public final class FerryConfigCheck {
 
     static final long MIN_CHUNK = dev.ferry.chunk.WireFormat.MIN_CHUNK_BYTES;
-    static final long MAX_CHUNK = 16L * 1024 * 1024;
+    static final long MAX_CHUNK = dev.ferry.chunk.WireFormat.MAX_CHUNK_BYTES;
 
     private FerryConfigCheck() {
     }
@@ -44,6 +44,10 @@ public final class FerryConfigCheck {
         long chunk = config.chunkSize().asLongValue();
         if (chunk < MIN_CHUNK || chunk > MAX_CHUNK) {
             problems.add(key("ferry.chunk-size") + " is " + chunk + " bytes; allowed: 1K to 16M");
+        }
+        if (config.maxFileSize().asLongValue() < 1) {
+            problems.add(key("ferry.max-file-size") + " is " + config.maxFileSize().asLongValue()
+                    + " bytes; allowed: at least 1 byte, e.g. 1T");
         }
         boolean routed = config.routesFile().isPresent();
         if (routed) {
@@ -106,6 +110,10 @@ public final class FerryConfigCheck {
             if (config.incompleteTtl().toSeconds() < 60) {
                 problems.add(key("ferry.incomplete-ttl") + " is " + config.incompleteTtl()
                         + "; allowed: at least 1m (a shorter one would discard transfers that are merely slow)");
+            }
+            if (config.quarantineRetention().toMinutes() < 1) {
+                problems.add(key("ferry.quarantine-retention") + " is " + config.quarantineRetention()
+                        + "; allowed: at least 1m");
             }
             if (config.syncInterval().toMillis() < 10) {
                 problems.add(key("ferry.sync-interval") + " is " + config.syncInterval() + "; allowed: at least 10ms");

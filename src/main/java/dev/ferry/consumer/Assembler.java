@@ -8,11 +8,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,12 +22,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import org.jboss.logging.Logger;
+import org.roaringbitmap.RoaringBitmap;
 
 import dev.ferry.DaemonThreads;
 import dev.ferry.chunk.Abort;
 import dev.ferry.chunk.Chunk;
 import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.InvalidRecordException;
+import dev.ferry.chunk.RelativePaths;
 import dev.ferry.fault.FaultPoints;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.receipt.Receipts;
@@ -60,6 +62,11 @@ import dev.ferry.status.TransferState;
  * therefore has lost its start for good (aged out of retention, or delivered before this consumer's state was lost): it
  * is reported as failed and acknowledged, never waited for. A transfer that stops receiving chunks is abandoned after
  * {@code ferry.incomplete-ttl}, which also releases its held acknowledgement.
+ * <h2>A record can only fail itself</h2> Everything a record claims (path, size, offsets, count) is checked against the
+ * {@link Limits} and the outbox before a byte is written, and nothing is allocated from a claim: a record that fails a
+ * check is refused ({@link InvalidRecordException}, {@link UnsafePathException}: dead letter and a failed receipt),
+ * while an {@link IOException} means the environment (disk full, I/O error) and is retried. A complete file that cannot
+ * be delivered for a reason of its own is quarantined and leaves its batch; the rest of the batch is delivered.
  */
 final class Assembler implements AutoCloseable {
 
@@ -74,15 +81,14 @@ final class Assembler implements AutoCloseable {
     private final long syncIntervalNanos;
     private final Map<String, Assembly> assemblies = new HashMap<>();
     private final Set<String> assigned = new HashSet<>();
-    /** Transfers reported as missing their start, by attempt, so each is reported once (bounded). */
-    private final Map<String, Integer> missingStart = new java.util.LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
-            return size() > 10_000;
-        }
-    };
+    private final Limits limits;
+    private final FailureReceipts failures;
+    /** Assemblies whose staging file is open, least recently written first; at most {@link Limits#maxOpenFiles}. */
+    private final LinkedHashSet<Assembly> open = new LinkedHashSet<>();
     private long abandonedTransfers;
     private long failedTransfers;
+    private long refusedForCapacity;
+    private long quarantineSweepNanos;
     /** Complete files waiting to be delivered together (see {@link #flush}). */
     private final List<Assembly> completed = new ArrayList<>();
     private final long batchWindowNanos;
@@ -95,6 +101,9 @@ final class Assembler implements AutoCloseable {
 
     /** Files delivered together at most; more wait for the next batch. */
     static final int MAX_BATCH = 64;
+
+    /** A staging file that received nothing for this long is closed at the next sync. */
+    static final long IDLE_CLOSE_NANOS = 5_000_000_000L;
 
     /**
      * @param batchWindowNanos
@@ -111,8 +120,38 @@ final class Assembler implements AutoCloseable {
         });
     }
 
+    /**
+     * What one consumer accepts, whatever records claim.
+     *
+     * @param maxFileSize
+     *            a transfer claiming more is refused ({@code ferry.max-file-size})
+     * @param maxUnfinished
+     *            unfinished multi-chunk transfers at once; a new one beyond is refused with a failed receipt
+     *            ({@code ferry.max-unfinished-transfers})
+     * @param maxOpenFiles
+     *            staging files open at once; the least recently written are synced and closed beyond it
+     * @param quarantineRetention
+     *            how long quarantined files are kept ({@code ferry.quarantine-retention})
+     */
+    record Limits(long maxFileSize, int maxUnfinished, int maxOpenFiles, java.time.Duration quarantineRetention) {
+
+        /** Open staging files per assembler: far below any descriptor limit, enough for every file moving at once. */
+        static final int MAX_OPEN_FILES = 64;
+
+        static final Limits DEFAULT = new Limits(1L << 40, 1000, MAX_OPEN_FILES, java.time.Duration.ofDays(7));
+    }
+
     Assembler(Path stagingDir, Path quarantineDir, Journal journal, Deliverer deliverer, Receipts receipts,
             String instance, long syncIntervalNanos, long batchWindowNanos) throws IOException {
+        this(stagingDir, quarantineDir, journal, deliverer, receipts, instance, syncIntervalNanos, batchWindowNanos,
+                Limits.DEFAULT, new FailureReceipts());
+    }
+
+    Assembler(Path stagingDir, Path quarantineDir, Journal journal, Deliverer deliverer, Receipts receipts,
+            String instance, long syncIntervalNanos, long batchWindowNanos, Limits limits, FailureReceipts failures)
+            throws IOException {
+        this.limits = limits;
+        this.failures = failures;
         this.batchWindowNanos = batchWindowNanos;
         this.stagingDir = stagingDir;
         this.quarantineDir = quarantineDir;
@@ -196,17 +235,20 @@ final class Assembler implements AutoCloseable {
             return;
         }
         if (current == null) {
+            if (chunk.count() > 1 && unfinished() >= limits.maxUnfinished()) {
+                refuseForCapacity(chunk, source);
+                ack.run();
+                return;
+            }
             current = start(chunk, source);
-        } else if (!current.matches(chunk)) {
-            throw new InvalidRecordException("chunk " + chunk.index() + " of transfer " + id + " attempt "
-                    + chunk.attempt() + " says " + chunk.path() + ", " + chunk.size() + " bytes, " + chunk.count()
-                    + " chunks; earlier chunks said " + current.path + ", " + current.size + " bytes, " + current.count
-                    + " chunks");
+        } else {
+            current.checkMatches(chunk);
         }
         current.source = source;
         if (!current.has(chunk.index())) {
             FaultPoints.diskWrite();
             current.write(chunk);
+            keepOpenFilesBounded(current);
             FaultPoints.reach(FaultPoints.Point.CONSUMER_STAGED);
             events.staged(current);
         }
@@ -259,12 +301,18 @@ final class Assembler implements AutoCloseable {
     synchronized void sync() throws IOException {
         lastSync = System.nanoTime(); // a failed sync is retried at the next interval, not in a tight loop
         boolean any = false;
+        long now = System.nanoTime();
         for (Assembly a : assemblies.values()) {
             if (a.dirty) {
                 FaultPoints.diskWrite();
                 a.force();
                 journal.write(a);
                 any = true;
+            }
+            if (a.isOpen() && !a.queued && now - a.lastWriteNanos >= IDLE_CLOSE_NANOS) {
+                // Not held open while idle: a transfer waiting for its producer costs no descriptor.
+                a.closeIdle();
+                open.remove(a);
             }
         }
         if (any) {
@@ -289,12 +337,84 @@ final class Assembler implements AutoCloseable {
         }
     }
 
-    private void reportMissingStart(Chunk chunk, String source) {
-        Integer reported = missingStart.get(chunk.transferId());
-        if (reported != null && reported >= chunk.attempt()) {
+    /** Multi-chunk transfers not yet complete: what {@link Limits#maxUnfinished} counts. */
+    private int unfinished() {
+        int n = 0;
+        for (Assembly a : assemblies.values()) {
+            if (!a.queued && a.count > 1) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * The consumer holds as many unfinished transfers as it may: a new one is not the record's fault, so it is not
+     * dead-lettered; its producer gets a failed receipt and sends the file again later, when transfers have finished or
+     * expired. Its later chunks find no state and are skipped without a second receipt.
+     */
+    private void refuseForCapacity(Chunk chunk, String source) {
+        String reason = "the consumer holds " + limits.maxUnfinished()
+                + " unfinished transfers, its cap (ferry.max-unfinished-transfers); send it again later";
+        if (failures.wasReported(chunk.transferId(), chunk.attempt())) {
             return;
         }
-        missingStart.put(chunk.transferId(), chunk.attempt());
+        refusedForCapacity++;
+        LOG.warnf("Transfer %s (%s) attempt %d refused: %s", chunk.transferId(), chunk.path(), chunk.attempt(), reason);
+        tellProducer(Receipt.of(chunk.transferId(), chunk.attempt(), Receipt.Outcome.FAILED, chunk.path(), null,
+                chunk.size(), null, instance, reason).withTopic(topicOf(source)));
+    }
+
+    /**
+     * A record of this transfer was refused (dead-lettered): its attempt cannot complete here. Its producer is told, so
+     * the file is failed visibly on both sides and sent again (a bounded number of times) instead of waiting forever.
+     */
+    synchronized void refused(String transferId, int attempt, String path, String source, String reason,
+            boolean dropAssembly) {
+        Assembly current = assemblies.get(transferId);
+        if (dropAssembly && current != null && current.attempt == attempt && !current.decided) {
+            try (TransferLog.Scope log = TransferLog.about(transferId, current.path)) {
+                events.finished(current, TransferState.FAILED, null, "a record was refused: " + reason,
+                        "attempt " + attempt + " discarded");
+                discard(current);
+            } catch (IOException e) {
+                LOG.warnf("Transfer %s: staged data not removed (%s); removed after ferry.incomplete-ttl", transferId,
+                        e.getMessage());
+            }
+        }
+        tellProducer(Receipt.of(transferId, attempt, Receipt.Outcome.FAILED, path, null, 0, null, instance,
+                "a record was refused: " + reason).withTopic(topicOf(source)));
+    }
+
+    /** Transfers refused because {@link Limits#maxUnfinished} was reached. */
+    synchronized long refusedForCapacity() {
+        return refusedForCapacity;
+    }
+
+    /** Unfinished multi-chunk transfers now, against {@link Limits#maxUnfinished}. */
+    synchronized int unfinishedTransfers() {
+        return unfinished();
+    }
+
+    int maxUnfinished() {
+        return limits.maxUnfinished();
+    }
+
+    /** Open staging files stay under {@link Limits#maxOpenFiles}: the least recently written is synced and closed. */
+    private void keepOpenFilesBounded(Assembly written) throws IOException {
+        open.remove(written);
+        open.add(written);
+        while (open.size() > limits.maxOpenFiles()) {
+            Assembly eldest = open.iterator().next();
+            open.remove(eldest);
+            eldest.closeIdle();
+        }
+    }
+
+    private void reportMissingStart(Chunk chunk, String source) {
+        if (failures.wasReported(chunk.transferId(), chunk.attempt())) {
+            return;
+        }
         failedTransfers++;
         LOG.errorf("Transfer %s (%s) attempt %d failed: chunk %d of %d arrived without the transfer's first chunk. "
                 + "Either its first chunks aged out of the topic's retention (keep retention above the longest consumer "
@@ -306,18 +426,17 @@ final class Assembler implements AutoCloseable {
                 .withTopic(topicOf(source)));
     }
 
-    /** A failure receipt lets a waiting producer send the file again; if it cannot be written, the producer waits. */
+    /**
+     * A failure receipt lets a waiting producer send the file again. Queued and written in the background
+     * ({@link #writeFailureReceipts}), so a flood of junk records never costs a Kafka round trip each.
+     */
     private void tellProducer(Receipt failure) {
-        try {
-            // Never overwrite a delivery another instance recorded meanwhile: the topic keeps one receipt per transfer.
-            receipts.refresh();
-            if (receipts.isFinal(failure.transfer())) {
-                return;
-            }
-            receipts.record(List.of(failure));
-        } catch (IOException e) {
-            LOG.warnf("Transfer %s: failure receipt not written: %s", failure.transfer(), e.getMessage());
-        }
+        failures.add(failure);
+    }
+
+    /** Writes the queued failure receipts; never over a delivery another instance recorded meanwhile. */
+    void writeFailureReceipts() throws IOException {
+        failures.flush(receipts);
     }
 
     /**
@@ -339,7 +458,7 @@ final class Assembler implements AutoCloseable {
         try (TransferLog.Scope log = TransferLog.about(a.transferId, a.path)) {
             events.finished(a, TransferState.EXPIRED, null,
                     "nothing received for " + idle / 1_000_000_000L + " s (ferry.incomplete-ttl " + ttl + ")",
-                    "attempt " + a.attempt + " abandoned with " + a.received.cardinality() + " of " + a.count
+                    "attempt " + a.attempt + " abandoned with " + a.chunksReceived() + " of " + a.count
                             + " chunks staged; removed, never delivered");
             discard(a);
             abandonedTransfers++;
@@ -394,18 +513,22 @@ final class Assembler implements AutoCloseable {
                 a.stallReported = true;
                 try (TransferLog.Scope log = TransferLog.about(a.transferId, a.path)) {
                     LOG.warnf("Transfer %s (%s): no chunk for %d s, %d of %d chunks staged; waiting for the producer",
-                            a.transferId, a.path, idle / 1_000_000_000L, a.received.cardinality(), a.count);
+                            a.transferId, a.path, idle / 1_000_000_000L, a.chunksReceived(), a.count);
                 }
             }
         }
     }
 
-    private Assembly start(Chunk chunk, String source) throws UnsafePathException, IOException {
+    private Assembly start(Chunk chunk, String source) throws InvalidRecordException, UnsafePathException, IOException {
+        if (chunk.size() > limits.maxFileSize()) {
+            throw new InvalidRecordException("transfer claims " + chunk.size() + " bytes, more than this consumer takes"
+                    + " (ferry.max-file-size " + limits.maxFileSize() + ")");
+        }
         // Refuse an unsafe path now, before any byte of it is staged.
         OutboxPaths.prepare(deliverer.outbox(), chunk.path());
         Path staging = stagingDir.resolve(chunk.transferId() + "-" + chunk.attempt() + ".part");
         Files.deleteIfExists(staging);
-        Assembly a = new Assembly(chunk, source, staging, new BitSet(chunk.count()));
+        Assembly a = new Assembly(chunk, source, staging, new RoaringBitmap());
         assemblies.put(chunk.transferId(), a);
         LOG.infof("Transfer %s (%s): assembling %d bytes in %d chunks from %s", a.transferId, a.path, a.size, a.count,
                 source);
@@ -453,6 +576,7 @@ final class Assembler implements AutoCloseable {
         Set<Path> folders = new HashSet<>();
         List<Receipt> toRecord = new ArrayList<>();
         for (Assembly a : batch) {
+            open.remove(a);
             if (!a.decided) {
                 decide(a);
             }
@@ -526,6 +650,12 @@ final class Assembler implements AutoCloseable {
         } catch (UnsafePathException e) {
             // The outbox changed under us (e.g. a symlink planted since the first chunk): keep the data.
             quarantine(a, "unsafe target path: " + e.getMessage());
+        } catch (IOException e) {
+            if (!RecordFaults.isRecordFault(e)) {
+                throw e; // the environment's: the batch is retried
+            }
+            // A name this file system cannot take, found only now: this file leaves the batch, the rest is delivered.
+            quarantine(a, "cannot be delivered: " + e.getMessage());
         }
     }
 
@@ -554,7 +684,11 @@ final class Assembler implements AutoCloseable {
     }
 
     private void quarantine(Assembly a, String reason) throws IOException {
-        String name = a.transferId + "-" + a.attempt + "-" + a.path.replace('/', '_');
+        // Named by transfer and attempt, with as much of the file name as fits: the whole path goes in the .reason
+        // file,
+        // so no path, however long, makes a quarantine name the file system refuses.
+        String name = a.transferId + "-" + a.attempt + "-" + RelativePaths
+                .truncateUtf8(a.path.substring(a.path.lastIndexOf('/') + 1), RelativePaths.MAX_SEGMENT_BYTES - 64);
         Path target = quarantineDir.resolve(name);
         Files.move(a.staging, target, StandardCopyOption.REPLACE_EXISTING);
         Files.writeString(quarantineDir.resolve(name + ".reason"),
@@ -568,7 +702,38 @@ final class Assembler implements AutoCloseable {
         a.decided = true;
     }
 
+    /**
+     * Deletes quarantined files (and their {@code .reason}) older than {@link Limits#quarantineRetention}; at most once
+     * a minute.
+     */
+    synchronized void sweepQuarantine() throws IOException {
+        long now = System.nanoTime();
+        if (quarantineSweepNanos != 0 && now - quarantineSweepNanos < 60_000_000_000L) {
+            return;
+        }
+        quarantineSweepNanos = now;
+        long cutoff = System.currentTimeMillis() - limits.quarantineRetention().toMillis();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(quarantineDir)) {
+            for (Path file : files) {
+                var attrs = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+                        java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                // The .reason file is written when the file is quarantined; the data keeps its staging times.
+                String name = file.getFileName().toString();
+                Path reason = name.endsWith(".reason") ? file : file.resolveSibling(name + ".reason");
+                long quarantined = Files.exists(reason, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                        ? Files.getLastModifiedTime(reason, java.nio.file.LinkOption.NOFOLLOW_LINKS).toMillis()
+                        : attrs.lastModifiedTime().toMillis();
+                if (attrs.isRegularFile() && quarantined < cutoff) {
+                    Files.deleteIfExists(file);
+                    LOG.infof("Quarantined %s deleted: older than ferry.quarantine-retention %s", name,
+                            limits.quarantineRetention());
+                }
+            }
+        }
+    }
+
     private void discard(Assembly a) throws IOException {
+        open.remove(a);
         events.dropped(a);
         completed.remove(a);
         a.queued = false;
@@ -597,13 +762,13 @@ final class Assembler implements AutoCloseable {
                 journal.delete(d.transferId(), d.attempt());
                 continue;
             }
-            Assembly a = new Assembly(d, e.source(), staging, e.durable());
+            Assembly a = new Assembly(d, e.chunkLength(), e.source(), staging, e.durable());
             a.expectedSha256 = e.sha256();
             assemblies.put(d.transferId(), a);
             keep.add(staging);
             try (TransferLog.Scope log = TransferLog.about(d.transferId(), d.path())) {
                 LOG.infof("Transfer %s (%s): resuming with %d of %d chunks staged", d.transferId(), d.path(),
-                        e.durable().cardinality(), d.count());
+                        e.durable().getCardinality(), d.count());
             }
         }
         try (DirectoryStream<Path> staged = Files.newDirectoryStream(stagingDir)) {

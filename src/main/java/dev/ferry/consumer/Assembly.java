@@ -6,14 +6,20 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.util.BitSet;
+
+import org.roaringbitmap.RoaringBitmap;
 
 import dev.ferry.chunk.Chunk;
+import dev.ferry.chunk.InvalidRecordException;
 
 /**
  * One file being put back together from its chunks, in a staging file on the outbox's file system. Chunks are written
- * at their byte offset, so order and duplicates do not matter; a bit set records which chunks are staged
+ * at their byte offset, so order and duplicates do not matter; a bitmap records which chunks are staged
  * ({@link #received}) and which of those are fsynced and journaled ({@link #durable}).
+ * <p>
+ * What it costs is bounded by what arrived, never by what a record claims: the bitmaps are compressed (a claimed count
+ * allocates nothing), and the staging file is open only while chunks arrive ({@link #closeIdle}); the {@link Assembler}
+ * closes the least recently written ones beyond its cap of open files.
  */
 final class Assembly {
 
@@ -22,11 +28,13 @@ final class Assembly {
     final String path;
     final long size;
     final int count;
+    /** Bytes of every chunk but the last: fixed by the first chunk, so every other chunk must agree with it. */
+    final long chunkLength;
     final long modifiedMillis;
     final int mode;
     final Path staging;
-    final BitSet received;
-    final BitSet durable;
+    final RoaringBitmap received;
+    final RoaringBitmap durable;
 
     /** Where its records come from ({@code topic-partition}); its chunks are only accepted from there. */
     String source;
@@ -42,6 +50,8 @@ final class Assembly {
     boolean decided;
     /** The receipt to record for it, once decided; null if none is due (finished before). */
     dev.ferry.receipt.Receipt receipt;
+    /** When a chunk was last written, for closing idle staging files. */
+    long lastWriteNanos = System.nanoTime();
     /** The folder whose entry must be synced before the receipt is recorded. */
     Path folder;
 
@@ -50,7 +60,14 @@ final class Assembly {
     private MessageDigest runningHash = Hashing.sha256();
     private int nextToHash;
 
-    Assembly(Chunk first, String source, Path staging, BitSet durable) {
+    Assembly(Chunk first, String source, Path staging, RoaringBitmap durable) {
+        this(first, first.count() == 1 ? first.size() : first.data().length, source, staging, durable);
+    }
+
+    /** For a transfer resumed from the journal, whose first chunk is not at hand. */
+    Assembly(Chunk description, long chunkLength, String source, Path staging, RoaringBitmap durable) {
+        Chunk first = description;
+        this.chunkLength = chunkLength;
         this.transferId = first.transferId();
         this.attempt = first.attempt();
         this.path = first.path();
@@ -61,24 +78,42 @@ final class Assembly {
         this.source = source;
         this.staging = staging;
         this.durable = durable;
-        this.received = (BitSet) durable.clone();
+        this.received = durable.clone();
         if (!durable.isEmpty()) {
             // Resumed from the journal: the staged prefix was not hashed in this process.
             runningHash = null;
         }
     }
 
-    /** True if {@code chunk} describes the same file as the first chunk seen. */
-    boolean matches(Chunk chunk) {
-        return chunk.size() == size && chunk.count() == count && chunk.path().equals(path);
+    /**
+     * Checks that {@code chunk} describes the same file as the first chunk seen and sits on its grid: the wire format
+     * checked each chunk on its own; only here is it known that all of a transfer's chunks agree.
+     *
+     * @throws InvalidRecordException
+     *             naming both descriptions
+     */
+    void checkMatches(Chunk chunk) throws InvalidRecordException {
+        boolean onGrid = chunk.isLast() ? chunk.offset() == (long) chunk.index() * chunkLength
+                : chunk.data().length == chunkLength;
+        if (chunk.size() != size || chunk.count() != count || !chunk.path().equals(path) || !onGrid) {
+            throw new InvalidRecordException("chunk " + chunk.index() + " of transfer " + transferId + " attempt "
+                    + chunk.attempt() + " says " + chunk.path() + ", " + chunk.size() + " bytes, " + chunk.count()
+                    + " chunks of " + (chunk.isLast() ? "?" : chunk.data().length) + " bytes; earlier chunks said "
+                    + path + ", " + size + " bytes, " + count + " chunks of " + chunkLength + " bytes");
+        }
     }
 
     boolean has(int index) {
-        return received.get(index);
+        return received.contains(index);
+    }
+
+    /** Chunks staged so far. */
+    int chunksReceived() {
+        return received.getCardinality();
     }
 
     boolean isComplete() {
-        return received.cardinality() == count && expectedSha256 != null;
+        return received.getCardinality() == count && expectedSha256 != null;
     }
 
     void write(Chunk chunk) throws IOException {
@@ -95,12 +130,13 @@ final class Assembly {
                 runningHash = null;
             }
         }
-        received.set(chunk.index());
+        received.add(chunk.index());
         if (chunk.isLast()) {
             expectedSha256 = chunk.sha256();
         }
         dirty = true;
         lastActivityNanos = System.nanoTime();
+        lastWriteNanos = lastActivityNanos;
         stallReported = false;
     }
 
@@ -111,6 +147,23 @@ final class Assembly {
         }
         durable.or(received);
         dirty = false;
+    }
+
+    boolean isOpen() {
+        return channel != null;
+    }
+
+    /**
+     * Syncs and closes the staging file, to keep open files bounded; the next chunk opens it again. Synced first: a
+     * write-back error on a file no descriptor holds open could go unreported to a later descriptor's fsync, and staged
+     * data is only ever trusted once a sync of it succeeded.
+     */
+    void closeIdle() throws IOException {
+        if (channel != null) {
+            channel.force(false);
+            durable.or(received);
+            close();
+        }
     }
 
     /** SHA-256 of the staged file: from the running hash if chunks came in order, else by reading it back. */

@@ -1,12 +1,17 @@
 package dev.ferry.consumer;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.reactive.messaging.Acknowledgment;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -22,9 +27,14 @@ import dev.ferry.kafka.Channels;
 
 /**
  * Receives chunk records from Kafka, one at a time on a worker thread (file I/O never runs on the event loop), and
- * hands them to the {@link Assembler}, which decides when each is acknowledged. Records that are not valid Ferry
- * chunks, or whose path is unsafe, are nacked: the channel's dead-letter failure strategy moves them to the dead-letter
- * topic with the reason in the {@code dead-letter-reason} header, and consumption goes on.
+ * hands them to the {@link Assembler}, which decides when each is acknowledged.
+ * <p>
+ * The one place that tells a record's fault from the environment's. A record that is not a valid Ferry chunk, names an
+ * unsafe path or claims what this consumer cannot hold is the record's fault: it goes to the dead-letter topic with the
+ * reason ({@link DeadLetters}), its producer gets a failed receipt, and consumption goes on with the next record. A
+ * write that fails for any other reason (disk full, I/O error, Kafka unreachable for the dead letter) is the
+ * environment's: the same record is retried, nothing after it is processed, readiness is down. Nothing a record does
+ * reaches the connector as a failure, so no record can stop the channel.
  */
 @ApplicationScoped
 public class ChunkIngest {
@@ -41,16 +51,14 @@ public class ChunkIngest {
         @SuppressWarnings("unchecked")
         IncomingKafkaRecordMetadata<String, byte[]> kafka = message.getMetadata(IncomingKafkaRecordMetadata.class)
                 .orElseThrow(() -> new IllegalStateException("chunks-in must be a Kafka channel"));
+        TopicPartition partition = new TopicPartition(kafka.getTopic(), kafka.getPartition());
         String source = kafka.getTopic() + "-" + kafka.getPartition();
         FerryRecord record;
         try {
             record = WireFormat.decode(kafka.getKey(), kafka.getHeaders(), message.getPayload());
         } catch (InvalidRecordException e) {
-            return deadLetter(message, source, kafka.getOffset(), e);
+            return refuse(message, kafka, partition, "invalid-record", e.getMessage(), false);
         }
-        // Not the record's fault (disk full, I/O error): never dead-letter data, never skip it. The same record is
-        // retried until it is staged; meanwhile nothing after it is processed or acknowledged, the connector pauses
-        // the partitions once its queue is full, and readiness is down.
         while (true) {
             try {
                 Assembler assembler = consumer.assemblerFor(kafka.getTopic()).orElse(null);
@@ -62,22 +70,87 @@ public class ChunkIngest {
                 assembler.accept(record, source, message::ack);
                 consumer.storage().succeeded(StorageStatus.Area.STAGING);
                 break;
-            } catch (InvalidRecordException | UnsafePathException e) {
-                return deadLetter(message, source, kafka.getOffset(), e);
-            } catch (IOException e) {
-                consumer.storage().failed(StorageStatus.Area.STAGING, "Record " + source + "@" + kafka.getOffset()
-                        + " (transfer " + record.transferId() + ") could not be staged", e);
-                if (!consumer.awaitRetry(StorageStatus.Area.STAGING)) {
-                    break; // stopping: unacknowledged, so read again after the restart
+            } catch (InvalidRecordException e) {
+                return refuse(message, kafka, partition, "invalid-record", e.getMessage(), false);
+            } catch (UnsafePathException e) {
+                return refuse(message, kafka, partition, "unsafe-path", e.getMessage(), false);
+            } catch (IOException | UncheckedIOException e) {
+                IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+                if (RecordFaults.isRecordFault(io)) {
+                    return refuse(message, kafka, partition, "undeliverable", io.getMessage(), true);
                 }
+                consumer.storage().failed(StorageStatus.Area.STAGING, "Record " + source + "@" + kafka.getOffset()
+                        + " (transfer " + record.transferId() + ") could not be staged", io);
+                if (!consumer.awaitRetry(StorageStatus.Area.STAGING)) {
+                    return CompletableFuture.completedFuture(null); // stopping: unacknowledged, read again later
+                }
+            } catch (RuntimeException e) {
+                // A defect that this record brings out: refusing the record keeps every other transfer moving.
+                LOG.errorf(e, "Record %s@%d (transfer %s) could not be handled", source, kafka.getOffset(),
+                        record.transferId());
+                return refuse(message, kafka, partition, "internal-error", e.toString(), false);
             }
         }
         consumer.deliverIfDue();
         return CompletableFuture.completedFuture(null);
     }
 
-    private static CompletionStage<Void> deadLetter(Message<byte[]> message, String source, long offset, Exception e) {
-        LOG.warnf("Record %s@%d refused, sent to the dead-letter topic: %s", source, offset, e.getMessage());
-        return message.nack(e);
+    /**
+     * Dead-letters a record, tells its producer (if the record names a transfer), and acknowledges it. A dead-letter
+     * write that fails is retried like a full disk; the record is not acknowledged until it is in the dead-letter
+     * topic.
+     *
+     * @param dropAssembly
+     *            the record's transfer attempt cannot complete here (a write the file system refuses): its staged data
+     *            goes too
+     */
+    private CompletionStage<Void> refuse(Message<byte[]> message, IncomingKafkaRecordMetadata<String, byte[]> kafka,
+            TopicPartition partition, String category, String reason, boolean dropAssembly) {
+        String source = partition.topic() + "-" + partition.partition();
+        while (true) {
+            try {
+                consumer.deadLetters().write(partition, kafka.getOffset(), kafka.getKey(), message.getPayload(),
+                        kafka.getHeaders(), category, reason);
+                consumer.storage().succeeded(StorageStatus.Area.DEAD_LETTER);
+                break;
+            } catch (IOException e) {
+                consumer.storage().failed(StorageStatus.Area.DEAD_LETTER,
+                        "Record " + source + "@" + kafka.getOffset() + " could not be dead-lettered", e);
+                if (!consumer.awaitRetry(StorageStatus.Area.DEAD_LETTER)) {
+                    return CompletableFuture.completedFuture(null); // stopping: unacknowledged, read again later
+                }
+            }
+        }
+        consumer.deadLettered(category);
+        LOG.warnf("Record %s@%d refused (%s), sent to the dead-letter topic: %s", source, kafka.getOffset(), category,
+                reason);
+        String transfer = kafka.getKey();
+        if (WireFormat.isTransferId(transfer)) {
+            int attempt = attemptOf(kafka.getHeaders());
+            consumer.assemblerFor(partition.topic()).ifPresent(
+                    a -> a.refused(transfer, attempt, pathOf(kafka.getHeaders()), source, reason, dropAssembly));
+        }
+        return message.ack();
+    }
+
+    /** The attempt a refused record names, if it names one readably; 0 otherwise (a receipt for any attempt). */
+    private static int attemptOf(Headers headers) {
+        Header h = headers == null ? null : headers.lastHeader(WireFormat.ATTEMPT_HEADER);
+        return h != null && h.value() != null && h.value().length == Integer.BYTES
+                ? Math.max(0, ByteBuffer.wrap(h.value()).getInt())
+                : 0;
+    }
+
+    /** The path a refused record names, for its receipt; only if it passes the path rule. */
+    private static String pathOf(Headers headers) {
+        Header h = headers == null ? null : headers.lastHeader(WireFormat.PATH_HEADER);
+        if (h == null || h.value() == null) {
+            return null;
+        }
+        try {
+            return dev.ferry.chunk.RelativePaths.decode(h.value(), WireFormat.PATH_HEADER);
+        } catch (InvalidRecordException e) {
+            return null;
+        }
     }
 }

@@ -36,6 +36,7 @@ import dev.ferry.route.Route;
 import dev.ferry.route.RouteTable;
 import dev.ferry.route.Routes;
 import dev.ferry.status.TransferBoard;
+import dev.ferry.status.TransferMetrics;
 import dev.ferry.status.TransferState;
 
 /**
@@ -72,6 +73,11 @@ public class ConsumerService {
     private final Set<String> assigned = ConcurrentHashMap.newKeySet();
     private volatile boolean running;
     private KafkaReceipts receipts;
+    private DeadLetters deadLetters;
+    private final FailureReceipts failures = new FailureReceipts();
+
+    @Inject
+    TransferMetrics metrics;
 
     @Inject
     RouteTable routeTable;
@@ -109,6 +115,10 @@ public class ConsumerService {
                 id -> true, config.kafkaStartupTimeout());
         // Every receipt must be known before the first record is judged: it is what stops a second delivery.
         receipts.refresh();
+        deadLetters = new DeadLetters(kafkaConfig, Derived.deadLetterTopic(config), topics.deadLetterMaxBytes(),
+                "ferry-consumer-" + instance + "-dead-letters", config.kafkaStartupTimeout());
+        metrics.watchConsumerCapacity(this::unfinishedTransfers, config.maxUnfinishedTransfers(),
+                this::refusedForCapacity);
         reconcile(routeTable.current(), true);
         if (config.routesFile().isPresent()) {
             routeTable.onChange(routes -> reconcile(routes, false));
@@ -234,9 +244,11 @@ public class ConsumerService {
         Path journal = r.isDefault() ? stateDir.resolve("assemblies")
                 : stateDir.resolve("routes").resolve(r.name() + "-" + shortHash(outbox.toString()))
                         .resolve("assemblies");
+        Assembler.Limits limits = new Assembler.Limits(config.maxFileSize().asLongValue(),
+                config.maxUnfinishedTransfers(), Assembler.Limits.MAX_OPEN_FILES, config.quarantineRetention());
         Assembler assembler = new Assembler(staging, ferryDir.resolve("quarantine"), new Journal(journal),
                 new Deliverer(outbox, config.onConflict()), receipts, instance, config.syncInterval().toNanos(),
-                BATCH_WINDOW.toNanos());
+                BATCH_WINDOW.toNanos(), limits, failures);
         assembler.events(new BoardEvents(board, r.name()));
         return assembler;
     }
@@ -252,7 +264,7 @@ public class ConsumerService {
 
         @Override
         public void staged(Assembly a) {
-            int chunks = a.received.cardinality();
+            int chunks = a.chunksReceived();
             board.progress(TransferBoard.CONSUMER, a.transferId, chunks,
                     a.count == 0 ? 0 : Math.min(a.size, a.size * chunks / a.count));
         }
@@ -325,6 +337,7 @@ public class ConsumerService {
                 }
             } finally {
                 receipts.close();
+                deadLetters.close();
             }
         }
     }
@@ -343,7 +356,9 @@ public class ConsumerService {
                     a.warnStalled(STALL_NANOS);
                     a.expireIncomplete(config.incompleteTtl());
                     a.dropFinishedElsewhere();
+                    a.sweepQuarantine();
                 }
+                writeFailureReceipts();
                 retryFailedRoutes(now);
             }
         } catch (IOException e) {
@@ -352,6 +367,32 @@ public class ConsumerService {
         } catch (RuntimeException e) {
             LOG.errorf(e, "Consumer housekeeping failed");
         }
+    }
+
+    /** Failed receipts queued by the assemblers; a failed write leaves them queued for the next second. */
+    private void writeFailureReceipts() {
+        try {
+            failures.flush(receipts);
+        } catch (IOException e) {
+            LOG.warnf("Writing %d failed receipts failed (retrying in a second): %s", failures.pending(),
+                    e.getMessage());
+        }
+    }
+
+    DeadLetters deadLetters() {
+        return deadLetters;
+    }
+
+    void deadLettered(String category) {
+        metrics.deadLettered(category);
+    }
+
+    private int unfinishedTransfers() {
+        return assemblers().stream().mapToInt(Assembler::unfinishedTransfers).sum();
+    }
+
+    private long refusedForCapacity() {
+        return assemblers().stream().mapToLong(Assembler::refusedForCapacity).sum();
     }
 
     /** Other instances' receipts, so their chunks read again are skipped early; delivery refreshes when it must. */

@@ -17,6 +17,7 @@ import java.util.Set;
 
 import org.jboss.logging.Logger;
 
+import dev.ferry.chunk.RelativePaths;
 import dev.ferry.config.FerryConfig.ConflictPolicy;
 
 /**
@@ -128,13 +129,23 @@ final class Deliverer {
         }
     }
 
-    /** {@code a/report.csv} becomes {@code a/report (2).csv}. */
+    /**
+     * {@code a/report.csv} becomes {@code a/report (2).csv}. A name already near the file system's limit gives up the
+     * end of its stem (never the extension, unless the extension alone is too long), so a numbered name always fits.
+     */
     static Path numbered(Path target, int n) {
         String name = target.getFileName().toString();
         int dot = name.lastIndexOf('.');
-        String numbered = dot > 0 ? name.substring(0, dot) + " (" + n + ")" + name.substring(dot)
-                : name + " (" + n + ")";
-        return target.resolveSibling(numbered);
+        String stem = dot > 0 ? name.substring(0, dot) : name;
+        String extension = dot > 0 ? name.substring(dot) : "";
+        String suffix = " (" + n + ")";
+        int room = RelativePaths.MAX_SEGMENT_BYTES - RelativePaths.utf8Length(suffix);
+        if (RelativePaths.utf8Length(extension) > room / 2) {
+            extension = "";
+            stem = name;
+        }
+        stem = RelativePaths.truncateUtf8(stem, room - RelativePaths.utf8Length(extension));
+        return target.resolveSibling(stem + suffix + extension);
     }
 
     private static void applyMetadata(Path staged, long modifiedMillis, int mode) throws IOException {

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.zip.CRC32C;
 
 import org.jboss.logging.Logger;
+import org.roaringbitmap.RoaringBitmap;
 
 import dev.ferry.chunk.Chunk;
 
@@ -24,16 +25,20 @@ import dev.ferry.chunk.Chunk;
  * the chunks are re-read from Kafka, which still has them because the offset was not committed past them.
  *
  * <pre>
- * int 'FRJ1' | UTF id | int attempt | UTF path | long size | int count | long mtime | int mode | UTF source
- * | byte hasSha [32 bytes sha] | int n | n bytes of chunk bit set | int CRC32C of everything before
+ * int 'FRJ2' | UTF id | int attempt | UTF path | long size | int count | long chunk length | long mtime | int mode
+ * | UTF source | byte hasSha [32 bytes sha] | int n | n bytes: durable chunks, a serialised RoaringBitmap
+ * | int CRC32C of everything before
  * </pre>
+ *
+ * Entries of version 1 ({@code 'FRJ1'}: no chunk length, a {@link BitSet}) are still read.
  */
 final class Journal {
 
     private static final Logger LOG = Logger.getLogger(Journal.class);
-    private static final int MAGIC = 0x46524A31;
+    private static final int MAGIC_V1 = 0x46524A31;
+    private static final int MAGIC = 0x46524A32;
 
-    record Entry(Chunk description, String source, byte[] sha256, BitSet durable) {
+    record Entry(Chunk description, long chunkLength, String source, byte[] sha256, RoaringBitmap durable) {
     }
 
     private final Path dir;
@@ -53,6 +58,7 @@ final class Journal {
         out.writeUTF(a.path);
         out.writeLong(a.size);
         out.writeInt(a.count);
+        out.writeLong(a.chunkLength);
         out.writeLong(a.modifiedMillis);
         out.writeInt(a.mode);
         out.writeUTF(a.source);
@@ -60,9 +66,9 @@ final class Journal {
         if (a.expectedSha256 != null) {
             out.write(a.expectedSha256);
         }
-        byte[] bits = a.durable.toByteArray();
-        out.writeInt(bits.length);
-        out.write(bits);
+        a.durable.runOptimize();
+        out.writeInt(a.durable.serializedSizeInBytes());
+        a.durable.serialize(out);
         CRC32C crc = new CRC32C();
         crc.update(bytes.toByteArray());
         out.writeInt((int) crc.getValue());
@@ -114,7 +120,8 @@ final class Journal {
                     String.format("checksum mismatch: stored %08x, computed %08x", stored, (int) crc.getValue()));
         }
         DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes));
-        if (in.readInt() != MAGIC) {
+        int magic = in.readInt();
+        if (magic != MAGIC && magic != MAGIC_V1) {
             throw new IOException("not a journal entry");
         }
         String id = in.readUTF();
@@ -122,6 +129,8 @@ final class Journal {
         String path = in.readUTF();
         long size = in.readLong();
         int count = in.readInt();
+        // Version 1 came before chunks had to be on a grid; a file of one chunk has no other length.
+        long chunkLength = magic == MAGIC ? in.readLong() : count == 1 ? size : (size + count - 1) / count;
         long mtime = in.readLong();
         int mode = in.readInt();
         String source = in.readUTF();
@@ -129,9 +138,19 @@ final class Journal {
         if (in.readBoolean()) {
             sha = in.readNBytes(32);
         }
-        byte[] bits = in.readNBytes(in.readInt());
+        int n = in.readInt();
+        if (n < 0 || n > in.available()) {
+            throw new IOException("chunk bitmap of " + n + " bytes does not fit the entry");
+        }
+        RoaringBitmap durable = new RoaringBitmap();
+        if (magic == MAGIC) {
+            durable.deserialize(in);
+        } else {
+            BitSet bits = BitSet.valueOf(in.readNBytes(n));
+            bits.stream().forEach(durable::add);
+        }
         Chunk description = new Chunk(id, attempt, path, 0, count, 0, size, mtime, mode, new byte[0], null);
-        return new Entry(description, source, sha, BitSet.valueOf(bits));
+        return new Entry(description, chunkLength, source, sha, durable);
     }
 
     private Path fileOf(String transferId, int attempt) {

@@ -21,12 +21,36 @@ final class OutboxPaths {
     private OutboxPaths() {
     }
 
+    /**
+     * Bytes kept free in a target path for a numbered name ({@code name (12).bin}), so that a {@code keep-both} name of
+     * a path that fits still fits.
+     */
+    static final int NUMBERED_ROOM = 16;
+
+    /** The longest absolute path the platform takes, without its terminating NUL (PATH_MAX - 1). */
+    static final int MAX_TARGET_BYTES = RelativePaths.MAX_BYTES - 1;
+
     /** The target for {@code relativePath}, with its parent folders created. */
     static Path prepare(Path outbox, String relativePath) throws UnsafePathException, IOException {
         String problem = RelativePaths.problemWith(relativePath);
         if (problem != null) {
             throw new UnsafePathException(problem);
         }
+        int targetBytes = RelativePaths.utf8Length(outbox.toString()) + 1 + RelativePaths.utf8Length(relativePath);
+        if (targetBytes + NUMBERED_ROOM > MAX_TARGET_BYTES) {
+            throw new UnsafePathException("path is " + RelativePaths.utf8Length(relativePath) + " bytes; joined to the "
+                    + "outbox " + outbox + " it would be " + targetBytes + " bytes, and at most "
+                    + (MAX_TARGET_BYTES - NUMBERED_ROOM) + " fit (PATH_MAX with room for a numbered name)");
+        }
+        try {
+            return prepareChecked(outbox, relativePath);
+        } catch (java.nio.file.InvalidPathException e) {
+            // The JVM cannot encode the name in the file system's charset (a non-UTF-8 locale): the record's fault.
+            throw new UnsafePathException("path cannot be written on this file system: " + e.getMessage());
+        }
+    }
+
+    private static Path prepareChecked(Path outbox, String relativePath) throws UnsafePathException, IOException {
         String[] segments = relativePath.split("/");
         if (segments[0].equals(FERRY_DIR)) {
             throw new UnsafePathException("path is inside Ferry's reserved folder " + FERRY_DIR + ": " + relativePath);

@@ -21,7 +21,21 @@ final class StorageStatus {
         /** Writing chunks to staging files. */
         STAGING,
         /** Syncing, publishing into the outbox, recording receipts. */
-        DELIVERY
+        DELIVERY,
+        /** Writing a refused record to the dead-letter topic. */
+        DEAD_LETTER;
+
+        String pauses() {
+            return this == DELIVERY ? "delivery" : "consumption";
+        }
+
+        String title() {
+            return switch (this) {
+                case STAGING -> "Staging";
+                case DELIVERY -> "Delivery";
+                case DEAD_LETTER -> "Dead-lettering";
+            };
+        }
     }
 
     private static final class Failure {
@@ -40,8 +54,7 @@ final class StorageStatus {
         if (f == null) {
             f = new Failure();
             failures.put(area, f);
-            LOG.errorf("%s; %s paused, nothing past it is acknowledged; retrying until it works", now,
-                    area == Area.STAGING ? "consumption" : "delivery");
+            LOG.errorf("%s; %s paused, nothing past it is acknowledged; retrying until it works", now, area.pauses());
         } else {
             f.retryNanos = Math.min(MAX_RETRY_NANOS, f.retryNanos * 2);
             if (!now.equals(f.problem)) {
@@ -55,7 +68,7 @@ final class StorageStatus {
     synchronized void succeeded(Area area) {
         Failure f = failures.remove(area);
         if (f != null) {
-            LOG.infof("%s works again after %d s; resumed (was: %s)", area == Area.STAGING ? "Staging" : "Delivery",
+            LOG.infof("%s works again after %d s; resumed (was: %s)", area.title(),
                     (System.nanoTime() - f.since) / 1_000_000_000L, f.problem);
         }
     }

@@ -51,9 +51,8 @@ public class TopicProvisioner {
         Admin admin = Admin.create(KafkaClients.admin(kafkaConfig, "ferry-admin"));
         try {
             awaitCluster(admin);
-            for (String topic : List.of(config.topic(), Derived.deadLetterTopic(config))) {
-                ensure(admin, topic, required);
-            }
+            ensure(admin, config.topic(), required);
+            ensureDeadLetters(admin);
             ensureReceipts(admin);
         } finally {
             // A plain close() waits for pending calls, up to a minute when the broker is unreachable.
@@ -107,6 +106,44 @@ public class TopicProvisioner {
                 + config.kafkaStartupTimeout().toSeconds() + " s ("
                 + FerryConfigCheck.key("ferry.kafka-startup-timeout") + "): "
                 + (last == null ? "no answer" : last.getCause() != null ? last.getCause() : last));
+    }
+
+    /**
+     * The largest record the dead-letter topic takes, known once it is provisioned. Refused records that are larger
+     * keep their key and headers and lose their value (consumer/DeadLetters), so a refusal never fails for size.
+     */
+    public int deadLetterMaxBytes() {
+        return deadLetterMaxBytes;
+    }
+
+    private volatile int deadLetterMaxBytes = WireFormat.maxRecordBytes(WireFormat.MIN_CHUNK_BYTES);
+
+    /**
+     * The dead-letter topic is created for the largest record any route may carry (the largest chunk size), whatever
+     * ferry.chunk-size is: a refused record of a route with bigger chunks must fit too. An existing topic is used as it
+     * is; a smaller limit only means large refused records lose their value.
+     */
+    private void ensureDeadLetters(Admin admin) throws InterruptedException {
+        String topic = Derived.deadLetterTopic(config);
+        int wanted = WireFormat.maxRecordBytes(WireFormat.MAX_CHUNK_BYTES);
+        Optional<Integer> limit = maxMessageBytes(admin, topic);
+        if (limit.isEmpty()) {
+            if (!config.createTopics()) {
+                throw new IllegalStateException(
+                        "Topic " + topic + " does not exist and " + FerryConfigCheck.key("ferry.create-topics")
+                                + " is false: create it with max.message.bytes >= " + wanted + " (dead letters)");
+            }
+            create(admin, topic, wanted);
+            deadLetterMaxBytes = wanted;
+            return;
+        }
+        deadLetterMaxBytes = limit.get();
+        if (limit.get() < wanted) {
+            LOG.infof("Topic %s ready (dead letters): max.message.bytes %d; refused records larger than that are kept "
+                    + "without their value", topic, limit.get());
+        } else {
+            LOG.infof("Topic %s ready (dead letters): max.message.bytes %d", topic, limit.get());
+        }
     }
 
     private void ensure(Admin admin, String topic, int required) throws InterruptedException {

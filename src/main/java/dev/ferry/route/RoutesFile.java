@@ -45,7 +45,7 @@ public final class RoutesFile {
     static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
     static final long MIN_CHUNK = dev.ferry.chunk.WireFormat.MIN_CHUNK_BYTES;
-    static final long MAX_CHUNK = 16L * 1024 * 1024;
+    static final long MAX_CHUNK = dev.ferry.chunk.WireFormat.MAX_CHUNK_BYTES;
 
     /** What a route takes from the flat settings when it does not say, and what the process can do. */
     public record Defaults(String topic, List<String> include, List<String> exclude, int chunkSize,

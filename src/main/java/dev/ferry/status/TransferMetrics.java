@@ -20,6 +20,11 @@ import io.micrometer.core.instrument.Timer;
  * <li>{@code ferry_transferred_bytes_total}: bytes sent or staged as they move, for live throughput;</li>
  * <li>{@code ferry_transfers_in_flight}, {@code ferry_staging_bytes}: what is moving now and what the consumer holds
  * staged;</li>
+ * <li>{@code ferry_dead_letters_total{reason}}: records the consumer refused, by kind ({@code invalid-record},
+ * {@code unsafe-path}, {@code undeliverable}, {@code internal-error});</li>
+ * <li>{@code ferry_unfinished_transfers}, {@code ferry_unfinished_transfers_max} and
+ * {@code ferry_transfers_refused_total{reason="capacity"}}: what the consumer holds against its cap, and what it
+ * refused for being full;</li>
  * <li>{@code ferry_file_duration_seconds} and {@code ferry_chunk_ack_seconds}: file latency (start to outcome) and the
  * producer's chunk latency (send to Kafka's acknowledgement), as histograms.</li>
  * </ul>
@@ -64,6 +69,24 @@ public class TransferMetrics {
                     .tags("side", t.side(), "route", t.route(), "outcome", outcome).publishPercentileHistogram()
                     .register(registry).record(Duration.between(t.startedAt(), t.finishedAt()));
         }
+    }
+
+    /** A record the consumer refused and wrote to the dead-letter topic. */
+    public void deadLettered(String category) {
+        Counter.builder("ferry.dead.letters").description("Records refused by the consumer, by kind")
+                .tags("reason", category).register(registry).increment();
+    }
+
+    /** The consumer's unfinished transfers against its cap, and the transfers refused because it was full. */
+    public void watchConsumerCapacity(java.util.function.IntSupplier unfinished, int cap,
+            java.util.function.LongSupplier refused) {
+        Gauge.builder("ferry.unfinished.transfers", unfinished::getAsInt)
+                .description("Multi-chunk transfers the consumer holds unfinished").register(registry);
+        Gauge.builder("ferry.unfinished.transfers.max", () -> cap)
+                .description("ferry.max-unfinished-transfers: new transfers beyond are refused").register(registry);
+        io.micrometer.core.instrument.FunctionCounter.builder("ferry.transfers.refused", refused, r -> r.getAsLong())
+                .description("Transfers the consumer refused because it held its cap of unfinished ones")
+                .tags("reason", "capacity").register(registry);
     }
 
     /** The producer's chunk latency: from handing a chunk to the Kafka producer to the broker's acknowledgement. */

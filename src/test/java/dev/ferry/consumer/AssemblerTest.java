@@ -58,11 +58,20 @@ class AssemblerTest {
     }
 
     Assembler newAssembler() throws IOException {
+        return newAssembler(Assembler.Limits.DEFAULT);
+    }
+
+    Assembler newAssembler(Assembler.Limits limits) throws IOException {
         Assembler a = new Assembler(outbox.resolve(".ferry/staging/test"), outbox.resolve(".ferry/quarantine"),
                 new Journal(state.resolve("assemblies")), new Deliverer(outbox, ConflictPolicy.KEEP_BOTH), receipts,
-                "test", Long.MAX_VALUE, 0);
+                "test", Long.MAX_VALUE, 0, limits, new FailureReceipts());
         a.assign(List.of(P0));
         return a;
+    }
+
+    void replaceAssembler(Assembler.Limits limits) throws IOException {
+        assembler.close();
+        assembler = newAssembler(limits);
     }
 
     static byte[] bytes(int size, long seed) {
@@ -377,6 +386,8 @@ class AssemblerTest {
         assertThat(acks.get()).as("acknowledged, so the offset is not stuck behind it").isEqualTo(2);
         assertThat(assembler.inProgress()).isZero();
         assertThat(assembler.failedTransfers()).as("reported once per attempt").isEqualTo(1);
+        assertThat(receipts.find(id(30))).as("no Kafka round trip on the record's path").isEmpty();
+        assembler.writeFailureReceipts();
         assertThat(receipts.find(id(30))).as("the producer is told, so it sends the file again").get()
                 .extracting(Receipt::outcome, Receipt::attempt).containsExactly(Receipt.Outcome.FAILED, 0);
         assertStagingEmpty();
@@ -400,6 +411,7 @@ class AssemblerTest {
 
         assertThat(assembler.inProgress()).isZero();
         assertThat(assembler.abandonedTransfers()).isEqualTo(1);
+        assembler.writeFailureReceipts();
         assertThat(receipts.find(id(31))).get().extracting(Receipt::outcome).isEqualTo(Receipt.Outcome.FAILED);
         assertThat(acked).as("the held first record is released").containsExactly("second", "first");
         assertThat(outbox.resolve("abandoned.bin")).doesNotExist();
@@ -516,6 +528,183 @@ class AssemblerTest {
     private Assembler newAssemblerAfterCrash() throws IOException {
         // Simulates a crash: nothing is closed or synced.
         return newAssembler();
+    }
+
+    @Test
+    void aTransferClaimingMoreThanTheMaxFileSizeIsRefusedBeforeTheDisk() throws Exception {
+        replaceAssembler(new Assembler.Limits(10_000, 1000, 64, java.time.Duration.ofDays(7)));
+        List<Chunk> big = chunksOf(id(40), 0, "too-big.bin", bytes(12_000, 40));
+        assertThatThrownBy(() -> feed(big.get(0))).isInstanceOf(InvalidRecordException.class)
+                .hasMessageContaining("transfer claims 12000 bytes, more than this consumer takes")
+                .hasMessageContaining("ferry.max-file-size 10000");
+        assertThat(assembler.inProgress()).isZero();
+        assertStagingEmpty();
+    }
+
+    @Test
+    void aClaimedHugeCountCostsWhatArrivedNotWhatWasClaimed() throws Exception {
+        // 2^30 chunks of 1 KiB (1 TiB): a plain bit set for its last chunk alone would take 128 MiB.
+        int count = 1 << 30;
+        long size = (long) count * 1024;
+        Chunk first = new Chunk(id(41), 0, "sparse.bin", 0, count, 0, size, 0, 0644, new byte[1024], null);
+        Chunk late = new Chunk(id(41), 0, "sparse.bin", count - 2, count, (long) (count - 2) * 1024, size, 0, 0644,
+                new byte[1024], null);
+        Assembly a = new Assembly(first, P0, root.resolve("sparse.part"), new org.roaringbitmap.RoaringBitmap());
+        a.write(first);
+        a.write(late);
+        a.closeIdle();
+        long bitmapBytes = a.received.getSizeInBytes() + a.durable.getSizeInBytes();
+        System.out.printf("Chunk bitmaps of a transfer claiming %d chunks, 2 received: %d bytes%n", count, bitmapBytes);
+        assertThat(bitmapBytes).isLessThan(1024);
+        assertThat(a.chunksReceived()).isEqualTo(2);
+    }
+
+    @Test
+    void aChunkOffTheFirstChunksGridIsRefused() throws Exception {
+        List<Chunk> chunks = chunksOf(id(42), 0, "grid.bin", bytes(4000, 42));
+        feed(chunks.get(0));
+        Chunk shorter = chunks.get(1);
+        Chunk offGrid = new Chunk(shorter.transferId(), 0, shorter.path(), 1, shorter.count(), shorter.offset(),
+                shorter.size(), 0, 0644, Arrays.copyOf(shorter.data(), 500), null);
+        assertThatThrownBy(() -> feed(offGrid)).isInstanceOf(InvalidRecordException.class).hasMessageContaining(
+                "chunks of 500 bytes; earlier chunks said grid.bin, 4000 bytes, 4 chunks of " + CHUNK + " bytes");
+        for (Chunk c : chunks.subList(1, chunks.size())) {
+            feed(c);
+        }
+        assertThat(outbox.resolve("grid.bin")).exists();
+    }
+
+    @Test
+    void openStagingFilesStayUnderTheCapWhateverNumberOfTransfersIsUnfinished() throws Exception {
+        Path staging = outbox.resolve(".ferry/staging/test").toRealPath();
+        for (int i = 0; i < 300; i++) {
+            feed(chunksOf(id(1000 + i), 0, "many/f" + i, bytes(3000, i)).get(0));
+        }
+        long open = openFilesUnder(staging);
+        System.out.printf("300 unfinished transfers: %d staging files open (cap %d)%n", open,
+                Assembler.Limits.MAX_OPEN_FILES);
+        assertThat(assembler.inProgress()).isEqualTo(300);
+        assertThat(open).isLessThanOrEqualTo(Assembler.Limits.MAX_OPEN_FILES);
+        for (int i = 0; i < 300; i++) {
+            for (Chunk c : chunksOf(id(1000 + i), 0, "many/f" + i, bytes(3000, i)).subList(1, 3)) {
+                feed(c);
+            }
+        }
+        assembler.flush();
+        assertThat(Files.readAllBytes(outbox.resolve("many/f299"))).isEqualTo(bytes(3000, 299));
+        assertThat(assembler.inProgress()).isZero();
+    }
+
+    @Test
+    void aNewTransferBeyondTheCapIsRefusedWithAFailedReceiptAndOneChunkFilesStillArrive() throws Exception {
+        replaceAssembler(new Assembler.Limits(1L << 40, 3, 64, java.time.Duration.ofDays(7)));
+        for (int i = 0; i < 3; i++) {
+            feed(chunksOf(id(50 + i), 0, "cap/held" + i, bytes(3000, i)).get(0));
+        }
+        List<Chunk> refused = chunksOf(id(53), 0, "cap/refused.bin", bytes(3000, 53));
+        for (Chunk c : refused) {
+            feed(c);
+        }
+        feed(chunksOf(id(54), 0, "cap/small.bin", bytes(500, 54)).get(0));
+
+        assertThat(assembler.inProgress()).as("the three held, nothing of the refused one").isEqualTo(3);
+        assertThat(assembler.refusedForCapacity()).isEqualTo(1);
+        assertThat(outbox.resolve("cap/small.bin")).as("one-chunk files are never refused").exists();
+        assertThat(outbox.resolve("cap/refused.bin")).doesNotExist();
+        assembler.writeFailureReceipts();
+        assertThat(receipts.find(id(53))).get().extracting(Receipt::outcome, Receipt::reason).satisfies(v -> {
+            assertThat(v.get(0)).isEqualTo(Receipt.Outcome.FAILED);
+            assertThat((String) v.get(1)).contains("ferry.max-unfinished-transfers");
+        });
+        assertThat(receipts.recorded()).as("one receipt for the refused transfer, not one per chunk")
+                .filteredOn(r -> r.transfer().equals(id(53))).hasSize(1);
+    }
+
+    @Test
+    void namesAtTheFileSystemsLimitAreDeliveredNumberedAndQuarantined() throws Exception {
+        String longName = "n".repeat(251) + ".bin"; // 255 bytes, the most Linux takes
+        Files.write(outbox.resolve(longName), bytes(10, 99)); // a different file is there: keep-both numbers it
+        byte[] content = bytes(2500, 60);
+        for (Chunk c : chunksOf(id(60), 0, longName, content)) {
+            feed(c);
+        }
+        assembler.flush();
+        try (Stream<Path> files = Files.list(outbox)) {
+            Path numbered = files.filter(f -> f.getFileName().toString().contains(" (2)")).findFirst().orElseThrow();
+            assertThat(numbered.getFileName().toString()).endsWith(" (2).bin");
+            assertThat(numbered.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+                    .isLessThanOrEqualTo(255);
+            assertThat(Files.readAllBytes(numbered)).isEqualTo(content);
+        }
+
+        List<Chunk> bad = new ArrayList<>(chunksOf(id(61), 0, "q/" + longName, bytes(2500, 61)));
+        Chunk last = bad.get(bad.size() - 1);
+        bad.set(bad.size() - 1, new Chunk(last.transferId(), 0, last.path(), last.index(), last.count(), last.offset(),
+                last.size(), 0, 0644, last.data(), new byte[32])); // wrong hash
+        for (Chunk c : bad) {
+            feed(c);
+        }
+        assembler.flush();
+        try (Stream<Path> quarantined = Files.list(outbox.resolve(".ferry/quarantine"))) {
+            assertThat(quarantined.map(f -> f.getFileName().toString()))
+                    .anySatisfy(n -> assertThat(n).startsWith(id(61) + "-0-nnn").endsWith(".reason"))
+                    .allSatisfy(n -> assertThat(n.getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+                            .isLessThanOrEqualTo(255));
+        }
+        assertThat(receipts.find(id(61))).get().extracting(Receipt::outcome).isEqualTo(Receipt.Outcome.QUARANTINED);
+    }
+
+    @Test
+    void quarantinedFilesOlderThanTheRetentionAreDeleted() throws Exception {
+        replaceAssembler(new Assembler.Limits(1L << 40, 1000, 64, java.time.Duration.ofMinutes(1)));
+        Path quarantine = outbox.resolve(".ferry/quarantine");
+        Path old = Files.write(quarantine.resolve("old"), new byte[1]);
+        Path oldReason = Files.writeString(quarantine.resolve("old.reason"), "x");
+        Path fresh = Files.write(quarantine.resolve("fresh"), new byte[1]);
+        Path freshReason = Files.writeString(quarantine.resolve("fresh.reason"), "x");
+        java.nio.file.attribute.FileTime hourAgo = java.nio.file.attribute.FileTime
+                .fromMillis(System.currentTimeMillis() - 3_600_000);
+        Files.setLastModifiedTime(old, hourAgo);
+        Files.setLastModifiedTime(oldReason, hourAgo);
+        assembler.sweepQuarantine();
+        assertThat(old).doesNotExist();
+        assertThat(oldReason).doesNotExist();
+        assertThat(fresh).exists();
+        assertThat(freshReason).exists();
+    }
+
+    @Test
+    void aRecordRefusedForAWriteTheFileSystemRejectsDropsItsAttempt() throws Exception {
+        List<Chunk> chunks = chunksOf(id(62), 0, "refused.bin", bytes(3000, 62));
+        feed(chunks.get(0));
+        assertThat(assembler.inProgress()).isEqualTo(1);
+        assembler.refused(id(62), 0, "refused.bin", P0, "File too large", true);
+        assertThat(assembler.inProgress()).isZero();
+        assertStagingEmpty();
+        assembler.writeFailureReceipts();
+        assertThat(receipts.find(id(62))).get().extracting(Receipt::outcome).isEqualTo(Receipt.Outcome.FAILED);
+    }
+
+    @Test
+    void recordFaultsAreToldFromTheEnvironments() {
+        assertThat(
+                RecordFaults.isRecordFault(new java.nio.file.FileSystemException("/o/x", null, "File name too long")))
+                        .isTrue();
+        assertThat(RecordFaults.isRecordFault(new IOException("File too large"))).isTrue();
+        assertThat(RecordFaults.isRecordFault(new IOException("No space left on device"))).isFalse();
+        assertThat(RecordFaults.isRecordFault(new java.nio.file.AccessDeniedException("/o/x"))).isFalse();
+    }
+
+    private static long openFilesUnder(Path dir) throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).startsWith(dir);
+                } catch (IOException e) {
+                    return false;
+                }
+            }).count();
+        }
     }
 
     private void assertStagingEmpty() throws IOException {
