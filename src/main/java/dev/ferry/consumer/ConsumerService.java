@@ -112,7 +112,7 @@ public class ConsumerService {
         Files.createDirectories(stateDir);
         String instance = Derived.instanceId(config);
         receipts = new KafkaReceipts(kafkaConfig, Derived.receiptsTopic(config), "ferry-consumer-" + instance, true,
-                id -> true, config.kafkaStartupTimeout());
+                id -> false, config.kafkaStartupTimeout());
         // Every receipt must be known before the first record is judged: it is what stops a second delivery.
         receipts.refresh();
         deadLetters = new DeadLetters(kafkaConfig, Derived.deadLetterTopic(config), topics.deadLetterMaxBytes(),

@@ -153,7 +153,7 @@ final class ProducerRoute {
                 FaultPoints.reach(FaultPoints.Point.PRODUCER_DISPOSED);
                 done.add(id);
                 board.finished(TransferBoard.PRODUCER, id, TransferState.DELIVERED, r.sha256(), null,
-                        "by " + r.instance() + " as " + r.target() + "; " + disposal);
+                        (r.instance() == null ? "" : "by " + r.instance() + " as " + r.target() + "; ") + disposal);
             }
             case SKIPPED -> {
                 done.add(id);

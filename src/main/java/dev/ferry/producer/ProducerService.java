@@ -155,8 +155,15 @@ public class ProducerService {
         return r.isDefault() ? state : state.resolve("routes").resolve(r.name());
     }
 
+    /**
+     * Whole receipts are kept for the transfers a route's ledger knows and has not finished; every other transfer's is
+     * only in the receipts index (outcome and attempt), so the producer's memory does not grow with other producers'
+     * receipts. A receipt read before its transfer reached the ledger (a producer that lost its state dir) is still
+     * found through the index.
+     */
     private synchronized boolean anyRouteWaitsFor(String transferId) {
-        return running.values().stream().noneMatch(r -> r.ledger.isDone(transferId));
+        return running.values().stream()
+                .anyMatch(r -> r.ledger.find(transferId).isPresent() && !r.ledger.isDone(transferId));
     }
 
     /** How long Kafka may stay silent with chunks in flight: what the client itself may take, plus a margin. */

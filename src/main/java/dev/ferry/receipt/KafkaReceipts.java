@@ -1,6 +1,7 @@
 package dev.ferry.receipt;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -21,15 +23,22 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.jboss.logging.Logger;
 
+import dev.ferry.chunk.WireFormat;
 import dev.ferry.kafka.KafkaClients;
 
 /**
- * {@link Receipts} kept in a compacted Kafka topic, read into memory as a table: the whole topic at start-up, then
- * whatever is new on each {@link #refresh()}. The table holds the latest receipt of each transfer the {@code keep}
- * predicate accepts (the consumer keeps all of them, the producer all but those its ledger has finished), so its size
- * follows the number of transfers within the topic's retention, not their bytes.
+ * {@link Receipts} kept in a compacted Kafka topic, read into memory: the whole topic at start-up, then whatever is new
+ * on each {@link #refresh()}. Every transfer's latest outcome and attempt go into a compact {@link ReceiptIndex} (about
+ * 30 bytes each, so a million receipts fit a small heap); whole receipts are kept only for the transfers the
+ * {@code keep} predicate names and for the most recent {@link #RECENT} others, and {@link #find} answers the rest from
+ * the index (outcome and attempt, no details).
+ * <p>
+ * Anyone who can write the topic can write anything to it, so every record is checked before it is kept: the key must
+ * be a transfer id, the value at most {@link #MAX_RECEIPT_BYTES}, a receipt of the transfer its key names. Other
+ * records are skipped and counted, with one log line per hundred.
  * <p>
  * Not a consumer group: every reader reads every partition, positioned by hand, and commits nothing.
  */
@@ -40,9 +49,22 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
     private final String topic;
     private final Duration timeout;
     private final Predicate<String> keep;
-    private final KafkaConsumer<String, String> reader;
     private final KafkaProducer<String, String> writer;
+    /** The longest receipt read: a path (4 KiB), a reason (1 KiB) and the rest, with room to spare. */
+    public static final int MAX_RECEIPT_BYTES = 16 * 1024;
+    /** Whole receipts kept besides the {@code keep} ones, most recent first. */
+    static final int RECENT = 10_000;
+
+    private final ReceiptIndex index = new ReceiptIndex();
     private final Map<String, Receipt> table = new HashMap<>();
+    private final Map<String, Receipt> recent = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Receipt> eldest) {
+            return size() > RECENT;
+        }
+    };
+    private final KafkaConsumer<String, byte[]> reader;
+    private long skipped;
     private List<TopicPartition> partitions;
 
     /**
@@ -56,21 +78,51 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
         this.topic = topic;
         this.timeout = timeout;
         this.keep = keep;
-        this.reader = new KafkaConsumer<>(KafkaClients.reader(kafka, clientId + "-reader"));
+        Map<String, Object> settings = KafkaClients.reader(kafka, clientId + "-reader");
+        settings.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        // Receipts are small: a fetch never needs to hold more than this, whatever the topic holds.
+        settings.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1 << 20);
+        settings.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 4 << 20);
+        settings.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+        this.reader = new KafkaConsumer<>(settings);
         this.writer = writable ? new KafkaProducer<>(KafkaClients.durableProducer(kafka, clientId + "-writer")) : null;
     }
 
     @Override
     public synchronized Optional<Receipt> find(String transferId) {
-        return Optional.ofNullable(table.get(transferId));
+        Receipt whole = table.get(transferId);
+        if (whole == null) {
+            whole = recent.get(transferId);
+        }
+        if (whole != null || !WireFormat.isTransferId(transferId)) {
+            return Optional.ofNullable(whole);
+        }
+        ReceiptIndex.Entry e = index.get(transferId);
+        return e == null ? Optional.empty()
+                : Optional.of(new Receipt(Receipt.VERSION, transferId, e.attempt(), e.outcome(), null, null, -1, null,
+                        null, null, null, null));
     }
 
-    /** Receipts in the table now (for the producer's pending transfers, or all of them on the consumer side). */
+    @Override
+    public synchronized boolean isFinal(String transferId) {
+        if (!WireFormat.isTransferId(transferId)) {
+            return false;
+        }
+        ReceiptIndex.Entry e = index.get(transferId);
+        return e != null && e.outcome().isFinal();
+    }
+
+    /** Transfers with a receipt now. */
     public synchronized int size() {
-        return table.size();
+        return index.size();
     }
 
-    /** A copy of the whole table, for {@code verify}. */
+    /** Records of the receipts topic skipped as not receipts (bad key, too large, unreadable). */
+    public synchronized long skipped() {
+        return skipped;
+    }
+
+    /** Every whole receipt kept: for {@code verify}, which keeps all of them ({@code keep} accepts every id). */
     public synchronized Map<String, Receipt> all() {
         return new HashMap<>(table);
     }
@@ -93,7 +145,7 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
                 if (System.nanoTime() > deadline) {
                     throw new IOException("receipts topic " + topic + " not read up to its end within " + timeout);
                 }
-                for (ConsumerRecord<String, String> record : reader.poll(Duration.ofMillis(100))) {
+                for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(100))) {
                     apply(record);
                 }
             }
@@ -111,20 +163,50 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
         return true;
     }
 
-    private void apply(ConsumerRecord<String, String> record) {
+    private void apply(ConsumerRecord<String, byte[]> record) {
         String id = record.key();
-        if (id == null || !keep.test(id)) {
+        if (!WireFormat.isTransferId(id)) {
+            skip(record, "its key is not a transfer id");
             return;
         }
         if (record.value() == null) {
+            index.remove(id);
             table.remove(id);
+            recent.remove(id);
             return;
         }
+        if (record.value().length > MAX_RECEIPT_BYTES) {
+            skip(record, "it has " + record.value().length + " bytes, more than a receipt (" + MAX_RECEIPT_BYTES + ")");
+            return;
+        }
+        Receipt r;
         try {
-            table.put(id, Receipt.parse(record.value()));
+            r = Receipt.parse(new String(record.value(), StandardCharsets.UTF_8));
         } catch (IllegalArgumentException e) {
-            LOG.warnf("Ignoring unreadable record %s-%d@%d in the receipts topic: %s", record.topic(),
-                    record.partition(), record.offset(), e.getMessage());
+            skip(record, e.getMessage());
+            return;
+        }
+        if (!id.equals(r.transfer())) {
+            skip(record, "its key names another transfer than its value");
+            return;
+        }
+        keep(r);
+    }
+
+    private void keep(Receipt r) {
+        index.put(r.transfer(), r.outcome(), r.attempt());
+        if (keep.test(r.transfer())) {
+            table.put(r.transfer(), r);
+        } else {
+            recent.put(r.transfer(), r);
+        }
+    }
+
+    private void skip(ConsumerRecord<String, byte[]> record, String why) {
+        if (skipped++ % 100 == 0) {
+            LOG.warnf("Skipping record %s-%d@%d of the receipts topic: %s (%d skipped so far)", record.topic(),
+                    record.partition(), record.offset(), why.length() > 200 ? why.substring(0, 200) + "..." : why,
+                    skipped);
         }
     }
 
@@ -153,17 +235,15 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
                     + (e.getCause() != null ? e.getCause() : e), e);
         }
         synchronized (this) {
-            for (Receipt r : receipts) {
-                if (keep.test(r.transfer())) {
-                    table.put(r.transfer(), r);
-                }
-            }
+            receipts.forEach(this::keep);
         }
     }
 
     /** Forgets a transfer the caller no longer needs (the producer, once it acted on the receipt). */
     public synchronized void forget(String transferId) {
         table.remove(transferId);
+        recent.remove(transferId);
+        index.remove(transferId);
     }
 
     @Override
