@@ -175,7 +175,8 @@ final class Assembly {
     }
 
     long stagedSize() throws IOException {
-        return channel().size();
+        // Not through channel(): that would open the file again after it was closed for delivery, and leak it.
+        return channel != null ? channel.size() : java.nio.file.Files.size(staging);
     }
 
     void close() {

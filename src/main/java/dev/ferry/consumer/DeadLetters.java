@@ -13,6 +13,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -98,8 +99,16 @@ final class DeadLetters implements AutoCloseable {
         headers.add(OFFSET, Long.toString(offset).getBytes(StandardCharsets.UTF_8));
         String keptKey = key != null && key.length() > 256 ? key.substring(0, 256) : key;
         try {
-            writer.send(new ProducerRecord<>(topic, null, keptKey, kept, headers)).get(timeout.toMillis(),
-                    TimeUnit.MILLISECONDS);
+            try {
+                send(keptKey, kept, headers);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RecordTooLargeException) || kept == null) {
+                    throw e;
+                }
+                // The topic's limit went down since start-up: the reason matters more than the bytes.
+                headers.add(VALUE_DROPPED, Long.toString(kept.length).getBytes(StandardCharsets.UTF_8));
+                send(keptKey, null, headers);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while writing to the dead-letter topic " + topic, e);
@@ -107,6 +116,12 @@ final class DeadLetters implements AutoCloseable {
             throw new IOException("the dead-letter topic " + topic + " did not take the record: "
                     + (e.getCause() != null ? e.getCause() : e), e);
         }
+    }
+
+    private void send(String key, byte[] value, Headers headers)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        writer.send(new ProducerRecord<>(topic, null, key, value, headers)).get(timeout.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     private static String truncate(String s, int max) {

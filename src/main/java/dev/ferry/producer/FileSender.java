@@ -3,9 +3,7 @@ package dev.ferry.producer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -38,7 +36,7 @@ final class FileSender {
         SENT,
         /** The file changed while it was read; send it again once it settles. */
         CHANGED,
-        /** A send failed or the file could not be read; retry later. */
+        /** A send failed or the file could not be read part-way; retry later. */
         FAILED,
         /** The producer is stopping; how far the attempt got is recorded and the next start resumes it. */
         STOPPED
@@ -48,6 +46,13 @@ final class FileSender {
     static final long STOP_WAIT_SECONDS = 10;
 
     private volatile boolean stopping;
+
+    /** The file could not be opened (permissions, I/O): nothing was sent; it is retried later. */
+    static final class UnreadableFile extends IOException {
+        UnreadableFile(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
 
     interface Publisher {
         CompletionStage<Void> send(FerryRecord record, int partition);
@@ -104,7 +109,7 @@ final class FileSender {
      * acknowledged before a restart and are only read again, for the hash.
      */
     Result send(FileState state, String transferId, int attempt, int partition, int from, Progress progress)
-            throws InterruptedException {
+            throws InterruptedException, UnreadableFile {
         String path = state.relativePath();
         int count = Chunk.countFor(state.size(), chunkSize);
         Semaphore inFlight = new Semaphore(window);
@@ -112,7 +117,15 @@ final class FileSender {
         AckedPrefix acked = new AckedPrefix(from);
         Silence silence = new Silence(inFlight);
         MessageDigest sha = sha256();
-        try (FileChannel in = FileChannel.open(state.file(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+        FileChannel opened;
+        try {
+            opened = InboxFiles.open(inbox, state);
+        } catch (InboxFiles.NotTheScannedFile e) {
+            return abort(transferId, attempt, partition, path, inFlight, Result.CHANGED, e.getMessage());
+        } catch (IOException e) {
+            throw new UnreadableFile(e);
+        }
+        try (FileChannel in = opened) {
             long offset = rehash(in, sha, from, state.size());
             if (offset < 0) {
                 return abort(transferId, attempt, partition, path, inFlight, Result.CHANGED,

@@ -7,30 +7,47 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
 /**
  * Walks the inbox. Symlinks are never followed, neither to files nor to folders: a link would let anyone who can write
- * the inbox send any file the process can read.
+ * the inbox send any file the process can read. Entries that are never sent (symlinks, FIFOs, sockets, devices) are
+ * reported once each to {@code onSkipped}, and again only if they go and come back.
  */
 final class InboxScanner {
 
     private static final Logger LOG = Logger.getLogger(InboxScanner.class);
 
+    /** An inbox entry that is never sent, and why. */
+    record Skipped(String relativePath, String why, Object fileKey) {
+    }
+
     private final Path inbox;
     private final InboxFilter filter;
+    private final Consumer<Skipped> onSkipped;
+    /** Skipped entries reported and still present at the last scan; bounded by what the inbox holds. */
+    private Set<String> reported = new HashSet<>();
 
-    InboxScanner(Path inbox, InboxFilter filter) {
+    InboxScanner(Path inbox, InboxFilter filter, Consumer<Skipped> onSkipped) {
         this.inbox = inbox;
         this.filter = filter;
+        this.onSkipped = onSkipped;
+    }
+
+    InboxScanner(Path inbox, InboxFilter filter) {
+        this(inbox, filter, skipped -> {
+        });
     }
 
     /** Every candidate file below the inbox, by relative path; {@code onDirectory} sees every folder walked. */
     Map<String, FileState> scan(Consumer<Path> onDirectory) {
         Map<String, FileState> found = new HashMap<>();
+        Set<String> skippedNow = new HashSet<>();
         try {
             Files.walkFileTree(inbox, new SimpleFileVisitor<>() {
                 @Override
@@ -44,6 +61,10 @@ final class InboxScanner {
 
                 @Override
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    if (!attrs.isRegularFile() && !filter.excludesName(file.getFileName())) {
+                        skip(file, attrs, skippedNow);
+                        return FileVisitResult.CONTINUE;
+                    }
                     if (attrs.isRegularFile() && !filter.excludesName(file.getFileName())
                             && filter.includes(inbox.relativize(file))) {
                         FileState state = FileState.read(inbox, file);
@@ -64,7 +85,22 @@ final class InboxScanner {
         } catch (IOException e) {
             LOG.warnf("Cannot walk inbox %s: %s", inbox, e.getMessage());
         }
+        reported = skippedNow;
         return found;
+    }
+
+    private void skip(Path file, BasicFileAttributes attrs, Set<String> skippedNow) {
+        String relative = inbox.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+        String key = relative + "|" + attrs.fileKey();
+        skippedNow.add(key);
+        if (reported.contains(key)) {
+            return;
+        }
+        String why = attrs.isSymbolicLink() ? "a symlink (never followed: it could point anywhere)"
+                : attrs.isDirectory() ? "a folder that cannot be walked"
+                        : "not a regular file (a FIFO, socket or device)";
+        LOG.warnf("Inbox entry %s skipped: %s", dev.ferry.chunk.RelativePaths.printable(relative), why);
+        onSkipped.accept(new Skipped(relative, why, attrs.fileKey()));
     }
 
     Path inbox() {

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 import dev.ferry.DaemonThreads;
+import dev.ferry.chunk.RelativePaths;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.fault.FaultPoints;
 import dev.ferry.receipt.Receipt;
@@ -50,6 +51,10 @@ final class ProducerRoute {
     private final ChunkPublisher.TopicPublisher publisher;
     private final Set<String> active = ConcurrentHashMap.newKeySet();
     private final Map<String, Integer> quarantines = new ConcurrentHashMap<>();
+    /** Re-sends after failed receipts, by transfer; bounded by the files waiting for receipts. */
+    private final Map<String, Integer> resends = new ConcurrentHashMap<>();
+    private final int maxResends;
+    private final long maxFileSize;
     private final Map<String, Long> retryDelays = new ConcurrentHashMap<>();
     private final ExecutorService workers;
     private final ScheduledExecutorService retries;
@@ -65,6 +70,8 @@ final class ProducerRoute {
         this.board = board;
         this.publisher = publisher;
         this.inbox = route.inbox().orElseThrow().toAbsolutePath().normalize();
+        this.maxResends = config.maxResends();
+        this.maxFileSize = config.maxFileSize().asLongValue();
         Files.createDirectories(inbox);
         int window = (int) Math.max(2, config.sendBuffer().asLongValue() / route.chunkSize());
         ledger = new Ledger(ledgerDir);
@@ -81,7 +88,7 @@ final class ProducerRoute {
         tracker = new CompletionTracker(config.settleTime().toNanos(), marker);
         InboxFilter filter = new InboxFilter(route.include(), route.exclude(),
                 marker ? CompletionTracker.MARKER_SUFFIX : null);
-        watcher = new InboxWatcher(new InboxScanner(inbox, filter), tracker, config.settleTime(),
+        watcher = new InboxWatcher(new InboxScanner(inbox, filter, this::onSkipped), tracker, config.settleTime(),
                 config.rescanInterval(), this::onFinished);
         workers = Executors.newFixedThreadPool(config.filesInFlight(),
                 DaemonThreads.named("ferry-sender-" + route.name()));
@@ -152,6 +159,7 @@ final class ProducerRoute {
                 String disposal = disposer.dispose(e.path(), id);
                 FaultPoints.reach(FaultPoints.Point.PRODUCER_DISPOSED);
                 done.add(id);
+                resends.remove(id);
                 board.finished(TransferBoard.PRODUCER, id, TransferState.DELIVERED, r.sha256(), null,
                         (r.instance() == null ? "" : "by " + r.instance() + " as " + r.target() + "; ") + disposal);
             }
@@ -165,19 +173,31 @@ final class ProducerRoute {
                     return; // about an earlier attempt
                 }
                 ledger.ended(id, e.attempt());
-                boolean givenUp = r.outcome() == Receipt.Outcome.QUARANTINED
-                        && quarantines.merge(id, 1, Integer::sum) >= MAX_QUARANTINES;
-                board.finished(TransferBoard.PRODUCER, id,
-                        r.outcome() == Receipt.Outcome.QUARANTINED ? TransferState.QUARANTINED : TransferState.FAILED,
-                        null, r.reason(),
-                        givenUp ? "quarantined " + MAX_QUARANTINES
-                                + " times by the consumer; not sent again until the file changes"
-                                : "attempt " + e.attempt() + " reported by the consumer; sending it again");
+                // Anyone who can write the topics can forge a failure, and a real one may repeat: either way the file
+                // is sent again only a bounded number of times, with a growing pause, then stays failed with the
+                // reason until it changes.
+                int resends = this.resends.merge(id, 1, Integer::sum);
+                boolean quarantined = r.outcome() == Receipt.Outcome.QUARANTINED;
+                boolean givenUp = quarantined ? quarantines.merge(id, 1, Integer::sum) >= MAX_QUARANTINES
+                        : resends > maxResends;
+                String reason = r.reason() == null ? "reported failed by the consumer" : r.reason();
                 if (givenUp) {
+                    board.finished(TransferBoard.PRODUCER, id,
+                            quarantined ? TransferState.QUARANTINED : TransferState.FAILED, null, reason,
+                            (quarantined ? "quarantined " + MAX_QUARANTINES + " times"
+                                    : "failed after " + maxResends + " re-sends")
+                                    + " by the consumer; not sent again until the file changes");
                     done.add(id);
+                    this.resends.remove(id);
                 } else {
-                    tracker.forget(e.path());
-                    watcher.requestRescan();
+                    long delay = resendDelayMillis(resends);
+                    board.finished(TransferBoard.PRODUCER, id,
+                            quarantined ? TransferState.QUARANTINED : TransferState.FAILED, null, reason,
+                            "attempt " + e.attempt() + " reported by the consumer; sending it again in " + delay / 1000
+                                    + " s (re-send " + resends + " of " + maxResends + ")");
+                    board.waiting(id, route.name(), e.path(), 0, "attempt " + e.attempt() + " failed: " + reason
+                            + "; sent again in " + delay / 1000 + " s (re-send " + resends + " of " + maxResends + ")");
+                    resendLater(e.path(), id, delay);
                 }
                 // A new attempt reads its own receipt; this one is spent.
                 spent.add(id);
@@ -201,9 +221,30 @@ final class ProducerRoute {
         ledger.close();
     }
 
+    /** An entry the scanner will never send: listed as skipped with the reason, once. */
+    private void onSkipped(InboxScanner.Skipped skipped) {
+        String id = TransferIds.ofSkipped(route.name(), skipped.relativePath(), skipped.fileKey());
+        board.started(TransferBoard.PRODUCER, id, route.name(), skipped.relativePath(), 0, 0, null);
+        board.finished(TransferBoard.PRODUCER, id, TransferState.SKIPPED, null, "skipped: " + skipped.why(), null);
+    }
+
     private void onFinished(FileState state) {
         String transferId = transferId(state);
         if (ledger.isSent(transferId)) {
+            return;
+        }
+        // The consumer would refuse it: say so now, once per version of the file, instead of "sent" forever.
+        String problem = RelativePaths.problemWith(state.relativePath());
+        if (problem == null && state.size() > maxFileSize) {
+            problem = "it has " + state.size() + " bytes, more than ferry.max-file-size (" + maxFileSize + ")";
+        }
+        if (problem != null) {
+            try (TransferLog.Scope log = TransferLog.about(transferId, state.relativePath())) {
+                board.started(TransferBoard.PRODUCER, transferId, route.name(), state.relativePath(), state.size(), 0,
+                        null);
+                board.finished(TransferBoard.PRODUCER, transferId, TransferState.FAILED, null, "not sent: " + problem,
+                        "refused before sending; not tried again until the file is renamed or changes");
+            }
             return;
         }
         if (!active.add(state.relativePath())) {
@@ -258,8 +299,8 @@ final class ProducerRoute {
                 }
                 case CHANGED -> {
                     ledger.ended(transferId, attempt);
-                    board.finished(TransferBoard.PRODUCER, transferId, TransferState.FAILED, null,
-                            "the file changed while it was read; sent again");
+                    board.finished(TransferBoard.PRODUCER, transferId, TransferState.RESTARTED, null,
+                            "the file changed while it was read; sent again once it settles");
                     tracker.forget(path);
                     watcher.requestRescan();
                 }
@@ -276,11 +317,32 @@ final class ProducerRoute {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (FileSender.UnreadableFile e) {
+            // Not a failure of the transfer: the file is there but cannot be read now. Shown as waiting, retried.
+            board.waiting(transferId, route.name(), path, state.size(),
+                    "cannot be read: " + e.getMessage() + "; retried with a growing pause");
+            resendLater(path, transferId,
+                    retryDelays.merge(path, FIRST_RETRY_MILLIS, (old, first) -> Math.min(MAX_RETRY_MILLIS, old * 2)));
         } catch (IOException | RuntimeException e) {
             LOG.errorf(e, "Transfer %s (%s) failed", transferId, path);
             board.finished(TransferBoard.PRODUCER, transferId, TransferState.FAILED, null, e.toString());
             retryLater(path);
         }
+    }
+
+    /** 2 s, 4 s, 8 s, ... up to a minute: a failure that repeats costs a little, not a loop. */
+    static long resendDelayMillis(int resend) {
+        return Math.min(MAX_RETRY_MILLIS, FIRST_RETRY_MILLIS << Math.min(10, resend - 1));
+    }
+
+    private void resendLater(String path, String id, long delayMillis) {
+        retries.schedule(() -> {
+            if (!Files.exists(inbox.resolve(path), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                board.paused(TransferBoard.PRODUCER, id); // gone meanwhile: nothing left to wait for
+            }
+            tracker.forget(path);
+            watcher.requestRescan();
+        }, delayMillis, TimeUnit.MILLISECONDS);
     }
 
     private void retryLater(String path) {

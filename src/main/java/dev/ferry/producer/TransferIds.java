@@ -29,6 +29,11 @@ final class TransferIds {
                 + state.fileKey());
     }
 
+    /** The id under which a skipped inbox entry (never sent) is listed: stable while the entry stays the same. */
+    static String ofSkipped(String route, String relativePath, Object fileKey) {
+        return hash("skipped\0" + route + '\0' + relativePath + '\0' + fileKey);
+    }
+
     private static String hash(String identity) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");

@@ -54,6 +54,8 @@ public class ProgressLog {
         Instant now = Instant.now();
         Instant longEnough = now.minus(every);
         Map<String, Sample> seen = new HashMap<>();
+        int lines = 0;
+        int more = 0;
         for (Transfer t : board.inFlight()) {
             boolean moving = t.state() == TransferState.SENDING || t.state() == TransferState.ASSEMBLING;
             if (moving && !t.startedAt().isAfter(longEnough)) {
@@ -61,13 +63,27 @@ public class ProgressLog {
                 // The rate over the last interval: a transfer's own rate is a snapshot from its last chunk, and
                 // one resumed after a restart counts bytes staged before it.
                 Sample before = last.getOrDefault(key, new Sample(0, t.startedAt()));
+                seen.put(key, new Sample(t.bytesDone(), now));
+                if (t.bytesDone() == before.bytes()) {
+                    continue; // not moving: the stall warning speaks for it, not a line every interval
+                }
+                if (lines++ >= MAX_LINES) {
+                    more++;
+                    continue;
+                }
                 double seconds = Math.max(1e-3, Duration.between(before.at(), now).toMillis() / 1e3);
                 TransferLog.progress(t, Math.max(0, Math.round((t.bytesDone() - before.bytes()) / seconds)));
-                seen.put(key, new Sample(t.bytesDone(), now));
             }
+        }
+        if (more > 0) {
+            org.jboss.logging.Logger.getLogger(ProgressLog.class)
+                    .infof("%d more transfers moving (progress lines for %d per interval at most)", more, MAX_LINES);
         }
         last = seen;
     }
+
+    /** Progress lines per interval at most, so thousands of transfers in flight do not flood the log. */
+    static final int MAX_LINES = 20;
 
     private record Sample(long bytes, Instant at) {
     }

@@ -31,6 +31,11 @@ public record Transfer(String id, String side, String route, String path, long s
                 finishedAt, rate, sha256, partition, error);
     }
 
+    Transfer waiting(String why) {
+        return new Transfer(id, side, route, path, size, bytesDone, chunksDone, chunksTotal, TransferState.WAITING,
+                startedAt, null, rate, sha256, partition, why);
+    }
+
     Transfer finish(TransferState end, String sha, String why) {
         Instant now = Instant.now();
         boolean whole = end == TransferState.DELIVERED;

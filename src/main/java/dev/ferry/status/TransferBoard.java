@@ -125,6 +125,17 @@ public class TransferBoard {
         }
     }
 
+    /**
+     * A producer's file that is not being sent now for a reason that may pass (unreadable, a re-send backing off): it
+     * stays in flight as {@link TransferState#WAITING} with the reason, without an outcome, until it starts again or is
+     * given up.
+     */
+    public void waiting(String id, String route, String path, long size, String why) {
+        inFlight.compute(key(PRODUCER, id), (k,
+                t) -> (t != null ? t : Transfer.start(id, PRODUCER, route, path, size, 0, null, TransferState.WAITING))
+                        .waiting(why));
+    }
+
     /** A transfer this process stops following without an outcome (its route stopped, the process stops). */
     public void paused(String side, String id) {
         inFlight.remove(key(side, id));

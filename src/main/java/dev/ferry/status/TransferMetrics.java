@@ -71,6 +71,8 @@ public class TransferMetrics {
         }
     }
 
+    private java.util.function.LongSupplier refusedForCapacity;
+
     /** A record the consumer refused and wrote to the dead-letter topic. */
     public void deadLettered(String category) {
         Counter.builder("ferry.dead.letters").description("Records refused by the consumer, by kind")
@@ -84,6 +86,8 @@ public class TransferMetrics {
                 .description("Multi-chunk transfers the consumer holds unfinished").register(registry);
         Gauge.builder("ferry.unfinished.transfers.max", () -> cap)
                 .description("ferry.max-unfinished-transfers: new transfers beyond are refused").register(registry);
+        // Micrometer holds a function counter's object weakly: this field keeps the supplier alive.
+        refusedForCapacity = refused;
         io.micrometer.core.instrument.FunctionCounter.builder("ferry.transfers.refused", refused, r -> r.getAsLong())
                 .description("Transfers the consumer refused because it held its cap of unfinished ones")
                 .tags("reason", "capacity").register(registry);

@@ -15,10 +15,16 @@ public enum TransferState {
     /** Size or SHA-256 did not match; the data is in the quarantine folder. */
     QUARANTINED,
     /** Consumer: abandoned after ferry.incomplete-ttl without a chunk. */
-    EXPIRED;
+    EXPIRED,
+    /** Producer: not sent yet for a reason that may pass (unreadable, a re-send backing off); shown with the reason. */
+    WAITING,
+    /** Producer: the file changed while it was read; it is sent again once it settles. Not a failure. */
+    RESTARTED,
+    /** Producer: an inbox entry that is never sent (a symlink, FIFO, socket or device), with the reason. */
+    SKIPPED;
 
     public boolean finished() {
-        return this != SENDING && this != SENT && this != ASSEMBLING;
+        return this != SENDING && this != SENT && this != ASSEMBLING && this != WAITING;
     }
 
     public String label() {
@@ -36,6 +42,6 @@ public enum TransferState {
             }
         }
         throw new IllegalArgumentException("unknown state '" + value + "'; allowed: sending, sent, assembling, "
-                + "delivered, failed, quarantined, expired");
+                + "delivered, failed, quarantined, expired, waiting, restarted, skipped");
     }
 }

@@ -145,7 +145,7 @@ class FileSenderTest {
                     outstandingAtProgress.set(publisher.outstanding.get());
                     progress.add(next);
                 });
-            } catch (InterruptedException e) {
+            } catch (InterruptedException | FileSender.UnreadableFile e) {
                 throw new IllegalStateException(e);
             }
         });
@@ -230,7 +230,8 @@ class FileSenderTest {
     }
 
     /** A fresh attempt to partition 7, progress ignored. */
-    static FileSender.Result send(FileSender sender, FileState state, int attempt) throws InterruptedException {
+    static FileSender.Result send(FileSender sender, FileState state, int attempt)
+            throws InterruptedException, FileSender.UnreadableFile {
         return sender.send(state, ID, attempt, 7, 0, next -> {
         });
     }
