@@ -8,14 +8,17 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Decides when a file is finished: the one place that answers "may this file be sent now?".
  * <p>
- * In {@code settle} mode a file is finished once the same {@link FileState} has been seen for the settle time: a writer
- * that is still appending changes size or modification time. In {@code marker} mode a file is finished when
- * {@code NAME.done} exists next to it, for writers that can promise it. Writers that write {@code NAME.part} and rename
- * are safe in both modes, since {@code *.part} is excluded until the rename.
+ * In {@code settle} mode a file is finished once the same {@link FileState} has been seen for the settle time (a writer
+ * that is still appending changes size or modification time) and no process on this host holds it open for writing
+ * ({@link OpenWriters}): a local writer that pauses longer than the settle time is not cut short. In {@code marker}
+ * mode a file is finished when {@code NAME.done} exists next to it, for writers that can promise it. Writers that write
+ * {@code NAME.part} and rename are safe in both modes, since {@code *.part} is excluded until the rename.
  * <p>
  * Each finished state is reported once; {@link #forget} makes a path eligible again (after a failed attempt).
  */
@@ -25,11 +28,22 @@ final class CompletionTracker {
 
     private final long settleNanos;
     private final boolean marker;
+    private final Supplier<Set<Object>> openForWriting;
     private final Map<String, Observation> observed = new HashMap<>();
 
     CompletionTracker(long settleNanos, boolean marker) {
+        this(settleNanos, marker, OpenWriters::fileKeys);
+    }
+
+    /**
+     * @param openForWriting
+     *            file keys of the files some process holds open for writing; asked once per round that has settled
+     *            files
+     */
+    CompletionTracker(long settleNanos, boolean marker, Supplier<Set<Object>> openForWriting) {
         this.settleNanos = settleNanos;
         this.marker = marker;
+        this.openForWriting = openForWriting;
     }
 
     /**
@@ -79,12 +93,22 @@ final class CompletionTracker {
     }
 
     private List<FileState> finished(long nowNanos) {
-        List<FileState> ready = new ArrayList<>();
+        List<Observation> settled = new ArrayList<>();
         for (Observation o : observed.values()) {
             if (!o.reported && isFinished(o, nowNanos)) {
-                o.reported = true;
-                ready.add(o.state);
+                settled.add(o);
             }
+        }
+        Set<Object> writing = settled.isEmpty() || marker ? Set.of() : openForWriting.get();
+        List<FileState> ready = new ArrayList<>();
+        for (Observation o : settled) {
+            if (o.state.fileKey() != null && writing.contains(o.state.fileKey())) {
+                // Quiet, but a writer still holds it: it settles anew once the writer closes it.
+                o.since = nowNanos;
+                continue;
+            }
+            o.reported = true;
+            ready.add(o.state);
         }
         return ready;
     }

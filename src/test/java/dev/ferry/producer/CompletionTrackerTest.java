@@ -64,6 +64,32 @@ class CompletionTrackerTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(30)
+    void aQuietFileThatAProcessStillHoldsOpenForWritingIsNotFinished() throws Exception {
+        CompletionTracker tracker = new CompletionTracker(SETTLE, false);
+        Path file = inbox.resolve("slow.bin");
+        Files.writeString(file, "first part\n");
+        // A writer that pauses longer than the settle time with the file still open (as the slow writer that was
+        // delivered truncated did), then writes the rest and closes it.
+        Process writer = new ProcessBuilder("sh", "-c", "exec 3>>'" + file + "'; read line; echo rest >&3")
+                .redirectInput(ProcessBuilder.Redirect.PIPE).start();
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> OpenWriters.fileKeys().contains(FileState.read(inbox, file).fileKey()));
+            tracker.observe(scan(), true, 0);
+            assertThat(tracker.recheck(inbox, 5 * SETTLE)).as("quiet for 5 settle times, but open for writing")
+                    .isEmpty();
+            writer.getOutputStream().write("go\n".getBytes());
+            writer.getOutputStream().flush();
+            assertThat(writer.waitFor()).isZero();
+        } finally {
+            writer.destroyForcibly();
+        }
+        assertThat(tracker.recheck(inbox, 6 * SETTLE)).as("written to and closed: settles anew").isEmpty();
+        assertThat(tracker.recheck(inbox, 8 * SETTLE)).extracting(FileState::size).containsExactly(16L);
+    }
+
+    @Test
     void markerModeWaitsForTheDoneFileAndNeverSendsTheMarker() throws IOException {
         CompletionTracker tracker = new CompletionTracker(SETTLE, true);
         InboxScanner scanner = new InboxScanner(inbox,
