@@ -1,7 +1,6 @@
 package dev.ferry.verify;
 
 import java.time.Duration;
-import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +37,7 @@ final class SentTransfers {
         String path;
         long size;
         int count;
-        final BitSet seen = new BitSet();
+        final org.roaringbitmap.RoaringBitmap seen = new org.roaringbitmap.RoaringBitmap();
         String sha256;
         boolean aborted;
     }
@@ -93,7 +92,7 @@ final class SentTransfers {
                         a.path = c.path();
                         a.size = c.size();
                         a.count = c.count();
-                        a.seen.set(c.index());
+                        a.seen.add(c.index());
                         if (c.sha256() != null) {
                             a.sha256 = java.util.HexFormat.of().formatHex(c.sha256());
                         }
@@ -110,7 +109,8 @@ final class SentTransfers {
                 if (a.path != null) {
                     any = a;
                 }
-                boolean complete = a.path != null && !a.aborted && a.sha256 != null && a.seen.cardinality() == a.count;
+                boolean complete = a.path != null && !a.aborted && a.sha256 != null
+                        && a.seen.getCardinality() == a.count;
                 if (complete && e.getKey() > bestNumber) {
                     best = a;
                     bestNumber = e.getKey();
@@ -119,7 +119,7 @@ final class SentTransfers {
             if (best != null) {
                 result.sent.put(id, new Sent(id, bestNumber, best.path, best.size, best.sha256));
             } else if (any != null) {
-                result.unfinished.put(id, new Unfinished(id, any.path, any.seen.cardinality(), any.count));
+                result.unfinished.put(id, new Unfinished(id, any.path, any.seen.getCardinality(), any.count));
             }
         });
         return result;

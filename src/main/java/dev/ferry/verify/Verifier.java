@@ -56,7 +56,12 @@ public final class Verifier {
         /** In the topic, but no attempt has all its chunks yet (still sending, or its producer died). */
         UNFINISHED(false),
         /** The consumer quarantined it (size or hash did not match): see outbox/.ferry/quarantine. */
-        QUARANTINED(false);
+        QUARANTINED(false),
+        /**
+         * The consumer refused a record of it (dead-letter topic, with the reason) and no attempt was delivered since:
+         * sent, and never to be in the outbox.
+         */
+        DEAD_LETTERED(true);
 
         public final boolean isDifference;
 
@@ -81,12 +86,20 @@ public final class Verifier {
     private final Map<String, Object> kafka;
     private final String topic;
     private final String receiptsTopic;
+    private final String deadLetterTopic;
     private final Duration timeout;
 
+    /** Checks against {@code topic}, its receipts and its dead letters ({@code topic-dlq}). */
     public Verifier(Map<String, Object> kafka, String topic, String receiptsTopic, Duration timeout) {
+        this(kafka, topic, receiptsTopic, topic + "-dlq", timeout);
+    }
+
+    public Verifier(Map<String, Object> kafka, String topic, String receiptsTopic, String deadLetterTopic,
+            Duration timeout) {
         this.kafka = kafka;
         this.topic = topic;
         this.receiptsTopic = receiptsTopic;
+        this.deadLetterTopic = deadLetterTopic;
         this.timeout = timeout;
     }
 
@@ -177,6 +190,23 @@ public final class Verifier {
                     : null;
             findings.add(original != null ? new Finding(Kind.DUPLICATE, f.getKey(), "same content as " + original)
                     : new Finding(Kind.EXTRA, f.getKey(), size + " bytes, sent by nobody"));
+        }
+        if (!receiptsOnly) {
+            // Refused records of this topic whose transfer was not delivered after all: sent, never to arrive.
+            DeadLetterRecords dead = DeadLetterRecords.read(kafka, deadLetterTopic, timeout);
+            for (DeadLetterRecords.DeadLetter d : dead.kept) {
+                boolean thisTopic = d.sourceTopic() == null || d.sourceTopic().equals(topic);
+                Receipt r = receipts.get(d.key());
+                if (thisTopic && (r == null || !r.outcome().isFinal())) {
+                    String key = dev.ferry.chunk.RelativePaths.printable(d.key());
+                    findings.add(new Finding(Kind.DEAD_LETTERED, d.path() != null ? d.path() : key,
+                            "record " + key + " refused: " + d.reason()));
+                }
+            }
+            if (dead.total > dead.kept.size()) {
+                findings.add(new Finding(Kind.DEAD_LETTERED, "(more)",
+                        (dead.total - dead.kept.size()) + " more dead letters not listed"));
+            }
         }
         topicView.unfinished.values().stream().filter(u -> !sent.containsKey(u.transferId()))
                 .forEach(u -> findings.add(new Finding(Kind.UNFINISHED, u.path(), "transfer " + u.transferId() + ": "

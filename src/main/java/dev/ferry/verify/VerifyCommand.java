@@ -57,6 +57,8 @@ public final class VerifyCommand {
         // Every route shares the receipts topic of ferry.topic (FERRY_TOPIC), whichever route's --topic is checked.
         String receipts = options.getOrDefault("--receipts-topic",
                 env.getOrDefault("FERRY_RECEIPTS_TOPIC", env.getOrDefault("FERRY_TOPIC", topic) + "-receipts"));
+        String deadLetters = options.getOrDefault("--dead-letter-topic",
+                env.getOrDefault("FERRY_DEAD_LETTER_TOPIC", topic + "-dlq"));
         if (outbox == null || bootstrap == null) {
             err.println("verify: " + (outbox == null ? "--outbox (or FERRY_OUTBOX)"
                     : "--bootstrap-server " + "(or KAFKA_BOOTSTRAP_SERVERS)") + " is required");
@@ -74,7 +76,7 @@ public final class VerifyCommand {
             }
             kafka.put("bootstrap.servers", bootstrap);
             Duration timeout = Duration.ofSeconds(Long.parseLong(options.getOrDefault("--timeout-seconds", "60")));
-            Verifier.Report report = new Verifier(kafka, topic, receipts, timeout).verify(Path.of(outbox),
+            Verifier.Report report = new Verifier(kafka, topic, receipts, deadLetters, timeout).verify(Path.of(outbox),
                     receiptsOnly);
             print(report, outbox, topic, receiptsOnly, out);
             return report.clean() ? CLEAN : DIFFERENCES;
@@ -86,8 +88,8 @@ public final class VerifyCommand {
 
     private static boolean isOption(String arg) {
         return switch (arg) {
-            case "--outbox", "--bootstrap-server", "--topic", "--receipts-topic", "--command-config",
-                    "--timeout-seconds" -> true;
+            case "--outbox", "--bootstrap-server", "--topic", "--receipts-topic", "--dead-letter-topic",
+                    "--command-config", "--timeout-seconds" -> true;
             default -> false;
         };
     }
@@ -95,9 +97,9 @@ public final class VerifyCommand {
     static void print(Verifier.Report r, String outbox, String topic, boolean receiptsOnly, PrintStream out) {
         out.printf("Ferry verify: %s against %s%s%n", outbox, receiptsOnly ? "receipts only" : topic,
                 receiptsOnly ? "" : " and its receipts");
-        out.printf("  sent %d, identical %d, missing %d, mismatched %d, duplicates %d, extra %d%n", r.sent(),
-                r.identical(), r.count(Verifier.Kind.MISSING), r.count(Verifier.Kind.MISMATCHED),
-                r.count(Verifier.Kind.DUPLICATE), r.count(Verifier.Kind.EXTRA));
+        out.printf("  sent %d, identical %d, missing %d, mismatched %d, duplicates %d, extra %d, dead-lettered %d%n",
+                r.sent(), r.identical(), r.count(Verifier.Kind.MISSING), r.count(Verifier.Kind.MISMATCHED),
+                r.count(Verifier.Kind.DUPLICATE), r.count(Verifier.Kind.EXTRA), r.count(Verifier.Kind.DEAD_LETTERED));
         out.printf(
                 "  no receipt %d, replaced %d, skipped %d, quarantined %d, unfinished in topic %d; "
                         + "staged files %d, quarantine files %d; topic records %d (%d invalid)%n",
@@ -112,7 +114,8 @@ public final class VerifyCommand {
 
     private static void usage(PrintStream out) {
         out.println("usage: verify [--outbox DIR] [--bootstrap-server HOST:PORT] [--topic T] [--receipts-topic T]");
-        out.println("              [--command-config FILE] [--receipts-only] [--timeout-seconds N]");
+        out.println("              [--dead-letter-topic T] [--command-config FILE] [--receipts-only]");
+        out.println("              [--timeout-seconds N]");
         out.println("exit status: 0 identical, 1 differences found, 2 bad arguments, 3 could not check");
     }
 }

@@ -87,13 +87,28 @@ class VerifyTest {
         Files.writeString(outbox.resolve("v/f4.bin"), "tampered");
         Files.copy(outbox.resolve("v/f2.bin"), outbox.resolve("v/f2 (2).bin"));
         Files.writeString(outbox.resolve("v/stranger.txt"), "nobody sent me");
+        // A record the consumer refuses (a name no file system should show as is): sent, never to arrive.
+        dev.ferry.chunk.Chunk refused = new dev.ferry.chunk.Chunk("abcdef0123456789abcdef0123456789", 0,
+                "v/back\\slash.bin", 0, 1, 0, 3, 0, 0644, new byte[3], new byte[32]);
+        try (var companion = new io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion(bootstrap)) {
+            companion
+                    .produce(org.apache.kafka.common.serialization.Serdes.String(),
+                            org.apache.kafka.common.serialization.Serdes.ByteArray())
+                    .fromRecords(new org.apache.kafka.clients.producer.ProducerRecord<>(config.topic(), null,
+                            refused.transferId(), refused.data(), dev.ferry.chunk.WireFormat.headersOf(refused)))
+                    .awaitCompletion();
+        }
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> verify().out().contains("dead-lettered 1"));
 
         Run damaged = verify();
         assertThat(damaged.status()).isEqualTo(VerifyCommand.DIFFERENCES);
         assertThat(damaged.out()).contains("sent 5, identical 3, missing 1, mismatched 1, duplicates 1, extra 1")
                 .containsPattern("MISSING +v/f1.bin").containsPattern("MISMATCHED +v/f4.bin")
                 .containsPattern("DUPLICATE +v/f2 \\(2\\).bin  \\(same content as v/f2.bin\\)")
-                .containsPattern("EXTRA +v/stranger.txt").contains("DIFFERENCES FOUND");
+                .containsPattern("EXTRA +v/stranger.txt")
+                .containsPattern("DEAD_LETTERED +\"v/back\\\\slash.bin\" .*path contains a backslash")
+                .contains("DIFFERENCES FOUND");
     }
 
     @Test
