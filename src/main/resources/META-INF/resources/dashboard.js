@@ -71,16 +71,35 @@
     });
     for (const [k, v] of lingering) body.append(row(v.t, v.t.state));
     $("in-flight-empty").hidden = body.rows.length > 0;
+    const more = (s.inFlightTotal || 0) - s.inFlight.length;
+    $("in-flight-more").hidden = more <= 0;
+    $("in-flight-more").textContent = more > 0 ? "and " + more + " more in flight (waiting or stalled; see /api/transfers)" : "";
+    const cap = s.capacity;
+    const full = cap && cap.unfinished >= cap.max;
+    $("capacity").hidden = !(cap && (full || cap.refused > 0));
+    if (cap) {
+      $("capacity").textContent = (full ? "Consumer full: " : "Consumer: ") + cap.unfinished + " of " + cap.max
+        + " unfinished transfers (ferry.max-unfinished-transfers); " + cap.refused + " refused since start, their producers send them again later";
+    }
 
     const failures = $("failures").tBodies[0];
     failures.replaceChildren();
-    s.recent.filter((t) => ["FAILED", "QUARANTINED", "EXPIRED"].includes(t.state)).forEach((t) => {
+    s.recent.filter((t) => ["FAILED", "QUARANTINED", "EXPIRED", "SKIPPED"].includes(t.state)).forEach((t) => {
       const tr = document.createElement("tr");
       tr.append(cell(time(t.finishedAt)), cell(t.side), cell(t.path, "path"),
         cell(t.state.toLowerCase(), "state-" + t.state.toLowerCase()), cell(t.error || "", "path"));
       failures.append(tr);
     });
     $("failures-empty").hidden = failures.rows.length > 0;
+
+    const dead = $("dead-letters").tBodies[0];
+    dead.replaceChildren();
+    (s.deadLetters || []).forEach((d) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(time(d.at)), cell(d.source), cell(d.key || "", "path"), cell(d.category), cell(d.reason, "path"));
+      dead.append(tr);
+    });
+    $("dead-letters-empty").hidden = dead.rows.length > 0;
 
     const history = $("history").tBodies[0];
     history.replaceChildren();

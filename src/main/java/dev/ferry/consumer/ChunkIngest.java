@@ -121,7 +121,7 @@ public class ChunkIngest {
                 }
             }
         }
-        consumer.deadLettered(category);
+        consumer.deadLettered(source + "@" + kafka.getOffset(), kafka.getKey(), category, reason);
         LOG.warnf("Record %s@%d refused (%s), sent to the dead-letter topic: %s", source, kafka.getOffset(), category,
                 reason);
         String transfer = kafka.getKey();

@@ -119,6 +119,8 @@ public class ConsumerService {
                 "ferry-consumer-" + instance + "-dead-letters", config.kafkaStartupTimeout());
         metrics.watchConsumerCapacity(this::unfinishedTransfers, config.maxUnfinishedTransfers(),
                 this::refusedForCapacity);
+        board.capacity(() -> new TransferBoard.Capacity(unfinishedTransfers(), config.maxUnfinishedTransfers(),
+                refusedForCapacity()));
         reconcile(routeTable.current(), true);
         if (config.routesFile().isPresent()) {
             routeTable.onChange(routes -> reconcile(routes, false));
@@ -383,8 +385,9 @@ public class ConsumerService {
         return deadLetters;
     }
 
-    void deadLettered(String category) {
+    void deadLettered(String source, String key, String category, String reason) {
         metrics.deadLettered(category);
+        board.deadLettered(source, key, category, reason);
     }
 
     private int unfinishedTransfers() {

@@ -65,8 +65,11 @@ final class InboxScanner {
                         skip(file, attrs, skippedNow);
                         return FileVisitResult.CONTINUE;
                     }
+                    // A name the path rule refuses is a candidate whatever the globs say: glob patterns cannot match
+                    // some of those names (a line terminator such as U+0085), and such a file must be refused
+                    // visibly, not ignored in silence.
                     if (attrs.isRegularFile() && !filter.excludesName(file.getFileName())
-                            && filter.includes(inbox.relativize(file))) {
+                            && (filter.includes(inbox.relativize(file)) || breaksThePathRule(file))) {
                         FileState state = FileState.read(inbox, file);
                         if (state != null) {
                             found.put(state.relativePath(), state);
@@ -87,6 +90,11 @@ final class InboxScanner {
         }
         reported = skippedNow;
         return found;
+    }
+
+    private boolean breaksThePathRule(Path file) {
+        String relative = inbox.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
+        return dev.ferry.chunk.RelativePaths.problemWith(relative) != null;
     }
 
     private void skip(Path file, BasicFileAttributes attrs, Set<String> skippedNow) {

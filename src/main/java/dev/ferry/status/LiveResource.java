@@ -20,7 +20,9 @@ import dev.ferry.route.RouteTable;
 
 /**
  * What the dashboard shows, pushed twice a second as server-sent events: transfers in flight, the latest finished ones,
- * the bytes moved so far (the page turns their growth into throughput) and the routes.
+ * the bytes moved so far (the page turns their growth into throughput), the routes, the latest dead letters and the
+ * consumer's capacity. Bounded whatever is in flight: at most {@link #IN_FLIGHT_SHOWN} transfers in flight (the ones
+ * that moved last), the total beside them, so thousands of unfinished transfers do not make a megabyte every 500 ms.
  */
 @Path("/api/live")
 @Tag(name = "transfers")
@@ -28,6 +30,8 @@ public class LiveResource {
 
     static final Duration PERIOD = Duration.ofMillis(500);
     static final int RECENT = 50;
+    static final int IN_FLIGHT_SHOWN = 50;
+    static final int DEAD_LETTERS_SHOWN = 20;
 
     @Inject
     TransferBoard board;
@@ -36,8 +40,9 @@ public class LiveResource {
     RouteTable routes;
 
     /** One picture of what is moving; byte counts are since the process started. */
-    public record Snapshot(Instant at, List<Transfer> inFlight, List<Transfer> recent, long bytesSent,
-            long bytesReceived, List<String> routes) {
+    public record Snapshot(Instant at, List<Transfer> inFlight, int inFlightTotal, List<Transfer> recent,
+            long bytesSent, long bytesReceived, List<String> routes, List<TransferBoard.DeadLetter> deadLetters,
+            TransferBoard.Capacity capacity) {
     }
 
     @GET
@@ -46,6 +51,15 @@ public class LiveResource {
     @Operation(summary = "A snapshot of what is moving, every 500 ms (server-sent events)")
     public Multi<Snapshot> stream() {
         return Multi.createFrom().ticks().startingAfter(Duration.ofMillis(1)).every(PERIOD).map(tick -> snapshot());
+    }
+
+    @GET
+    @Path("/dead-letters")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "The latest records the consumer refused (newest first), with the reason; all are in the "
+            + "dead-letter topic")
+    public List<TransferBoard.DeadLetter> deadLetters() {
+        return board.deadLetters();
     }
 
     @GET
@@ -60,7 +74,14 @@ public class LiveResource {
             routeLines = List.of();
         }
         List<Transfer> recent = board.all().stream().filter(t -> t.state().finished()).limit(RECENT).toList();
-        return new Snapshot(Instant.now(), board.inFlight(), recent, board.bytesSent(), board.bytesReceived(),
-                routeLines);
+        List<Transfer> inFlight = board.inFlight();
+        // Moving ones first (a waiting or stalled transfer has no rate), then the newest.
+        List<Transfer> shown = inFlight.stream()
+                .sorted(java.util.Comparator.comparing((Transfer t) -> t.rate() == null || t.rate() == 0)
+                        .thenComparing(Transfer::startedAt, java.util.Comparator.reverseOrder()))
+                .limit(IN_FLIGHT_SHOWN).toList();
+        List<TransferBoard.DeadLetter> dead = board.deadLetters();
+        return new Snapshot(Instant.now(), shown, inFlight.size(), recent, board.bytesSent(), board.bytesReceived(),
+                routeLines, dead.subList(0, Math.min(DEAD_LETTERS_SHOWN, dead.size())), board.capacity());
     }
 }

@@ -45,6 +45,57 @@ public class TransferBoard {
     private final java.util.concurrent.atomic.AtomicLong bytesSent = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
     private volatile TransferHistory history;
+    private final java.util.Deque<DeadLetter> deadLetters = new java.util.ArrayDeque<>();
+
+    /** Dead letters kept for the API and the dashboard, newest first; all of them are in the dead-letter topic. */
+    static final int DEAD_LETTERS_KEPT = 100;
+
+    /**
+     * A record the consumer refused.
+     *
+     * @param source
+     *            {@code topic-partition@offset} it was read from
+     * @param category
+     *            the kind of refusal, as in the metric ({@code invalid-record}, {@code unsafe-path}, ...)
+     */
+    public record DeadLetter(java.time.Instant at, String source, String key, String category, String reason) {
+    }
+
+    /** The consumer's unfinished transfers against its cap, and what it refused for being full. */
+    public record Capacity(int unfinished, int max, long refused) {
+    }
+
+    /** Where the consumer reads its capacity from; set once at start. */
+    public void capacity(java.util.function.Supplier<Capacity> source) {
+        this.capacitySource = source;
+    }
+
+    private volatile java.util.function.Supplier<Capacity> capacitySource;
+
+    /** The consumer's capacity now; null without a consumer. */
+    public Capacity capacity() {
+        var source = capacitySource;
+        return source == null ? null : source.get();
+    }
+
+    /** A record the consumer refused and wrote to the dead-letter topic. */
+    public void deadLettered(String source, String key, String category, String reason) {
+        DeadLetter d = new DeadLetter(java.time.Instant.now(), source,
+                key == null ? null : dev.ferry.chunk.RelativePaths.printable(key), category, reason);
+        synchronized (deadLetters) {
+            deadLetters.addFirst(d);
+            while (deadLetters.size() > DEAD_LETTERS_KEPT) {
+                deadLetters.removeLast();
+            }
+        }
+    }
+
+    /** The latest dead letters, newest first. */
+    public List<DeadLetter> deadLetters() {
+        synchronized (deadLetters) {
+            return List.copyOf(deadLetters);
+        }
+    }
 
     void open(@Observes @Priority(StartupOrder.ROUTES) StartupEvent event) throws IOException {
         if (config.role().isEmpty() || config.stateDir().isEmpty()) {

@@ -8,6 +8,8 @@ import java.util.Map;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
+import dev.ferry.chunk.RelativePaths;
+
 /**
  * How Ferry's log speaks about transfers, in one place so that every line can be found by transfer id:
  * <ul>
@@ -51,8 +53,8 @@ public final class TransferLog {
                     ? String.format("%d bytes in %.2f s (%.1f MB/s)", t.size(), seconds, t.size() / seconds / 1e6)
                     : String.format("%d of %d bytes in %.2f s (%.1f MB/s)", t.bytesDone(), t.size(), seconds,
                             t.bytesDone() / seconds / 1e6);
-            String line = String.format("Transfer %s (%s): %s [%s], %s%s%s%s", t.id(), t.path(), t.state().label(),
-                    t.side(), moved, t.sha256() == null ? "" : ", sha256 " + t.sha256(),
+            String line = String.format("Transfer %s (%s): %s [%s], %s%s%s%s", t.id(), shown(t.path()),
+                    t.state().label(), t.side(), moved, t.sha256() == null ? "" : ", sha256 " + t.sha256(),
                     note == null ? "" : "; " + note, t.error() == null ? "" : "; " + t.error());
             switch (t.state()) {
                 case DELIVERED -> LOG.info(line);
@@ -69,8 +71,8 @@ public final class TransferLog {
             String eta = rate <= 0 || t.state() == TransferState.SENT ? ""
                     : String.format(", about %d s left", (left + rate - 1) / rate);
             LOG.infof("Transfer %s (%s): %s, %d%% (%d of %d bytes, %d of %d chunks) after %d s, %.1f MB/s%s", t.id(),
-                    t.path(), t.state().label(), t.size() == 0 ? 100 : t.bytesDone() * 100 / t.size(), t.bytesDone(),
-                    t.size(), t.chunksDone(), t.chunksTotal(), running.toSeconds(), rate / 1e6, eta);
+                    shown(t.path()), t.state().label(), t.size() == 0 ? 100 : t.bytesDone() * 100 / t.size(),
+                    t.bytesDone(), t.size(), t.chunksDone(), t.chunksTotal(), running.toSeconds(), rate / 1e6, eta);
         }
     }
 
@@ -93,5 +95,13 @@ public final class TransferLog {
                 }
             });
         }
+    }
+
+    /**
+     * A path as a log message shows it: as it is if it passes the path rule, escaped if not (a name the producer
+     * refused may hold a TAB, a line break or a bidi control, which would forge or scramble a log line).
+     */
+    static String shown(String path) {
+        return path == null || RelativePaths.problemWith(path) == null ? path : RelativePaths.printable(path);
     }
 }

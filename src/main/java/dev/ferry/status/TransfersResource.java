@@ -42,7 +42,7 @@ public class TransfersResource {
     @APIResponse(responseCode = "200", content = @Content(schema = @Schema(implementation = Page.class)))
     @APIResponse(responseCode = "400", description = "bad state, page or size", content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Response list(
-            @Parameter(description = "sending, sent, assembling, delivered, failed, quarantined or expired") @QueryParam("state") String state,
+            @Parameter(description = "sending, sent, assembling, delivered, failed, quarantined, expired, waiting, restarted or skipped") @QueryParam("state") String state,
             @Parameter(description = "producer or consumer") @QueryParam("side") String side,
             @Parameter(description = "from 0") @QueryParam("page") @DefaultValue("0") int page,
             @Parameter(description = "1 to 500") @QueryParam("size") @DefaultValue("50") int size) {
