@@ -39,6 +39,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
 import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 
@@ -59,8 +61,20 @@ import dev.ferry.testing.TestFiles;
  */
 @QuarkusTest
 @WithTestResource(KafkaBrokerResource.class)
+@TestProfile(PoisonRecordsTest.OwnConsumer.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PoisonRecordsTest {
+
+    /**
+     * Its own application and broker: what these tests leave behind (a consumer at its cap of unfinished transfers)
+     * must not reach the next test class, as it did when it shared one.
+     */
+    public static class OwnConsumer implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("ferry.max-unfinished-transfers", "1000");
+        }
+    }
 
     @Inject
     FerryConfig config;

@@ -132,13 +132,20 @@ final class Assembler implements AutoCloseable {
      *            staging files open at once; the least recently written are synced and closed beyond it
      * @param quarantineRetention
      *            how long quarantined files are kept ({@code ferry.quarantine-retention})
+     * @param evictIdle
+     *            at the cap, an unfinished transfer idle this long is abandoned to make room for a new one
      */
-    record Limits(long maxFileSize, int maxUnfinished, int maxOpenFiles, java.time.Duration quarantineRetention) {
+    record Limits(long maxFileSize, int maxUnfinished, int maxOpenFiles, java.time.Duration quarantineRetention,
+            java.time.Duration evictIdle) {
 
         /** Open staging files per assembler: far below any descriptor limit, enough for every file moving at once. */
         static final int MAX_OPEN_FILES = 64;
 
-        static final Limits DEFAULT = new Limits(1L << 40, 1000, MAX_OPEN_FILES, java.time.Duration.ofDays(7));
+        /** An unfinished transfer idle this long may make room for a new one at the cap. */
+        static final java.time.Duration EVICT_IDLE = java.time.Duration.ofMinutes(1);
+
+        static final Limits DEFAULT = new Limits(1L << 40, 1000, MAX_OPEN_FILES, java.time.Duration.ofDays(7),
+                EVICT_IDLE);
     }
 
     Assembler(Path stagingDir, Path quarantineDir, Journal journal, Deliverer deliverer, Receipts receipts,
@@ -235,7 +242,7 @@ final class Assembler implements AutoCloseable {
             return;
         }
         if (current == null) {
-            if (chunk.count() > 1 && unfinished() >= limits.maxUnfinished()) {
+            if (chunk.count() > 1 && unfinished() >= limits.maxUnfinished() && !evictIdlest()) {
                 refuseForCapacity(chunk, source);
                 ack.run();
                 return;
@@ -349,9 +356,41 @@ final class Assembler implements AutoCloseable {
     }
 
     /**
-     * The consumer holds as many unfinished transfers as it may: a new one is not the record's fault, so it is not
-     * dead-lettered; its producer gets a failed receipt and sends the file again later, when transfers have finished or
-     * expired. Its later chunks find no state and are skipped without a second receipt.
+     * Makes room for a new transfer at the cap by abandoning the unfinished transfer that has been idle longest, if it
+     * has been idle for at least {@link Limits#evictIdle}: first chunks whose rest never comes (a dead producer, or
+     * junk written to the topic) must not keep real transfers out until {@code ferry.incomplete-ttl}. Its producer, if
+     * there is one, gets a failed receipt and sends the file again.
+     *
+     * @return true if a transfer was abandoned
+     */
+    private boolean evictIdlest() throws IOException {
+        Assembly idlest = null;
+        for (Assembly a : assemblies.values()) {
+            if (!a.queued && a.count > 1 && (idlest == null || a.lastActivityNanos < idlest.lastActivityNanos)) {
+                idlest = a;
+            }
+        }
+        long idle = idlest == null ? 0 : System.nanoTime() - idlest.lastActivityNanos;
+        if (idlest == null || idle < limits.evictIdle().toNanos()) {
+            return false;
+        }
+        try (TransferLog.Scope log = TransferLog.about(idlest.transferId, idlest.path)) {
+            String reason = "abandoned after " + idle / 1_000_000_000L + " s without a chunk to make room: the "
+                    + "consumer holds ferry.max-unfinished-transfers (" + limits.maxUnfinished() + ")";
+            events.finished(idlest, TransferState.EXPIRED, null, reason, "attempt " + idlest.attempt
+                    + " abandoned with " + idlest.chunksReceived() + " of " + idlest.count + " chunks staged");
+            discard(idlest);
+            abandonedTransfers++;
+            tellProducer(Receipt.of(idlest.transferId, idlest.attempt, Receipt.Outcome.FAILED, idlest.path, null,
+                    idlest.size, null, instance, reason).withTopic(topicOf(idlest.source)));
+        }
+        return true;
+    }
+
+    /**
+     * The consumer holds as many unfinished transfers as it may, all of them active: a new one is not the record's
+     * fault, so it is not dead-lettered; its producer gets a failed receipt and sends the file again later, when
+     * transfers have finished or expired. Its later chunks find no state and are skipped without a second receipt.
      */
     private void refuseForCapacity(Chunk chunk, String source) {
         String reason = "the consumer holds " + limits.maxUnfinished()

@@ -247,7 +247,8 @@ public class ConsumerService {
                 : stateDir.resolve("routes").resolve(r.name() + "-" + shortHash(outbox.toString()))
                         .resolve("assemblies");
         Assembler.Limits limits = new Assembler.Limits(config.maxFileSize().asLongValue(),
-                config.maxUnfinishedTransfers(), Assembler.Limits.MAX_OPEN_FILES, config.quarantineRetention());
+                config.maxUnfinishedTransfers(), Assembler.Limits.MAX_OPEN_FILES, config.quarantineRetention(),
+                Assembler.Limits.EVICT_IDLE);
         Assembler assembler = new Assembler(staging, ferryDir.resolve("quarantine"), new Journal(journal),
                 new Deliverer(outbox, config.onConflict()), receipts, instance, config.syncInterval().toNanos(),
                 BATCH_WINDOW.toNanos(), limits, failures);

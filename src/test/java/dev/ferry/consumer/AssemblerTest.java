@@ -532,7 +532,8 @@ class AssemblerTest {
 
     @Test
     void aTransferClaimingMoreThanTheMaxFileSizeIsRefusedBeforeTheDisk() throws Exception {
-        replaceAssembler(new Assembler.Limits(10_000, 1000, 64, java.time.Duration.ofDays(7)));
+        replaceAssembler(
+                new Assembler.Limits(10_000, 1000, 64, java.time.Duration.ofDays(7), Assembler.Limits.EVICT_IDLE));
         List<Chunk> big = chunksOf(id(40), 0, "too-big.bin", bytes(12_000, 40));
         assertThatThrownBy(() -> feed(big.get(0))).isInstanceOf(InvalidRecordException.class)
                 .hasMessageContaining("transfer claims 12000 bytes, more than this consumer takes")
@@ -597,7 +598,8 @@ class AssemblerTest {
 
     @Test
     void aNewTransferBeyondTheCapIsRefusedWithAFailedReceiptAndOneChunkFilesStillArrive() throws Exception {
-        replaceAssembler(new Assembler.Limits(1L << 40, 3, 64, java.time.Duration.ofDays(7)));
+        replaceAssembler(
+                new Assembler.Limits(1L << 40, 3, 64, java.time.Duration.ofDays(7), Assembler.Limits.EVICT_IDLE));
         for (int i = 0; i < 3; i++) {
             feed(chunksOf(id(50 + i), 0, "cap/held" + i, bytes(3000, i)).get(0));
         }
@@ -618,6 +620,24 @@ class AssemblerTest {
         });
         assertThat(receipts.recorded()).as("one receipt for the refused transfer, not one per chunk")
                 .filteredOn(r -> r.transfer().equals(id(53))).hasSize(1);
+    }
+
+    @Test
+    void atTheCapTheLongestIdleUnfinishedTransferMakesRoomForANewOne() throws Exception {
+        replaceAssembler(new Assembler.Limits(1L << 40, 2, 64, java.time.Duration.ofDays(7), java.time.Duration.ZERO));
+        feed(chunksOf(id(70), 0, "junk/a", bytes(3000, 70)).get(0)); // first chunks whose rest never comes
+        feed(chunksOf(id(71), 0, "junk/b", bytes(3000, 71)).get(0));
+        List<Chunk> real = chunksOf(id(72), 0, "real.bin", bytes(3000, 72));
+        for (Chunk c : real) {
+            feed(c);
+        }
+        assertThat(Files.readAllBytes(outbox.resolve("real.bin"))).isEqualTo(bytes(3000, 72));
+        assertThat(assembler.refusedForCapacity()).isZero();
+        assertThat(assembler.abandonedTransfers()).as("junk/a, idle longest, made room").isEqualTo(1);
+        assembler.writeFailureReceipts();
+        assertThat(receipts.find(id(70))).get().extracting(Receipt::reason).asString().contains("to make room")
+                .contains("ferry.max-unfinished-transfers");
+        assertThat(receipts.find(id(71))).isEmpty();
     }
 
     @Test
@@ -656,7 +676,8 @@ class AssemblerTest {
 
     @Test
     void quarantinedFilesOlderThanTheRetentionAreDeleted() throws Exception {
-        replaceAssembler(new Assembler.Limits(1L << 40, 1000, 64, java.time.Duration.ofMinutes(1)));
+        replaceAssembler(
+                new Assembler.Limits(1L << 40, 1000, 64, java.time.Duration.ofMinutes(1), Assembler.Limits.EVICT_IDLE));
         Path quarantine = outbox.resolve(".ferry/quarantine");
         Path old = Files.write(quarantine.resolve("old"), new byte[1]);
         Path oldReason = Files.writeString(quarantine.resolve("old.reason"), "x");
