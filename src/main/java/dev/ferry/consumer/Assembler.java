@@ -31,6 +31,7 @@ import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.InvalidRecordException;
 import dev.ferry.chunk.RelativePaths;
 import dev.ferry.fault.FaultPoints;
+import dev.ferry.fs.FolderHandle;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.receipt.Receipts;
 import dev.ferry.status.TransferLog;
@@ -72,6 +73,13 @@ final class Assembler implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(Assembler.class);
 
+    /**
+     * Staging and quarantine folders, opened once without following a symlink at any level below the outbox, and used
+     * through their descriptors: someone who can write the outbox cannot swap {@code .ferry} for a link and redirect
+     * staged data.
+     */
+    private final FolderHandle stagingFolder;
+    private final FolderHandle quarantineFolder;
     private final Path stagingDir;
     private final Path quarantineDir;
     private final Journal journal;
@@ -160,15 +168,15 @@ final class Assembler implements AutoCloseable {
         this.limits = limits;
         this.failures = failures;
         this.batchWindowNanos = batchWindowNanos;
-        this.stagingDir = stagingDir;
-        this.quarantineDir = quarantineDir;
+        this.stagingFolder = openBelow(deliverer.outbox(), stagingDir);
+        this.quarantineFolder = openBelow(deliverer.outbox(), quarantineDir);
+        this.stagingDir = stagingFolder.path();
+        this.quarantineDir = quarantineFolder.path();
         this.journal = journal;
         this.deliverer = deliverer;
         this.receipts = receipts;
         this.instance = instance;
         this.syncIntervalNanos = syncIntervalNanos;
-        Files.createDirectories(stagingDir);
-        Files.createDirectories(quarantineDir);
         resume();
     }
 
@@ -723,9 +731,9 @@ final class Assembler implements AutoCloseable {
     }
 
     private void quarantine(Assembly a, String reason) throws IOException {
-        // Named by transfer and attempt, with as much of the file name as fits: the whole path goes in the .reason
-        // file,
-        // so no path, however long, makes a quarantine name the file system refuses.
+        // Named by transfer and attempt, with as much of the file name as fits; the whole path goes in the .reason
+        // file.
+        // So no path, however long, makes a quarantine name the file system refuses.
         String name = a.transferId + "-" + a.attempt + "-" + RelativePaths
                 .truncateUtf8(a.path.substring(a.path.lastIndexOf('/') + 1), RelativePaths.MAX_SEGMENT_BYTES - 64);
         Path target = quarantineDir.resolve(name);
@@ -733,7 +741,8 @@ final class Assembler implements AutoCloseable {
         Files.writeString(quarantineDir.resolve(name + ".reason"),
                 "transfer " + a.transferId + " attempt " + a.attempt + " path " + a.path + ": " + reason + "\n",
                 StandardCharsets.UTF_8);
-        events.finished(a, TransferState.QUARANTINED, null, reason, "verification failed, kept as " + target);
+        events.finished(a, TransferState.QUARANTINED, null, reason,
+                "verification failed, kept as " + quarantineFolder.logical().resolve(name));
         a.folder = quarantineDir;
         a.receipt = Receipt
                 .of(a.transferId, a.attempt, Receipt.Outcome.QUARANTINED, a.path, null, a.size, null, instance, reason)
@@ -829,6 +838,14 @@ final class Assembler implements AutoCloseable {
         sync();
         assemblies.values().forEach(Assembly::close);
         syncers.shutdownNow();
+        stagingFolder.close();
+        quarantineFolder.close();
+    }
+
+    /** Opens (and creates) {@code folder}: below the outbox without following links, elsewhere as it is. */
+    private static FolderHandle openBelow(Path outbox, Path folder) throws IOException {
+        Path root = folder.startsWith(outbox) ? outbox : folder;
+        return FolderHandle.open(root, root.relativize(folder), true);
     }
 
     private static String hex(byte[] bytes) {

@@ -2,6 +2,8 @@ package dev.ferry.consumer;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -19,6 +21,7 @@ import org.jboss.logging.Logger;
 
 import dev.ferry.chunk.RelativePaths;
 import dev.ferry.config.FerryConfig.ConflictPolicy;
+import dev.ferry.fs.FolderHandle;
 
 /**
  * Moves a verified staging file into the outbox: the one place that decides when a file is delivered. The staging file
@@ -63,22 +66,31 @@ final class Deliverer {
      */
     Delivery publish(Path staged, String relativePath, long modifiedMillis, int mode, long size, byte[] sha256)
             throws IOException, UnsafePathException {
-        Path target = OutboxPaths.prepare(outbox, relativePath);
+        try (OutboxPaths.Target target = OutboxPaths.open(outbox, relativePath)) {
+            return publish(staged, target, relativePath, modifiedMillis, mode, size, sha256);
+        }
+    }
+
+    private Delivery publish(Path staged, OutboxPaths.Target target, String relativePath, long modifiedMillis, int mode,
+            long size, byte[] sha256) throws IOException {
         if (Files.exists(staged, LinkOption.NOFOLLOW_LINKS)) {
             applyMetadata(staged, modifiedMillis, mode);
         }
-        Path candidate = target;
+        // Every name is tried inside the folder opened for the target, never through a path walked again.
+        String name = target.name();
         for (int n = 2;; n++) {
+            Path candidate = target.folder().entry(name);
+            Path shown = target.logical().resolveSibling(name);
             if (linkNoReplace(staged, candidate)) {
-                break;
+                return new Delivery(Outcome.DELIVERED, shown);
             }
-            if (sameContent(candidate, size, sha256)) {
-                return new Delivery(Outcome.ALREADY_THERE, candidate);
+            if (sameContent(target.folder(), name, size, sha256)) {
+                return new Delivery(Outcome.ALREADY_THERE, shown);
             }
             if (policy == ConflictPolicy.SKIP) {
                 LOG.warnf("%s exists with different content; skipping the new file (ferry.on-conflict=skip)",
                         relativePath);
-                return new Delivery(Outcome.SKIPPED, candidate);
+                return new Delivery(Outcome.SKIPPED, shown);
             }
             if (policy == ConflictPolicy.REPLACE) {
                 // A second link to the staging file is renamed over the old file, so the staging file stays.
@@ -91,11 +103,10 @@ final class Deliverer {
                 }
                 Files.move(spare, candidate, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 LOG.infof("%s replaced with new content (ferry.on-conflict=replace)", relativePath);
-                break;
+                return new Delivery(Outcome.DELIVERED, shown);
             }
-            candidate = numbered(target, n);
+            name = numbered(target.logical(), n).getFileName().toString();
         }
-        return new Delivery(Outcome.DELIVERED, candidate);
     }
 
     /**
@@ -117,15 +128,17 @@ final class Deliverer {
         }
     }
 
-    private static boolean sameContent(Path existing, long size, byte[] sha256) throws IOException {
-        if (!Files.isRegularFile(existing, LinkOption.NOFOLLOW_LINKS) || Files.size(existing) != size) {
-            return false;
-        }
-        try (InputStream in = new DigestInputStream(Files.newInputStream(existing, LinkOption.NOFOLLOW_LINKS),
-                Hashing.sha256())) {
-            MessageDigest digest = ((DigestInputStream) in).getMessageDigest();
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return Arrays.equals(digest.digest(), sha256);
+    /** True if {@code name} in {@code folder} is a regular file with this content (never waits on a planted FIFO). */
+    private static boolean sameContent(FolderHandle folder, String name, long size, byte[] sha256) throws IOException {
+        try (FileChannel existing = folder.openRegularFile(name)) {
+            if (existing == null || existing.size() != size) {
+                return false;
+            }
+            try (InputStream in = new DigestInputStream(Channels.newInputStream(existing), Hashing.sha256())) {
+                MessageDigest digest = ((DigestInputStream) in).getMessageDigest();
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+                return Arrays.equals(digest.digest(), sha256);
+            }
         }
     }
 

@@ -6,20 +6,19 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
 import dev.ferry.chunk.RelativePaths;
+import dev.ferry.fs.FolderHandle;
 
 /**
  * Joins an untrusted relative path to the outbox without ever leaving it. {@link RelativePaths} already refused
  * absolute paths and {@code ..}; what remains is the file system itself: a folder on the way that is a symlink (planted
- * by anyone who can write the outbox) would redirect the write, so every existing component is checked without
- * following links, and missing folders are created one by one.
+ * by anyone who can write the outbox, before or during a delivery) would redirect the write, so the target's folder is
+ * opened one level at a time without following links ({@link FolderHandle}), missing levels created on the way, and the
+ * delivery happens inside that opened folder.
  */
 final class OutboxPaths {
 
     /** Reserved for Ferry's staging and quarantine areas; never a delivery target. */
     static final String FERRY_DIR = ".ferry";
-
-    private OutboxPaths() {
-    }
 
     /**
      * Bytes kept free in a target path for a numbered name ({@code name (12).bin}), so that a {@code keep-both} name of
@@ -30,8 +29,45 @@ final class OutboxPaths {
     /** The longest absolute path the platform takes, without its terminating NUL (PATH_MAX - 1). */
     static final int MAX_TARGET_BYTES = RelativePaths.MAX_BYTES - 1;
 
-    /** The target for {@code relativePath}, with its parent folders created. */
+    private OutboxPaths() {
+    }
+
+    /**
+     * A delivery target: its folder, opened without following a symlink at any level (so a folder swapped for a link
+     * after the check cannot redirect the delivery), and the file's name in it.
+     *
+     * @param logical
+     *            the target as a plain path below the outbox, for messages and receipts
+     */
+    record Target(FolderHandle folder, String name, Path logical) implements AutoCloseable {
+
+        /** The target file, as a path that resolves inside the opened folder. */
+        Path entry() {
+            return folder.entry(name);
+        }
+
+        @Override
+        public void close() {
+            folder.close();
+        }
+    }
+
+    /** Checks {@code relativePath} and creates its target's folders; the target as a plain path. */
     static Path prepare(Path outbox, String relativePath) throws UnsafePathException, IOException {
+        try (Target target = open(outbox, relativePath)) {
+            return target.logical();
+        }
+    }
+
+    /**
+     * Checks {@code relativePath} against the outbox and opens its target's folder, creating missing levels; the caller
+     * closes it.
+     *
+     * @throws UnsafePathException
+     *             the path breaks the rule, does not fit the platform's limit, names Ferry's folder, or a level on the
+     *             way (or the target) is a symlink or not what it must be
+     */
+    static Target open(Path outbox, String relativePath) throws UnsafePathException, IOException {
         String problem = RelativePaths.problemWith(relativePath);
         if (problem != null) {
             throw new UnsafePathException(problem);
@@ -42,41 +78,29 @@ final class OutboxPaths {
                     + "outbox " + outbox + " it would be " + targetBytes + " bytes, and at most "
                     + (MAX_TARGET_BYTES - NUMBERED_ROOM) + " fit (PATH_MAX with room for a numbered name)");
         }
-        try {
-            return prepareChecked(outbox, relativePath);
-        } catch (java.nio.file.InvalidPathException e) {
-            // The JVM cannot encode the name in the file system's charset (a non-UTF-8 locale): the record's fault.
-            throw new UnsafePathException("path cannot be written on this file system: " + e.getMessage());
-        }
-    }
-
-    private static Path prepareChecked(Path outbox, String relativePath) throws UnsafePathException, IOException {
         String[] segments = relativePath.split("/");
         if (segments[0].equals(FERRY_DIR)) {
             throw new UnsafePathException("path is inside Ferry's reserved folder " + FERRY_DIR + ": " + relativePath);
         }
-        Path dir = outbox;
-        for (int i = 0; i < segments.length - 1; i++) {
-            dir = dir.resolve(segments[i]);
-            if (Files.isSymbolicLink(dir)) {
-                throw new UnsafePathException("folder " + outbox.relativize(dir) + " in the outbox is a symlink");
-            }
-            if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-                try {
-                    Files.createDirectory(dir);
-                } catch (java.nio.file.FileAlreadyExistsException raced) {
-                    // Created meanwhile; checked below like any existing folder.
-                }
-            }
-            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-                throw new UnsafePathException("" + outbox.relativize(dir) + " in the outbox is not a folder");
-            }
+        int slash = relativePath.lastIndexOf('/');
+        FolderHandle handle;
+        try {
+            handle = FolderHandle.open(outbox, slash < 0 ? Path.of("") : Path.of(relativePath.substring(0, slash)),
+                    true);
+        } catch (FolderHandle.NotAFolder e) {
+            throw new UnsafePathException("folder " + e.getMessage() + " in the outbox");
+        } catch (java.nio.file.InvalidPathException e) {
+            // The JVM cannot encode the name in the file system's charset (a non-UTF-8 locale): the record's fault.
+            throw new UnsafePathException("path cannot be written on this file system: " + e.getMessage());
         }
-        Path target = dir.resolve(segments[segments.length - 1]);
-        if (Files.isSymbolicLink(target)) {
+        Target target = new Target(handle, segments[segments.length - 1], outbox.resolve(relativePath));
+        Path entry = target.entry();
+        if (Files.isSymbolicLink(entry)) {
+            target.close();
             throw new UnsafePathException("target " + relativePath + " in the outbox is a symlink");
         }
-        if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+        if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+            target.close();
             throw new UnsafePathException("target " + relativePath + " in the outbox is a folder");
         }
         return target;
