@@ -182,11 +182,12 @@ final class ProducerRoute {
                         : resends > maxResends;
                 String reason = r.reason() == null ? "reported failed by the consumer" : r.reason();
                 if (givenUp) {
+                    String end = (quarantined ? "quarantined " + MAX_QUARANTINES + " times"
+                            : "failed after " + maxResends + " re-sends")
+                            + " by the consumer; not sent again until the file changes";
                     board.finished(TransferBoard.PRODUCER, id,
-                            quarantined ? TransferState.QUARANTINED : TransferState.FAILED, null, reason,
-                            (quarantined ? "quarantined " + MAX_QUARANTINES + " times"
-                                    : "failed after " + maxResends + " re-sends")
-                                    + " by the consumer; not sent again until the file changes");
+                            quarantined ? TransferState.QUARANTINED : TransferState.FAILED, null, reason + "; " + end,
+                            end);
                     done.add(id);
                     this.resends.remove(id);
                 } else {

@@ -130,9 +130,10 @@ class PoisonSoakIT {
             assertThat(heapAfterGc).as("heap after a full GC").isLessThan(160L << 20);
             assertThat(maxFds).as("open descriptors").isLessThan(400);
             String metrics = consumer.body("/q/metrics");
-            assertThat(metrics).containsPattern("ferry_dead_letters_total\\{reason=\"invalid-record\"} [1-9]")
-                    .containsPattern("ferry_dead_letters_total\\{reason=\"unsafe-path\"} [1-9]")
-                    .contains("ferry_unfinished_transfers_max 1000.0");
+            // Nine of the twelve kinds are refused on the wire: 4 x 834 + 5 x 833. The 833 first chunks whose rest
+            // never comes are held (under the cap of 1000); junk middle chunks and forged aborts are acknowledged.
+            assertThat(metrics).contains("ferry_dead_letters_total{reason=\"invalid-record\"} 7501.0")
+                    .contains("ferry_unfinished_transfers 833.0").contains("ferry_unfinished_transfers_max 1000.0");
             assertThat(consumer.stop(Duration.ofSeconds(30))).isEqualTo(143);
             assertThat(producer.stop(Duration.ofSeconds(30))).isEqualTo(143);
         }
