@@ -9,6 +9,8 @@ import java.util.Optional;
 
 import io.quarkus.runtime.configuration.MemorySize;
 
+import dev.ferry.chunk.WireFormat;
+
 /**
  * The rules that Bean Validation on {@link FerryConfig} cannot express: keys required by one role only, sizes within
  * bounds, folders that must not overlap. All problems are reported at once, each naming its key, its environment
@@ -16,8 +18,8 @@ import io.quarkus.runtime.configuration.MemorySize;
  */
 public final class FerryConfigCheck {
 
-    static final long MIN_CHUNK = dev.ferry.chunk.WireFormat.MIN_CHUNK_BYTES;
-    static final long MAX_CHUNK = dev.ferry.chunk.WireFormat.MAX_CHUNK_BYTES;
+    static final long MIN_CHUNK = WireFormat.MIN_CHUNK_BYTES;
+    static final long MAX_CHUNK = WireFormat.MAX_CHUNK_BYTES;
 
     private FerryConfigCheck() {
     }

@@ -4,8 +4,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -143,17 +146,16 @@ final class Assembler implements AutoCloseable {
      * @param evictIdle
      *            at the cap, an unfinished transfer idle this long is abandoned to make room for a new one
      */
-    record Limits(long maxFileSize, int maxUnfinished, int maxOpenFiles, java.time.Duration quarantineRetention,
-            java.time.Duration evictIdle) {
+    record Limits(long maxFileSize, int maxUnfinished, int maxOpenFiles, Duration quarantineRetention,
+            Duration evictIdle) {
 
         /** Open staging files per assembler: far below any descriptor limit, enough for every file moving at once. */
         static final int MAX_OPEN_FILES = 64;
 
         /** An unfinished transfer idle this long may make room for a new one at the cap. */
-        static final java.time.Duration EVICT_IDLE = java.time.Duration.ofMinutes(1);
+        static final Duration EVICT_IDLE = Duration.ofMinutes(1);
 
-        static final Limits DEFAULT = new Limits(1L << 40, 1000, MAX_OPEN_FILES, java.time.Duration.ofDays(7),
-                EVICT_IDLE);
+        static final Limits DEFAULT = new Limits(1L << 40, 1000, MAX_OPEN_FILES, Duration.ofDays(7), EVICT_IDLE);
     }
 
     Assembler(Path stagingDir, Path quarantineDir, Journal journal, Deliverer deliverer, Receipts receipts,
@@ -491,7 +493,7 @@ final class Assembler implements AutoCloseable {
      * is deleted and the held acknowledgement released, so the committed offset can move past them again; a producer
      * that comes back starts a new attempt and sends the file whole.
      */
-    synchronized void expireIncomplete(java.time.Duration ttl) throws IOException {
+    synchronized void expireIncomplete(Duration ttl) throws IOException {
         long now = System.nanoTime();
         for (Assembly a : new ArrayList<>(assemblies.values())) {
             long idle = now - a.lastActivityNanos;
@@ -501,7 +503,7 @@ final class Assembler implements AutoCloseable {
         }
     }
 
-    private void expire(Assembly a, long idle, java.time.Duration ttl) throws IOException {
+    private void expire(Assembly a, long idle, Duration ttl) throws IOException {
         try (TransferLog.Scope log = TransferLog.about(a.transferId, a.path)) {
             events.finished(a, TransferState.EXPIRED, null,
                     "nothing received for " + idle / 1_000_000_000L + " s (ferry.incomplete-ttl " + ttl + ")",
@@ -763,13 +765,12 @@ final class Assembler implements AutoCloseable {
         long cutoff = System.currentTimeMillis() - limits.quarantineRetention().toMillis();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(quarantineDir)) {
             for (Path file : files) {
-                var attrs = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
-                        java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                var attrs = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                 // The .reason file is written when the file is quarantined; the data keeps its staging times.
                 String name = file.getFileName().toString();
                 Path reason = name.endsWith(".reason") ? file : file.resolveSibling(name + ".reason");
-                long quarantined = Files.exists(reason, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-                        ? Files.getLastModifiedTime(reason, java.nio.file.LinkOption.NOFOLLOW_LINKS).toMillis()
+                long quarantined = Files.exists(reason, LinkOption.NOFOLLOW_LINKS)
+                        ? Files.getLastModifiedTime(reason, LinkOption.NOFOLLOW_LINKS).toMillis()
                         : attrs.lastModifiedTime().toMillis();
                 if (attrs.isRegularFile() && quarantined < cutoff) {
                     Files.deleteIfExists(file);

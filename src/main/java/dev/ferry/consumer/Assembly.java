@@ -3,6 +3,7 @@ package dev.ferry.consumer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
@@ -176,7 +177,7 @@ final class Assembly {
 
     long stagedSize() throws IOException {
         // Not through channel(): that would open the file again after it was closed for delivery, and leak it.
-        return channel != null ? channel.size() : java.nio.file.Files.size(staging);
+        return channel != null ? channel.size() : Files.size(staging);
     }
 
     void close() {

@@ -22,6 +22,7 @@ import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
 import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.InvalidRecordException;
+import dev.ferry.chunk.RelativePaths;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.kafka.Channels;
 
@@ -148,7 +149,7 @@ public class ChunkIngest {
             return null;
         }
         try {
-            return dev.ferry.chunk.RelativePaths.decode(h.value(), WireFormat.PATH_HEADER);
+            return RelativePaths.decode(h.value(), WireFormat.PATH_HEADER);
         } catch (InvalidRecordException e) {
             return null;
         }

@@ -2,6 +2,7 @@ package dev.ferry.consumer;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
@@ -136,7 +137,7 @@ final class Deliverer {
             }
             try (InputStream in = new DigestInputStream(Channels.newInputStream(existing), Hashing.sha256())) {
                 MessageDigest digest = ((DigestInputStream) in).getMessageDigest();
-                in.transferTo(java.io.OutputStream.nullOutputStream());
+                in.transferTo(OutputStream.nullOutputStream());
                 return Arrays.equals(digest.digest(), sha256);
             }
         }

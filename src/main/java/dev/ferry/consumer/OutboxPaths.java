@@ -2,6 +2,7 @@ package dev.ferry.consumer;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
@@ -89,7 +90,7 @@ final class OutboxPaths {
                     true);
         } catch (FolderHandle.NotAFolder e) {
             throw new UnsafePathException("folder " + e.getMessage() + " in the outbox");
-        } catch (java.nio.file.InvalidPathException e) {
+        } catch (InvalidPathException e) {
             // The JVM cannot encode the name in the file system's charset (a non-UTF-8 locale): the record's fault.
             throw new UnsafePathException("path cannot be written on this file system: " + e.getMessage());
         }

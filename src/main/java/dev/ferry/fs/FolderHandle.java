@@ -2,6 +2,7 @@ package dev.ferry.fs;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -112,7 +113,7 @@ public final class FolderHandle implements AutoCloseable {
             if (create && !Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
                 try {
                     Files.createDirectory(dir);
-                } catch (java.nio.file.FileAlreadyExistsException raced) {
+                } catch (FileAlreadyExistsException raced) {
                     // checked below like any existing folder
                 }
             }

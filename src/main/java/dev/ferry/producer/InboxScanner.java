@@ -14,6 +14,8 @@ import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
+import dev.ferry.chunk.RelativePaths;
+
 /**
  * Walks the inbox. Symlinks are never followed, neither to files nor to folders: a link would let anyone who can write
  * the inbox send any file the process can read. Entries that are never sent (symlinks, FIFOs, sockets, devices) are
@@ -94,7 +96,7 @@ final class InboxScanner {
 
     private boolean breaksThePathRule(Path file) {
         String relative = inbox.relativize(file).toString().replace(file.getFileSystem().getSeparator(), "/");
-        return dev.ferry.chunk.RelativePaths.problemWith(relative) != null;
+        return RelativePaths.problemWith(relative) != null;
     }
 
     private void skip(Path file, BasicFileAttributes attrs, Set<String> skippedNow) {
@@ -107,7 +109,7 @@ final class InboxScanner {
         String why = attrs.isSymbolicLink() ? "a symlink (never followed: it could point anywhere)"
                 : attrs.isDirectory() ? "a folder that cannot be walked"
                         : "not a regular file (a FIFO, socket or device)";
-        LOG.warnf("Inbox entry %s skipped: %s", dev.ferry.chunk.RelativePaths.printable(relative), why);
+        LOG.warnf("Inbox entry %s skipped: %s", RelativePaths.printable(relative), why);
         onSkipped.accept(new Skipped(relative, why, attrs.fileKey()));
     }
 

@@ -2,6 +2,7 @@ package dev.ferry.producer;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -338,7 +339,7 @@ final class ProducerRoute {
 
     private void resendLater(String path, String id, long delayMillis) {
         retries.schedule(() -> {
-            if (!Files.exists(inbox.resolve(path), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.exists(inbox.resolve(path), LinkOption.NOFOLLOW_LINKS)) {
                 board.paused(TransferBoard.PRODUCER, id); // gone meanwhile: nothing left to wait for
             }
             tracker.forget(path);

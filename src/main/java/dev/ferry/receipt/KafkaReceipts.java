@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -57,7 +58,7 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
 
     private final ReceiptIndex index = new ReceiptIndex();
     private final Map<String, Receipt> table = new HashMap<>();
-    private final Map<String, Receipt> recent = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+    private final Map<String, Receipt> recent = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Receipt> eldest) {
             return size() > RECENT;

@@ -18,6 +18,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import io.quarkus.runtime.configuration.MemorySizeConverter;
 
+import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.FerryConfig.SourcePolicy;
 
 /**
@@ -44,8 +45,8 @@ public final class RoutesFile {
             "source-policy", "archive");
     static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
-    static final long MIN_CHUNK = dev.ferry.chunk.WireFormat.MIN_CHUNK_BYTES;
-    static final long MAX_CHUNK = dev.ferry.chunk.WireFormat.MAX_CHUNK_BYTES;
+    static final long MIN_CHUNK = WireFormat.MIN_CHUNK_BYTES;
+    static final long MAX_CHUNK = WireFormat.MAX_CHUNK_BYTES;
 
     /** What a route takes from the flat settings when it does not say, and what the process can do. */
     public record Defaults(String topic, List<String> include, List<String> exclude, int chunkSize,

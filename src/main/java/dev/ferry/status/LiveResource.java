@@ -2,6 +2,7 @@ package dev.ferry.status;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 
 import jakarta.inject.Inject;
@@ -77,8 +78,8 @@ public class LiveResource {
         List<Transfer> inFlight = board.inFlight();
         // Moving ones first (a waiting or stalled transfer has no rate), then the newest.
         List<Transfer> shown = inFlight.stream()
-                .sorted(java.util.Comparator.comparing((Transfer t) -> t.rate() == null || t.rate() == 0)
-                        .thenComparing(Transfer::startedAt, java.util.Comparator.reverseOrder()))
+                .sorted(Comparator.comparing((Transfer t) -> t.rate() == null || t.rate() == 0)
+                        .thenComparing(Transfer::startedAt, Comparator.reverseOrder()))
                 .limit(IN_FLIGHT_SHOWN).toList();
         List<TransferBoard.DeadLetter> dead = board.deadLetters();
         return new Snapshot(Instant.now(), shown, inFlight.size(), recent, board.bytesSent(), board.bytesReceived(),

@@ -12,6 +12,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
+import org.jboss.logging.Logger;
+
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
@@ -76,7 +78,7 @@ public class ProgressLog {
             }
         }
         if (more > 0) {
-            org.jboss.logging.Logger.getLogger(ProgressLog.class)
+            Logger.getLogger(ProgressLog.class)
                     .infof("%d more transfers moving (progress lines for %d per interval at most)", more, MAX_LINES);
         }
         last = seen;

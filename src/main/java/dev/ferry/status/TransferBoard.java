@@ -1,13 +1,17 @@
 package dev.ferry.status;
 
 import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 import jakarta.annotation.Priority;
@@ -18,6 +22,7 @@ import jakarta.inject.Inject;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
+import dev.ferry.chunk.RelativePaths;
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.kafka.StartupOrder;
@@ -45,7 +50,7 @@ public class TransferBoard {
     private final java.util.concurrent.atomic.AtomicLong bytesSent = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
     private volatile TransferHistory history;
-    private final java.util.Deque<DeadLetter> deadLetters = new java.util.ArrayDeque<>();
+    private final Deque<DeadLetter> deadLetters = new ArrayDeque<>();
 
     /** Dead letters kept for the API and the dashboard, newest first; all of them are in the dead-letter topic. */
     static final int DEAD_LETTERS_KEPT = 100;
@@ -58,7 +63,7 @@ public class TransferBoard {
      * @param category
      *            the kind of refusal, as in the metric ({@code invalid-record}, {@code unsafe-path}, ...)
      */
-    public record DeadLetter(java.time.Instant at, String source, String key, String category, String reason) {
+    public record DeadLetter(Instant at, String source, String key, String category, String reason) {
     }
 
     /** The consumer's unfinished transfers against its cap, and what it refused for being full. */
@@ -66,11 +71,11 @@ public class TransferBoard {
     }
 
     /** Where the consumer reads its capacity from; set once at start. */
-    public void capacity(java.util.function.Supplier<Capacity> source) {
+    public void capacity(Supplier<Capacity> source) {
         this.capacitySource = source;
     }
 
-    private volatile java.util.function.Supplier<Capacity> capacitySource;
+    private volatile Supplier<Capacity> capacitySource;
 
     /** The consumer's capacity now; null without a consumer. */
     public Capacity capacity() {
@@ -80,8 +85,8 @@ public class TransferBoard {
 
     /** A record the consumer refused and wrote to the dead-letter topic. */
     public void deadLettered(String source, String key, String category, String reason) {
-        DeadLetter d = new DeadLetter(java.time.Instant.now(), source,
-                key == null ? null : dev.ferry.chunk.RelativePaths.printable(key), category, reason);
+        DeadLetter d = new DeadLetter(Instant.now(), source, key == null ? null : RelativePaths.printable(key),
+                category, reason);
         synchronized (deadLetters) {
             deadLetters.addFirst(d);
             while (deadLetters.size() > DEAD_LETTERS_KEPT) {

@@ -2,11 +2,14 @@ package dev.ferry.status;
 
 import java.time.Duration;
 import java.util.Locale;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -71,7 +74,7 @@ public class TransferMetrics {
         }
     }
 
-    private java.util.function.LongSupplier refusedForCapacity;
+    private LongSupplier refusedForCapacity;
 
     /** A record the consumer refused and wrote to the dead-letter topic. */
     public void deadLettered(String category) {
@@ -80,15 +83,14 @@ public class TransferMetrics {
     }
 
     /** The consumer's unfinished transfers against its cap, and the transfers refused because it was full. */
-    public void watchConsumerCapacity(java.util.function.IntSupplier unfinished, int cap,
-            java.util.function.LongSupplier refused) {
+    public void watchConsumerCapacity(IntSupplier unfinished, int cap, LongSupplier refused) {
         Gauge.builder("ferry.unfinished.transfers", unfinished::getAsInt)
                 .description("Multi-chunk transfers the consumer holds unfinished").register(registry);
         Gauge.builder("ferry.unfinished.transfers.max", () -> cap)
                 .description("ferry.max-unfinished-transfers: new transfers beyond are refused").register(registry);
         // Micrometer holds a function counter's object weakly: this field keeps the supplier alive.
         refusedForCapacity = refused;
-        io.micrometer.core.instrument.FunctionCounter.builder("ferry.transfers.refused", refused, r -> r.getAsLong())
+        FunctionCounter.builder("ferry.transfers.refused", refused, r -> r.getAsLong())
                 .description("Transfers the consumer refused because it held its cap of unfinished ones")
                 .tags("reason", "capacity").register(registry);
     }

@@ -11,6 +11,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.roaringbitmap.RoaringBitmap;
 
 import dev.ferry.chunk.Abort;
 import dev.ferry.chunk.Chunk;
@@ -37,7 +38,7 @@ final class SentTransfers {
         String path;
         long size;
         int count;
-        final org.roaringbitmap.RoaringBitmap seen = new org.roaringbitmap.RoaringBitmap();
+        final RoaringBitmap seen = new RoaringBitmap();
         String sha256;
         boolean aborted;
     }

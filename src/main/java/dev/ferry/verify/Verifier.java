@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
+import dev.ferry.chunk.RelativePaths;
 import dev.ferry.consumer.Hashing;
 import dev.ferry.receipt.KafkaReceipts;
 import dev.ferry.receipt.Receipt;
@@ -198,7 +199,7 @@ public final class Verifier {
                 boolean thisTopic = d.sourceTopic() == null || d.sourceTopic().equals(topic);
                 Receipt r = receipts.get(d.key());
                 if (thisTopic && (r == null || !r.outcome().isFinal())) {
-                    String key = dev.ferry.chunk.RelativePaths.printable(d.key());
+                    String key = RelativePaths.printable(d.key());
                     findings.add(new Finding(Kind.DEAD_LETTERED, d.path() != null ? d.path() : key,
                             "record " + key + " refused: " + d.reason()));
                 }
