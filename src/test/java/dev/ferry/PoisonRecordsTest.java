@@ -13,7 +13,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.Stream;
 
 import jakarta.inject.Inject;
 
@@ -51,6 +50,7 @@ import dev.ferry.config.FerryConfig;
 import dev.ferry.receipt.KafkaReceipts;
 import dev.ferry.testing.Http;
 import dev.ferry.testing.KafkaBrokerResource;
+import dev.ferry.testing.OpenFiles;
 import dev.ferry.testing.TestFiles;
 
 /**
@@ -211,7 +211,7 @@ class PoisonRecordsTest {
                         .contains("ferry_unfinished_transfers " + cap + ".0")
                         .containsPattern("ferry_transfers_refused_total\\{reason=\"capacity\"} [1-9]"));
         Path staging = config.outbox().orElseThrow().resolve(".ferry/staging").toRealPath();
-        long open = openFilesUnder(staging);
+        long open = OpenFiles.under(staging);
         System.out.printf("1500 transfers whose rest never comes: %d unfinished (cap %d), %d staging files open%n", cap,
                 cap, open);
         assertThat(open).isLessThanOrEqualTo(64);
@@ -342,19 +342,5 @@ class PoisonRecordsTest {
         assertThat(r).as("dead letter").isNotNull();
         Header h = r.headers().lastHeader(name);
         return h == null ? "<no " + name + ">" : new String(h.value(), StandardCharsets.UTF_8);
-    }
-
-    private static long openFilesUnder(Path dir) throws Exception {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.filter(fd -> {
-                try {
-                    // Files below it; its folders are held open on purpose (consumer/Assembler).
-                    Path target = Files.readSymbolicLink(fd);
-                    return target.startsWith(dir) && !Files.isDirectory(target);
-                } catch (Exception e) {
-                    return false;
-                }
-            }).count();
-        }
     }
 }

@@ -2,15 +2,8 @@ package dev.ferry.verify;
 
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.roaringbitmap.RoaringBitmap;
 
 import dev.ferry.chunk.Abort;
@@ -18,7 +11,6 @@ import dev.ferry.chunk.Chunk;
 import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.InvalidRecordException;
 import dev.ferry.chunk.WireFormat;
-import dev.ferry.kafka.KafkaClients;
 
 /**
  * What the chunk topic says was sent: every transfer with an attempt whose chunks are all in the topic and that no
@@ -49,58 +41,31 @@ final class SentTransfers {
     long invalid;
 
     static SentTransfers read(Map<String, Object> kafka, String topic, Duration timeout) {
-        Map<String, Object> settings = KafkaClients.reader(kafka, "ferry-verify");
-        settings.remove(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG);
-        settings.remove(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG);
         Map<String, Map<Integer, Attempt>> attempts = new HashMap<>();
         SentTransfers result = new SentTransfers();
-        try (KafkaConsumer<String, byte[]> reader = new KafkaConsumer<>(settings, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = reader.partitionsFor(topic, timeout).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            if (partitions.isEmpty()) {
-                throw new IllegalStateException("topic " + topic + " does not exist");
+        TopicSnapshot.read(kafka, topic, "ferry-verify", timeout, false, r -> {
+            result.records++;
+            FerryRecord record;
+            try {
+                record = WireFormat.decode(r.key(), r.headers(), r.value());
+            } catch (InvalidRecordException e) {
+                result.invalid++;
+                return;
             }
-            reader.assign(partitions);
-            reader.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = reader.endOffsets(partitions, timeout);
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (partitions.stream().anyMatch(tp -> reader.position(tp) < end.get(tp))) {
-                var batch = reader.poll(Duration.ofMillis(200));
-                if (batch.isEmpty() && System.nanoTime() > deadline) {
-                    throw new IllegalStateException("topic " + topic + " not read to its end within " + timeout);
-                }
-                if (!batch.isEmpty()) {
-                    deadline = System.nanoTime() + timeout.toNanos();
-                }
-                for (ConsumerRecord<String, byte[]> r : batch) {
-                    if (r.offset() >= end.get(new TopicPartition(r.topic(), r.partition()))) {
-                        continue; // written after the snapshot
-                    }
-                    result.records++;
-                    FerryRecord record;
-                    try {
-                        record = WireFormat.decode(r.key(), r.headers(), r.value());
-                    } catch (InvalidRecordException e) {
-                        result.invalid++;
-                        continue;
-                    }
-                    Attempt a = attempts.computeIfAbsent(record.transferId(), id -> new HashMap<>())
-                            .computeIfAbsent(record.attempt(), n -> new Attempt());
-                    if (record instanceof Abort) {
-                        a.aborted = true;
-                    } else if (record instanceof Chunk c) {
-                        a.path = c.path();
-                        a.size = c.size();
-                        a.count = c.count();
-                        a.seen.add(c.index());
-                        if (c.sha256() != null) {
-                            a.sha256 = java.util.HexFormat.of().formatHex(c.sha256());
-                        }
-                    }
+            Attempt a = attempts.computeIfAbsent(record.transferId(), id -> new HashMap<>())
+                    .computeIfAbsent(record.attempt(), n -> new Attempt());
+            if (record instanceof Abort) {
+                a.aborted = true;
+            } else if (record instanceof Chunk c) {
+                a.path = c.path();
+                a.size = c.size();
+                a.count = c.count();
+                a.seen.add(c.index());
+                if (c.sha256() != null) {
+                    a.sha256 = java.util.HexFormat.of().formatHex(c.sha256());
                 }
             }
-        }
+        });
         attempts.forEach((id, byAttempt) -> {
             Attempt best = null;
             int bestNumber = -1;

@@ -26,6 +26,7 @@ import dev.ferry.chunk.InvalidRecordException;
 import dev.ferry.config.FerryConfig.ConflictPolicy;
 import dev.ferry.receipt.MemoryReceipts;
 import dev.ferry.receipt.Receipt;
+import dev.ferry.testing.OpenFiles;
 
 /** Assembly without Kafka: chunks in any order, duplicates, attempts, verification, resume and acknowledgements. */
 class AssemblerTest {
@@ -581,7 +582,7 @@ class AssemblerTest {
         for (int i = 0; i < 300; i++) {
             feed(chunksOf(id(1000 + i), 0, "many/f" + i, bytes(3000, i)).get(0));
         }
-        long open = openFilesUnder(staging);
+        long open = OpenFiles.under(staging);
         System.out.printf("300 unfinished transfers: %d staging files open (cap %d)%n", open,
                 Assembler.Limits.MAX_OPEN_FILES);
         assertThat(assembler.inProgress()).isEqualTo(300);
@@ -714,20 +715,6 @@ class AssemblerTest {
         assertThat(RecordFaults.isRecordFault(new IOException("File too large"))).isTrue();
         assertThat(RecordFaults.isRecordFault(new IOException("No space left on device"))).isFalse();
         assertThat(RecordFaults.isRecordFault(new java.nio.file.AccessDeniedException("/o/x"))).isFalse();
-    }
-
-    private static long openFilesUnder(Path dir) throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.filter(fd -> {
-                try {
-                    // Files below it; its folders are held open on purpose (consumer/Assembler).
-                    Path target = Files.readSymbolicLink(fd);
-                    return target.startsWith(dir) && !Files.isDirectory(target);
-                } catch (IOException e) {
-                    return false;
-                }
-            }).count();
-        }
     }
 
     private void assertStagingEmpty() throws IOException {

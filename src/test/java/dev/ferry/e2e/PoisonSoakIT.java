@@ -28,6 +28,7 @@ import dev.ferry.chunk.Chunk;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaBroker;
+import dev.ferry.testing.OpenFiles;
 import dev.ferry.testing.TestFiles;
 
 /**
@@ -100,7 +101,7 @@ class PoisonSoakIT {
                                 .sha256(TestFiles.randomAtomically(inbox.resolve(name), size, batch * 100L + i)));
                     }
                     assertThat(consumer.get("/q/health/live")).as("liveness, batch " + batch).isEqualTo(200);
-                    maxFds = Math.max(maxFds, openFds(pid));
+                    maxFds = Math.max(maxFds, OpenFiles.of(pid));
                 }
             }
 
@@ -118,7 +119,7 @@ class PoisonSoakIT {
                         .filter(p -> !outbox.relativize(p).startsWith(".ferry")).toList();
                 assertThat(delivered).as("each good file once, nothing else").hasSize(GOOD);
             }
-            maxFds = Math.max(maxFds, openFds(pid));
+            maxFds = Math.max(maxFds, OpenFiles.of(pid));
             long heapAfterGc = heapAfterFullGc(pid);
             System.out.printf(
                     "Soak: %d hostile records and %d good files in %d s; consumer pid %d never restarted; "
@@ -182,12 +183,6 @@ class PoisonSoakIT {
                 Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                         ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1 << 20, ProducerConfig.LINGER_MS_CONFIG, 5),
                 new StringSerializer(), new ByteArraySerializer());
-    }
-
-    static long openFds(long pid) throws Exception {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
-            return fds.count();
-        }
     }
 
     /** Runs a full GC in the process and reads its used heap afterwards (jcmd, from this JDK). */
