@@ -339,6 +339,14 @@ final class Assembler implements AutoCloseable {
         lastSync = System.nanoTime();
     }
 
+    private static Receipt.Subject subjectOf(Assembly a) {
+        return new Receipt.Subject(a.transferId, a.attempt, a.path, a.size, topicOf(a.source));
+    }
+
+    private static Receipt.Subject subjectOf(Chunk chunk, String source) {
+        return new Receipt.Subject(chunk.transferId(), chunk.attempt(), chunk.path(), chunk.size(), topicOf(source));
+    }
+
     /** Sources are named {@code topic-partition}. */
     static String topicOf(String source) {
         int dash = source.lastIndexOf('-');
@@ -391,8 +399,7 @@ final class Assembler implements AutoCloseable {
                     + " abandoned with " + idlest.chunksReceived() + " of " + idlest.count + " chunks staged");
             discard(idlest);
             abandonedTransfers++;
-            tellProducer(Receipt.of(idlest.transferId, idlest.attempt, Receipt.Outcome.FAILED, idlest.path, null,
-                    idlest.size, null, instance, reason).withTopic(topicOf(idlest.source)));
+            tellProducer(subjectOf(idlest).failed(instance, reason));
         }
         return true;
     }
@@ -410,8 +417,7 @@ final class Assembler implements AutoCloseable {
         }
         refusedForCapacity++;
         LOG.warnf("Transfer %s (%s) attempt %d refused: %s", chunk.transferId(), chunk.path(), chunk.attempt(), reason);
-        tellProducer(Receipt.of(chunk.transferId(), chunk.attempt(), Receipt.Outcome.FAILED, chunk.path(), null,
-                chunk.size(), null, instance, reason).withTopic(topicOf(source)));
+        tellProducer(subjectOf(chunk, source).failed(instance, reason));
     }
 
     /**
@@ -431,8 +437,8 @@ final class Assembler implements AutoCloseable {
                         e.getMessage());
             }
         }
-        tellProducer(Receipt.of(transferId, attempt, Receipt.Outcome.FAILED, path, null, 0, null, instance,
-                "a record was refused: " + reason).withTopic(topicOf(source)));
+        tellProducer(new Receipt.Subject(transferId, attempt, path, 0, topicOf(source)).failed(instance,
+                "a record was refused: " + reason));
     }
 
     /** Transfers refused because {@link Limits#maxUnfinished} was reached. */
@@ -469,10 +475,8 @@ final class Assembler implements AutoCloseable {
                 + "Either its first chunks aged out of the topic's retention (keep retention above the longest consumer "
                 + "outage), or it was delivered before this consumer's state was lost. The producer's next attempt "
                 + "sends it whole.", chunk.transferId(), chunk.path(), chunk.attempt(), chunk.index(), chunk.count());
-        tellProducer(Receipt
-                .of(chunk.transferId(), chunk.attempt(), Receipt.Outcome.FAILED, chunk.path(), null, chunk.size(), null,
-                        instance, "chunk " + chunk.index() + " arrived without the transfer's first chunk")
-                .withTopic(topicOf(source)));
+        tellProducer(subjectOf(chunk, source).failed(instance,
+                "chunk " + chunk.index() + " arrived without the transfer's first chunk"));
     }
 
     /**
@@ -511,10 +515,8 @@ final class Assembler implements AutoCloseable {
                             + " chunks staged; removed, never delivered");
             discard(a);
             abandonedTransfers++;
-            tellProducer(Receipt
-                    .of(a.transferId, a.attempt, Receipt.Outcome.FAILED, a.path, null, a.size, null, instance,
-                            "abandoned after ferry.incomplete-ttl " + ttl + " without a chunk")
-                    .withTopic(topicOf(a.source)));
+            tellProducer(
+                    subjectOf(a).failed(instance, "abandoned after ferry.incomplete-ttl " + ttl + " without a chunk"));
         }
     }
 
@@ -681,12 +683,8 @@ final class Assembler implements AutoCloseable {
             a.folder = d.target().getParent();
             String target = deliverer.outbox().relativize(d.target()).toString().replace(java.io.File.separatorChar,
                     '/');
-            a.receipt = Receipt
-                    .of(a.transferId, a.attempt,
-                            d.outcome() == Deliverer.Outcome.SKIPPED ? Receipt.Outcome.SKIPPED
-                                    : Receipt.Outcome.DELIVERED,
-                            a.path, target, a.size, hex(sha), instance, null)
-                    .withTopic(topicOf(a.source));
+            a.receipt = d.outcome() == Deliverer.Outcome.SKIPPED ? subjectOf(a).skipped(target, hex(sha), instance)
+                    : subjectOf(a).delivered(target, hex(sha), instance);
             a.decided = true;
             events.finished(a, TransferState.DELIVERED, hex(sha),
                     d.outcome() == Deliverer.Outcome.SKIPPED ? "a different file was kept (ferry.on-conflict=skip)"
@@ -746,9 +744,7 @@ final class Assembler implements AutoCloseable {
         events.finished(a, TransferState.QUARANTINED, null, reason,
                 "verification failed, kept as " + quarantineFolder.logical().resolve(name));
         a.folder = quarantineDir;
-        a.receipt = Receipt
-                .of(a.transferId, a.attempt, Receipt.Outcome.QUARANTINED, a.path, null, a.size, null, instance, reason)
-                .withTopic(topicOf(a.source));
+        a.receipt = subjectOf(a).quarantined(instance, reason);
         a.decided = true;
     }
 

@@ -57,16 +57,36 @@ public record Receipt(int v, String transfer, int attempt, Outcome outcome, Stri
         }
     }
 
-    public static Receipt of(String transfer, int attempt, Outcome outcome, String path, String target, long size,
-            String sha256, String instance, String reason) {
-        return new Receipt(VERSION, transfer, attempt, outcome, path, target, size, sha256, instance, Instant.now(),
-                reason, null);
-    }
+    /**
+     * What a receipt is about: one attempt of one transfer, as its chunks described it, and the chunk topic it came
+     * through. Receipts are made from it by what happened: {@link #delivered}, {@link #skipped}, {@link #quarantined},
+     * {@link #failed}.
+     */
+    public record Subject(String transfer, int attempt, String path, long size, String topic) {
 
-    /** The same receipt naming the chunk topic of the transfer: tells routes sharing one receipts topic apart. */
-    public Receipt withTopic(String chunkTopic) {
-        return new Receipt(v, transfer, attempt, outcome, path, target, size, sha256, instance, time, reason,
-                chunkTopic);
+        /** The file is in the outbox at {@code target}, verified with {@code sha256}. */
+        public Receipt delivered(String target, String sha256, String instance) {
+            return receipt(Outcome.DELIVERED, target, sha256, instance, null);
+        }
+
+        /** A different file was at the path and {@code ferry.on-conflict=skip} kept it. */
+        public Receipt skipped(String target, String sha256, String instance) {
+            return receipt(Outcome.SKIPPED, target, sha256, instance, null);
+        }
+
+        public Receipt quarantined(String instance, String reason) {
+            return receipt(Outcome.QUARANTINED, null, null, instance, reason);
+        }
+
+        /** The attempt cannot complete here; its producer sends the file again (a bounded number of times). */
+        public Receipt failed(String instance, String reason) {
+            return receipt(Outcome.FAILED, null, null, instance, reason);
+        }
+
+        private Receipt receipt(Outcome outcome, String target, String sha256, String instance, String reason) {
+            return new Receipt(VERSION, transfer, attempt, outcome, path, target, size, sha256, instance, Instant.now(),
+                    reason, topic);
+        }
     }
 
     public String toJson() {

@@ -310,10 +310,10 @@ class AssemblerTest {
         assembler.dropFinishedElsewhere();
         assertThat(stagingFiles()).as("not finished anywhere yet: kept for when the partition comes back").hasSize(2);
 
-        receipts.record(List.of(Receipt.of(id(40), 0, Receipt.Outcome.DELIVERED, "moved.bin", "moved.bin", 3000, "00",
-                "other-instance", null)));
-        receipts.record(List.of(Receipt.of(id(41), 0, Receipt.Outcome.DELIVERED, "kept.bin", "kept.bin", 3000, "00",
-                "other-instance", null)));
+        receipts.record(List.of(new Receipt.Subject(id(40), 0, "moved.bin", 3000, null).delivered("moved.bin", "00",
+                "other-instance")));
+        receipts.record(List.of(
+                new Receipt.Subject(id(41), 0, "kept.bin", 3000, null).delivered("kept.bin", "00", "other-instance")));
         assembler.dropFinishedElsewhere();
         assertThat(stagingFiles()).as("moved.bin's partition is gone and its file delivered elsewhere: dropped; "
                 + "kept.bin's partition is still read here: left to its records").hasSize(1);
@@ -451,8 +451,8 @@ class AssemblerTest {
         assembler.accept(chunks.get(0), P0, () -> acked.add("first"));
         assembler.accept(chunks.get(1), P0, () -> acked.add("second"));
         // Another instance owned the partition for a while and delivered it: its receipt is in the topic.
-        receipts.record(List.of(
-                Receipt.of(id(41), 0, Receipt.Outcome.DELIVERED, "raced.bin", "raced.bin", 2500, "00", "other", null)));
+        receipts.record(
+                List.of(new Receipt.Subject(id(41), 0, "raced.bin", 2500, null).delivered("raced.bin", "00", "other")));
         Files.createDirectories(outbox);
         assembler.accept(chunks.get(2), P0, () -> acked.add("third"));
         assembler.flush();

@@ -72,8 +72,8 @@ class ResendLimitTest {
             for (int attempt = 0; attempt <= 2; attempt++) {
                 int expected = attempt;
                 await().atMost(Duration.ofSeconds(60)).until(() -> attemptsOf(id).contains(expected));
-                Receipt forged = Receipt.of(id, attempt, Receipt.Outcome.FAILED, "target.bin", null, 5000, null,
-                        "mallory", "forged failure").withTopic(config.topic());
+                Receipt forged = new Receipt.Subject(id, attempt, "target.bin", 5000, config.topic()).failed("mallory",
+                        "forged failure");
                 companion.produce(Serdes.String(), Serdes.String())
                         .fromRecords(new ProducerRecord<>(Derived.receiptsTopic(config), id, forged.toJson()))
                         .awaitCompletion();
