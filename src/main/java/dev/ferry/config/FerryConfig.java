@@ -17,7 +17,7 @@ import io.smallrye.config.WithDefault;
 /**
  * Every Ferry setting, in one place. Each key is also an environment variable: upper case, dots and dashes as
  * underscores ({@code ferry.chunk-size} is {@code FERRY_CHUNK_SIZE}). Single keys are checked by Bean Validation; rules
- * that depend on the role are checked by {@link FerryConfigCheck} at start-up. The README has the table.
+ * that depend on the role are checked by {@link FerryConfigCheck} at start-up. docs/configuration.md has the table.
  * <p>
  * Kafka client settings are not here: they stay under the standard {@code kafka.*} and {@code mp.messaging.*} keys, and
  * only the values derived from these settings (group id, record size limits) are filled in by
