@@ -7,8 +7,6 @@ import jakarta.inject.Inject;
 
 import io.quarkus.runtime.StartupEvent;
 
-import dev.ferry.kafka.StartupOrder;
-
 /** Runs {@link FerryConfigCheck} before anything else starts, so a bad setting stops Ferry with a clear message. */
 @ApplicationScoped
 public class ConfigStartupCheck {

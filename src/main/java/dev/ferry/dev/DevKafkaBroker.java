@@ -16,7 +16,7 @@ import org.jboss.logging.Logger;
 import io.quarkus.arc.profile.IfBuildProfile;
 import io.quarkus.runtime.StartupEvent;
 
-import dev.ferry.kafka.StartupOrder;
+import dev.ferry.config.StartupOrder;
 
 import kafka.server.KafkaRaftServer;
 

@@ -28,6 +28,7 @@ import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.FerryConfigCheck;
+import dev.ferry.config.StartupOrder;
 
 /**
  * Makes sure the chunk and dead-letter topics exist and can hold a chunk, before any channel starts. A Kafka producer

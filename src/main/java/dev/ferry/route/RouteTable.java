@@ -23,7 +23,7 @@ import io.quarkus.runtime.StartupEvent;
 
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
-import dev.ferry.kafka.StartupOrder;
+import dev.ferry.config.StartupOrder;
 
 /**
  * The routes this process runs: from {@code ferry.routes-file} when set (re-read whenever it changes, see

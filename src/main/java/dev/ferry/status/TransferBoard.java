@@ -25,7 +25,7 @@ import io.quarkus.runtime.StartupEvent;
 import dev.ferry.chunk.RelativePaths;
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
-import dev.ferry.kafka.StartupOrder;
+import dev.ferry.config.StartupOrder;
 
 /**
  * What is moving and what moved, for the API, the dashboard and the metrics: transfers in flight (updated by the

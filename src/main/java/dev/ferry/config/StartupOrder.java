@@ -1,4 +1,4 @@
-package dev.ferry.kafka;
+package dev.ferry.config;
 
 import jakarta.interceptor.Interceptor;
 
