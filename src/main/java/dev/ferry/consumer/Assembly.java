@@ -11,6 +11,7 @@ import java.security.MessageDigest;
 import org.roaringbitmap.RoaringBitmap;
 
 import dev.ferry.chunk.Chunk;
+import dev.ferry.chunk.Hashing;
 import dev.ferry.chunk.InvalidRecordException;
 
 /**

@@ -20,6 +20,7 @@ import java.util.Set;
 
 import org.jboss.logging.Logger;
 
+import dev.ferry.chunk.Hashing;
 import dev.ferry.chunk.RelativePaths;
 import dev.ferry.config.FerryConfig.ConflictPolicy;
 import dev.ferry.fs.FolderHandle;

@@ -18,8 +18,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
+import dev.ferry.chunk.Hashing;
 import dev.ferry.chunk.RelativePaths;
-import dev.ferry.consumer.Hashing;
 import dev.ferry.receipt.KafkaReceipts;
 import dev.ferry.receipt.Receipt;
 

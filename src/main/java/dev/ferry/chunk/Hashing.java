@@ -1,4 +1,4 @@
-package dev.ferry.consumer;
+package dev.ferry.chunk;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -8,6 +8,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
+/** SHA-256, the hash a transfer's last chunk carries: of a stream of chunks, or of a whole file read back. */
 public final class Hashing {
 
     private Hashing() {
