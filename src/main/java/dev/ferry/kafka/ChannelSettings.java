@@ -7,7 +7,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Inject;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 
 import io.smallrye.common.annotation.Identifier;
@@ -15,27 +14,19 @@ import io.smallrye.common.annotation.Identifier;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
-import dev.ferry.consumer.RebalanceTracker;
-import dev.ferry.consumer.UnroutedRecords;
-import dev.ferry.route.RouteTable;
 
 /**
- * The channel settings that follow from Ferry's own settings: topic names, the consumer group and every size limit that
- * must agree with the chunk size. SmallRye merges these maps under the channel's {@code mp.messaging.*} keys (which
- * win), and above the global {@code kafka.*} keys. The fixed choices (acks, idempotence, commit and failure strategies)
- * are in application.properties, where operators look for them.
+ * The outgoing channel's settings that follow from Ferry's own settings: its topic and every size limit that must agree
+ * with the chunk size (the incoming channel's are the consumer's own, {@code consumer/ChunksInSettings}). SmallRye
+ * merges these maps under the channel's {@code mp.messaging.*} keys (which win), and above the global {@code kafka.*}
+ * keys. The fixed choices (acks, idempotence, commit and failure strategies) are in application.properties, where
+ * operators look for them.
  */
 @ApplicationScoped
 public class ChannelSettings {
 
-    /** Records a consumer may hold per poll: with chunks of up to 16 MiB, a few are plenty and memory stays small. */
-    static final int MAX_POLL_RECORDS = 16;
-
     @Inject
     FerryConfig config;
-
-    @Inject
-    RouteTable routes;
 
     @Produces
     @Identifier(Channels.CHUNKS_OUT)
@@ -52,33 +43,6 @@ public class ChannelSettings {
         // Enough for the whole send window plus one record, so a full window never blocks on buffer space.
         settings.put(ProducerConfig.BUFFER_MEMORY_CONFIG,
                 Math.max(32L << 20, config.sendBuffer().asLongValue() + 2L * maxRecord));
-        return settings;
-    }
-
-    @Produces
-    @Identifier(Channels.CHUNKS_IN)
-    Map<String, Object> incoming() {
-        int maxRecord = WireFormat.maxRecordBytes(Derived.chunkSize(config));
-        Map<String, Object> settings = new HashMap<>();
-        if (config.routesFile().isPresent()) {
-            // Routes come and go while the channel runs: subscribe to every topic a route may name, find new ones
-            // within seconds, and keep records of topics without a route out of the channel (UnroutedRecords).
-            settings.put("pattern", true);
-            settings.put("topic", routes.topicPattern().pattern());
-            settings.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 5_000);
-            settings.put(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, UnroutedRecords.class.getName());
-        } else {
-            settings.put("topic", config.topic());
-        }
-        config.groupId().ifPresent(group -> settings.put(ConsumerConfig.GROUP_ID_CONFIG, group));
-        settings.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, Derived.instanceId(config));
-        settings.put("dead-letter-queue.topic", Derived.deadLetterTopic(config));
-        settings.put("consumer-rebalance-listener.name", RebalanceTracker.NAME);
-        // Bound what a fetch brings in: a few records per partition, a few partitions per fetch. The connector queues
-        // at most max.poll.records * max-queue-size-factor records before it pauses the partitions.
-        settings.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, MAX_POLL_RECORDS);
-        settings.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 * maxRecord);
-        settings.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Math.max(8 << 20, 4 * maxRecord));
         return settings;
     }
 }
