@@ -37,8 +37,8 @@ import dev.ferry.fault.FaultPoints;
 import dev.ferry.fs.FolderHandle;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.receipt.Receipts;
-import dev.ferry.status.TransferLog;
-import dev.ferry.status.TransferState;
+import dev.ferry.transfer.TransferLog;
+import dev.ferry.transfer.TransferState;
 
 /**
  * Puts files back together from their chunks and decides when an offset may be committed. Plain Java, driven by

@@ -1,6 +1,6 @@
 package dev.ferry.consumer;
 
-import dev.ferry.status.TransferState;
+import dev.ferry.transfer.TransferState;
 
 /** What an {@link Assembler} tells the outside as files arrive: for the transfers API, dashboard and metrics. */
 interface AssemblyEvents {

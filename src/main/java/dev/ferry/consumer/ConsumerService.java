@@ -35,9 +35,9 @@ import dev.ferry.receipt.KafkaReceipts;
 import dev.ferry.route.Route;
 import dev.ferry.route.RouteTable;
 import dev.ferry.route.Routes;
-import dev.ferry.status.TransferBoard;
-import dev.ferry.status.TransferMetrics;
-import dev.ferry.status.TransferState;
+import dev.ferry.transfer.TransferBoard;
+import dev.ferry.transfer.TransferMetrics;
+import dev.ferry.transfer.TransferState;
 
 /**
  * The consumer role's state: builds the {@link Assembler} before the messaging channels start, so the first record

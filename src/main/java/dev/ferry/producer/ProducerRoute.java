@@ -21,10 +21,10 @@ import dev.ferry.config.FerryConfig;
 import dev.ferry.fault.FaultPoints;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.route.Route;
-import dev.ferry.status.TransferBoard;
-import dev.ferry.status.TransferLog;
-import dev.ferry.status.TransferMetrics;
-import dev.ferry.status.TransferState;
+import dev.ferry.transfer.TransferBoard;
+import dev.ferry.transfer.TransferLog;
+import dev.ferry.transfer.TransferMetrics;
+import dev.ferry.transfer.TransferState;
 
 /**
  * One producer route at work: watches its inbox, hands each finished file to a {@link FileSender} on one of

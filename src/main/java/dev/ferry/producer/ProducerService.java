@@ -32,8 +32,8 @@ import dev.ferry.receipt.Receipt;
 import dev.ferry.route.Route;
 import dev.ferry.route.RouteTable;
 import dev.ferry.route.Routes;
-import dev.ferry.status.TransferBoard;
-import dev.ferry.status.TransferMetrics;
+import dev.ferry.transfer.TransferBoard;
+import dev.ferry.transfer.TransferMetrics;
 
 /**
  * The producer role: runs one {@link ProducerRoute} per route and reconciles them when the routes change (new routes

@@ -15,9 +15,9 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
-import dev.ferry.status.Problem;
 import dev.ferry.stream.StreamCatalog;
 import dev.ferry.stream.StreamInfo;
+import dev.ferry.web.Problem;
 
 /** The streams known to this process, with their state: where they are, how far they got, why they failed. */
 @Path("/api/streams")

@@ -1,4 +1,4 @@
-package dev.ferry.status;
+package dev.ferry.health;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.ferry.status;
+package dev.ferry.transfer;
 
 import java.time.Duration;
 import java.time.Instant;

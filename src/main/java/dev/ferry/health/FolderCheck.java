@@ -1,4 +1,4 @@
-package dev.ferry.status;
+package dev.ferry.health;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

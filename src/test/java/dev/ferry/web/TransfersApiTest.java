@@ -1,4 +1,4 @@
-package dev.ferry.status;
+package dev.ferry.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -1,4 +1,4 @@
-package dev.ferry.status;
+package dev.ferry.web;
 
 import java.util.List;
 
@@ -18,6 +18,10 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+import dev.ferry.transfer.Transfer;
+import dev.ferry.transfer.TransferBoard;
+import dev.ferry.transfer.TransferState;
 
 /**
  * Transfers as this process sees them: the producer answers for what it sends, the consumer for what it assembles and

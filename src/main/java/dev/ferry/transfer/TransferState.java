@@ -1,4 +1,4 @@
-package dev.ferry.status;
+package dev.ferry.transfer;
 
 import java.util.Locale;
 

@@ -1,4 +1,4 @@
-package dev.ferry.status;
+package dev.ferry.health;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.ferry.status;
+package dev.ferry.web;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -18,6 +18,8 @@ import org.jboss.resteasy.reactive.RestStreamElementType;
 import io.smallrye.mutiny.Multi;
 
 import dev.ferry.route.RouteTable;
+import dev.ferry.transfer.Transfer;
+import dev.ferry.transfer.TransferBoard;
 
 /**
  * What the dashboard shows, pushed twice a second as server-sent events: transfers in flight, the latest finished ones,

@@ -1,4 +1,4 @@
-package dev.ferry.status;
+package dev.ferry.web;
 
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
