@@ -1,4 +1,4 @@
-package dev.ferry.route;
+package dev.ferry.health;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -7,6 +7,9 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
+
+import dev.ferry.route.RouteTable;
+import dev.ferry.route.Routes;
 
 /**
  * The routes in force, in the readiness output ({@code /q/health/ready}). Always up: a rejected edit of the routes file
