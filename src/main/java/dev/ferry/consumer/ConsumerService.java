@@ -35,6 +35,7 @@ import dev.ferry.receipt.KafkaReceipts;
 import dev.ferry.route.Route;
 import dev.ferry.route.RouteTable;
 import dev.ferry.route.Routes;
+import dev.ferry.transfer.Side;
 import dev.ferry.transfer.TransferBoard;
 import dev.ferry.transfer.TransferMetrics;
 import dev.ferry.transfer.TransferState;
@@ -261,25 +262,24 @@ public class ConsumerService {
 
         @Override
         public void started(Assembly a) {
-            board.started(TransferBoard.CONSUMER, a.transferId, route, a.path, a.size, a.count,
-                    Assembler.partitionOf(a.source));
+            board.started(Side.CONSUMER, a.transferId, route, a.path, a.size, a.count, Assembler.partitionOf(a.source));
         }
 
         @Override
         public void staged(Assembly a) {
             int chunks = a.chunksReceived();
-            board.progress(TransferBoard.CONSUMER, a.transferId, chunks,
+            board.progress(Side.CONSUMER, a.transferId, chunks,
                     a.count == 0 ? 0 : Math.min(a.size, a.size * chunks / a.count));
         }
 
         @Override
         public void finished(Assembly a, TransferState end, String sha256, String reason, String note) {
-            board.finished(TransferBoard.CONSUMER, a.transferId, end, sha256, reason, note);
+            board.finished(Side.CONSUMER, a.transferId, end, sha256, reason, note);
         }
 
         @Override
         public void dropped(Assembly a) {
-            board.paused(TransferBoard.CONSUMER, a.transferId);
+            board.paused(Side.CONSUMER, a.transferId);
         }
 
     }

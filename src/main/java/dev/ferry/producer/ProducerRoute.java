@@ -21,6 +21,7 @@ import dev.ferry.config.FerryConfig;
 import dev.ferry.fault.FaultPoints;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.route.Route;
+import dev.ferry.transfer.Side;
 import dev.ferry.transfer.TransferBoard;
 import dev.ferry.transfer.TransferLog;
 import dev.ferry.transfer.TransferMetrics;
@@ -161,12 +162,12 @@ final class ProducerRoute {
                 FaultPoints.reach(FaultPoints.Point.PRODUCER_DISPOSED);
                 done.add(id);
                 resends.remove(id);
-                board.finished(TransferBoard.PRODUCER, id, TransferState.DELIVERED, r.sha256(), null,
+                board.finished(Side.PRODUCER, id, TransferState.DELIVERED, r.sha256(), null,
                         (r.instance() == null ? "" : "by " + r.instance() + " as " + r.target() + "; ") + disposal);
             }
             case SKIPPED -> {
                 done.add(id);
-                board.finished(TransferBoard.PRODUCER, id, TransferState.FAILED, null,
+                board.finished(Side.PRODUCER, id, TransferState.FAILED, null,
                         "the consumer kept a different file at that path (ferry.on-conflict=skip)", "source kept");
             }
             case QUARANTINED, FAILED -> {
@@ -186,17 +187,15 @@ final class ProducerRoute {
                     String end = (quarantined ? "quarantined " + MAX_QUARANTINES + " times"
                             : "failed after " + maxResends + " re-sends")
                             + " by the consumer; not sent again until the file changes";
-                    board.finished(TransferBoard.PRODUCER, id,
-                            quarantined ? TransferState.QUARANTINED : TransferState.FAILED, null, reason + "; " + end,
-                            end);
+                    board.finished(Side.PRODUCER, id, quarantined ? TransferState.QUARANTINED : TransferState.FAILED,
+                            null, reason + "; " + end, end);
                     done.add(id);
                     this.resends.remove(id);
                 } else {
                     long delay = resendDelayMillis(resends);
-                    board.finished(TransferBoard.PRODUCER, id,
-                            quarantined ? TransferState.QUARANTINED : TransferState.FAILED, null, reason,
-                            "attempt " + e.attempt() + " reported by the consumer; sending it again in " + delay / 1000
-                                    + " s (re-send " + resends + " of " + maxResends + ")");
+                    board.finished(Side.PRODUCER, id, quarantined ? TransferState.QUARANTINED : TransferState.FAILED,
+                            null, reason, "attempt " + e.attempt() + " reported by the consumer; sending it again in "
+                                    + delay / 1000 + " s (re-send " + resends + " of " + maxResends + ")");
                     board.waiting(id, route.name(), e.path(), 0, "attempt " + e.attempt() + " failed: " + reason
                             + "; sent again in " + delay / 1000 + " s (re-send " + resends + " of " + maxResends + ")");
                     resendLater(e.path(), id, delay);
@@ -226,8 +225,8 @@ final class ProducerRoute {
     /** An entry the scanner will never send: listed as skipped with the reason, once. */
     private void onSkipped(InboxScanner.Skipped skipped) {
         String id = TransferIds.ofSkipped(route.name(), skipped.relativePath(), skipped.fileKey());
-        board.started(TransferBoard.PRODUCER, id, route.name(), skipped.relativePath(), 0, 0, null);
-        board.finished(TransferBoard.PRODUCER, id, TransferState.SKIPPED, null, "skipped: " + skipped.why(), null);
+        board.started(Side.PRODUCER, id, route.name(), skipped.relativePath(), 0, 0, null);
+        board.finished(Side.PRODUCER, id, TransferState.SKIPPED, null, "skipped: " + skipped.why(), null);
     }
 
     private void onFinished(FileState state) {
@@ -242,9 +241,8 @@ final class ProducerRoute {
         }
         if (problem != null) {
             try (TransferLog.Scope log = TransferLog.about(transferId, state.relativePath())) {
-                board.started(TransferBoard.PRODUCER, transferId, route.name(), state.relativePath(), state.size(), 0,
-                        null);
-                board.finished(TransferBoard.PRODUCER, transferId, TransferState.FAILED, null, "not sent: " + problem,
+                board.started(Side.PRODUCER, transferId, route.name(), state.relativePath(), state.size(), 0, null);
+                board.finished(Side.PRODUCER, transferId, TransferState.FAILED, null, "not sent: " + problem,
                         "refused before sending; not tried again until the file is renamed or changes");
             }
             return;
@@ -278,14 +276,12 @@ final class ProducerRoute {
             }
             int attempt = entry.attempt();
             int chunks = (int) Math.max(1, (state.size() + route.chunkSize() - 1) / route.chunkSize());
-            board.started(TransferBoard.PRODUCER, transferId, route.name(), path, state.size(), chunks,
-                    entry.partition());
-            board.progress(TransferBoard.PRODUCER, transferId, from,
-                    Math.min(state.size(), (long) from * route.chunkSize()));
+            board.started(Side.PRODUCER, transferId, route.name(), path, state.size(), chunks, entry.partition());
+            board.progress(Side.PRODUCER, transferId, from, Math.min(state.size(), (long) from * route.chunkSize()));
             long started = System.nanoTime();
             FileSender.Result result = sender.send(state, transferId, attempt, entry.partition(), from, next -> {
                 ledger.progress(transferId, attempt, next);
-                board.progress(TransferBoard.PRODUCER, transferId, next,
+                board.progress(Side.PRODUCER, transferId, next,
                         Math.min(state.size(), (long) next * route.chunkSize()));
                 FaultPoints.reach(FaultPoints.Point.PRODUCER_PROGRESS);
             });
@@ -301,19 +297,19 @@ final class ProducerRoute {
                 }
                 case CHANGED -> {
                     ledger.ended(transferId, attempt);
-                    board.finished(TransferBoard.PRODUCER, transferId, TransferState.RESTARTED, null,
+                    board.finished(Side.PRODUCER, transferId, TransferState.RESTARTED, null,
                             "the file changed while it was read; sent again once it settles");
                     tracker.forget(path);
                     watcher.requestRescan();
                 }
                 case FAILED -> {
                     ledger.ended(transferId, attempt);
-                    board.finished(TransferBoard.PRODUCER, transferId, TransferState.FAILED, null,
+                    board.finished(Side.PRODUCER, transferId, TransferState.FAILED, null,
                             "sending failed (see the log); retried");
                     retryLater(path);
                 }
                 case STOPPED -> {
-                    board.paused(TransferBoard.PRODUCER, transferId);
+                    board.paused(Side.PRODUCER, transferId);
                     // Progress is recorded; the next start resumes the attempt.
                 }
             }
@@ -327,7 +323,7 @@ final class ProducerRoute {
                     retryDelays.merge(path, FIRST_RETRY_MILLIS, (old, first) -> Math.min(MAX_RETRY_MILLIS, old * 2)));
         } catch (IOException | RuntimeException e) {
             LOG.errorf(e, "Transfer %s (%s) failed", transferId, path);
-            board.finished(TransferBoard.PRODUCER, transferId, TransferState.FAILED, null, e.toString());
+            board.finished(Side.PRODUCER, transferId, TransferState.FAILED, null, e.toString());
             retryLater(path);
         }
     }
@@ -340,7 +336,7 @@ final class ProducerRoute {
     private void resendLater(String path, String id, long delayMillis) {
         retries.schedule(() -> {
             if (!Files.exists(inbox.resolve(path), LinkOption.NOFOLLOW_LINKS)) {
-                board.paused(TransferBoard.PRODUCER, id); // gone meanwhile: nothing left to wait for
+                board.paused(Side.PRODUCER, id); // gone meanwhile: nothing left to wait for
             }
             tracker.forget(path);
             watcher.requestRescan();

@@ -11,11 +11,11 @@ import java.time.Instant;
  * @param rate
  *            bytes per second over the transfer so far (or its whole duration once finished)
  */
-public record Transfer(String id, String side, String route, String path, long size, long bytesDone, int chunksDone,
+public record Transfer(String id, Side side, String route, String path, long size, long bytesDone, int chunksDone,
         int chunksTotal, TransferState state, Instant startedAt, Instant finishedAt, Long rate, String sha256,
         Integer partition, String error) {
 
-    static Transfer start(String id, String side, String route, String path, long size, int chunksTotal,
+    static Transfer start(String id, Side side, String route, String path, long size, int chunksTotal,
             Integer partition, TransferState state) {
         return new Transfer(id, side, route, path, size, 0, 0, chunksTotal, state, Instant.now(), null, null, null,
                 partition, null);

@@ -36,9 +36,6 @@ import dev.ferry.config.StartupOrder;
 @ApplicationScoped
 public class TransferBoard {
 
-    public static final String PRODUCER = "producer";
-    public static final String CONSUMER = "consumer";
-
     @Inject
     FerryConfig config;
 
@@ -117,13 +114,13 @@ public class TransferBoard {
     }
 
     /** A transfer starts (or resumes) on {@code side}. */
-    public void started(String side, String id, String route, String path, long size, int chunksTotal,
+    public void started(Side side, String id, String route, String path, long size, int chunksTotal,
             Integer partition) {
-        TransferState state = side.equals(PRODUCER) ? TransferState.SENDING : TransferState.ASSEMBLING;
+        TransferState state = side == Side.PRODUCER ? TransferState.SENDING : TransferState.ASSEMBLING;
         inFlight.put(key(side, id), Transfer.start(id, side, route, path, size, chunksTotal, partition, state));
     }
 
-    public void progress(String side, String id, int chunksDone, long bytesDone) {
+    public void progress(Side side, String id, int chunksDone, long bytesDone) {
         update(side, id, t -> {
             moved(side, t.route(), bytesDone - t.bytesDone());
             return t.progress(chunksDone, bytesDone);
@@ -132,15 +129,15 @@ public class TransferBoard {
 
     /** A producer's transfer is acknowledged by Kafka and waits for its receipt. */
     public void sent(String id) {
-        update(PRODUCER, id, t -> {
-            moved(PRODUCER, t.route(), t.size() - t.bytesDone());
+        update(Side.PRODUCER, id, t -> {
+            moved(Side.PRODUCER, t.route(), t.size() - t.bytesDone());
             return t.progress(t.chunksTotal(), t.size()).state(TransferState.SENT);
         });
     }
 
-    private void moved(String side, String route, long bytes) {
+    private void moved(Side side, String route, long bytes) {
         if (bytes > 0) {
-            (side.equals(PRODUCER) ? bytesSent : bytesReceived).addAndGet(bytes);
+            (side == Side.PRODUCER ? bytesSent : bytesReceived).addAndGet(bytes);
             metrics.moved(side, route, bytes);
         }
     }
@@ -156,7 +153,7 @@ public class TransferBoard {
     }
 
     /** A transfer ends on {@code side}: it leaves the in-flight list for the history. */
-    public void finished(String side, String id, TransferState end, String sha256, String error) {
+    public void finished(Side side, String id, TransferState end, String sha256, String error) {
         finished(side, id, end, sha256, error, null);
     }
 
@@ -164,7 +161,7 @@ public class TransferBoard {
      * As {@link #finished(String, String, TransferState, String, String)}; {@code note} adds to the transfer's outcome
      * line in the log (where it went, what became of the source) without being kept.
      */
-    public void finished(String side, String id, TransferState end, String sha256, String error, String note) {
+    public void finished(Side side, String id, TransferState end, String sha256, String error, String note) {
         Transfer t = inFlight.remove(key(side, id));
         if (t == null) {
             // Finished without this process seeing it start (a receipt after a restart): still worth the history.
@@ -187,13 +184,14 @@ public class TransferBoard {
      * given up.
      */
     public void waiting(String id, String route, String path, long size, String why) {
-        inFlight.compute(key(PRODUCER, id), (k,
-                t) -> (t != null ? t : Transfer.start(id, PRODUCER, route, path, size, 0, null, TransferState.WAITING))
-                        .waiting(why));
+        inFlight.compute(key(Side.PRODUCER, id),
+                (k, t) -> (t != null ? t
+                        : Transfer.start(id, Side.PRODUCER, route, path, size, 0, null, TransferState.WAITING))
+                                .waiting(why));
     }
 
     /** A transfer this process stops following without an outcome (its route stopped, the process stops). */
-    public void paused(String side, String id) {
+    public void paused(Side side, String id) {
         inFlight.remove(key(side, id));
     }
 
@@ -216,8 +214,8 @@ public class TransferBoard {
 
     /** Every side's view of {@code id}: producer first. */
     public List<Transfer> find(String id) {
-        Map<String, Transfer> views = new LinkedHashMap<>();
-        for (String side : List.of(PRODUCER, CONSUMER)) {
+        Map<Side, Transfer> views = new LinkedHashMap<>();
+        for (Side side : Side.values()) {
             Transfer t = inFlight.get(key(side, id));
             if (t == null) {
                 t = findInHistory(side, id).orElse(null);
@@ -229,25 +227,25 @@ public class TransferBoard {
         return List.copyOf(views.values());
     }
 
-    private Optional<Transfer> findInHistory(String side, String id) {
+    private Optional<Transfer> findInHistory(Side side, String id) {
         if (history == null) {
             return Optional.empty();
         }
         List<Transfer> past = history.all();
         for (int i = past.size() - 1; i >= 0; i--) {
             Transfer t = past.get(i);
-            if (t.id().equals(id) && t.side().equals(side)) {
+            if (t.id().equals(id) && t.side() == side) {
                 return Optional.of(t);
             }
         }
         return Optional.empty();
     }
 
-    private void update(String side, String id, UnaryOperator<Transfer> change) {
+    private void update(Side side, String id, UnaryOperator<Transfer> change) {
         inFlight.computeIfPresent(key(side, id), (k, t) -> change.apply(t));
     }
 
-    private static String key(String side, String id) {
+    private static String key(Side side, String id) {
         return side + ":" + id;
     }
 

@@ -70,7 +70,7 @@ final class TransferHistory implements AutoCloseable {
     }
 
     private void add(Transfer t) {
-        entries.removeIf(e -> e.id().equals(t.id()) && e.side().equals(t.side()));
+        entries.removeIf(e -> e.id().equals(t.id()) && e.side() == t.side());
         entries.addLast(t);
         while (entries.size() > limit) {
             entries.removeFirst();

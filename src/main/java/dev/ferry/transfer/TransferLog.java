@@ -42,7 +42,7 @@ public final class TransferLog {
         Map<String, String> fields = new HashMap<>();
         fields.put(TRANSFER_ID, t.id());
         fields.put(PATH, t.path());
-        fields.put("side", t.side());
+        fields.put("side", t.side().label());
         fields.put("route", t.route());
         fields.put("outcome", t.state().label());
         fields.put("bytes", Long.toString(t.size()));

@@ -42,34 +42,34 @@ public class TransferMetrics {
     TransferBoard board;
 
     void register() {
-        for (String side : new String[] { TransferBoard.PRODUCER, TransferBoard.CONSUMER }) {
+        for (Side side : Side.values()) {
             Gauge.builder("ferry.transfers.in.flight", board,
-                    b -> b.inFlight().stream().filter(t -> t.side().equals(side)).count())
-                    .description("Transfers moving now").tag("side", side).register(registry);
+                    b -> b.inFlight().stream().filter(t -> t.side() == side).count())
+                    .description("Transfers moving now").tag("side", side.label()).register(registry);
         }
         Gauge.builder("ferry.staging.bytes", board,
-                b -> b.inFlight().stream().filter(t -> t.side().equals(TransferBoard.CONSUMER))
-                        .mapToLong(Transfer::bytesDone).sum())
+                b -> b.inFlight().stream().filter(t -> t.side() == Side.CONSUMER).mapToLong(Transfer::bytesDone).sum())
                 .description("Bytes the consumer holds staged for files not delivered yet").baseUnit("bytes")
                 .register(registry);
     }
 
-    void moved(String side, String route, long bytes) {
+    void moved(Side side, String route, long bytes) {
         if (bytes > 0) {
             Counter.builder("ferry.transferred.bytes").description("Bytes sent (producer) or staged (consumer)")
-                    .tags("side", side, "route", route).register(registry).increment(bytes);
+                    .tags("side", side.label(), "route", route).register(registry).increment(bytes);
         }
     }
 
     void finished(Transfer t) {
         String outcome = t.state().name().toLowerCase(Locale.ROOT);
         Counter.builder("ferry.files").description("Files finished, by outcome")
-                .tags("side", t.side(), "route", t.route(), "outcome", outcome).register(registry).increment();
+                .tags("side", t.side().label(), "route", t.route(), "outcome", outcome).register(registry).increment();
         Counter.builder("ferry.file.bytes").description("Sizes of the files finished, by outcome").baseUnit("bytes")
-                .tags("side", t.side(), "route", t.route(), "outcome", outcome).register(registry).increment(t.size());
+                .tags("side", t.side().label(), "route", t.route(), "outcome", outcome).register(registry)
+                .increment(t.size());
         if (t.finishedAt() != null) {
             Timer.builder("ferry.file.duration").description("From a file's first chunk to its outcome")
-                    .tags("side", t.side(), "route", t.route(), "outcome", outcome).publishPercentileHistogram()
+                    .tags("side", t.side().label(), "route", t.route(), "outcome", outcome).publishPercentileHistogram()
                     .register(registry).record(Duration.between(t.startedAt(), t.finishedAt()));
         }
     }

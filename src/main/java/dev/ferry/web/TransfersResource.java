@@ -19,6 +19,7 @@ import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
+import dev.ferry.transfer.Side;
 import dev.ferry.transfer.Transfer;
 import dev.ferry.transfer.TransferBoard;
 import dev.ferry.transfer.TransferState;
@@ -58,17 +59,22 @@ public class TransfersResource {
                 return Problem.of(Response.Status.BAD_REQUEST, "state: " + e.getMessage());
             }
         }
-        if (side != null && !side.equals(TransferBoard.PRODUCER) && !side.equals(TransferBoard.CONSUMER)) {
-            return Problem.of(Response.Status.BAD_REQUEST,
-                    "side: unknown side '" + side + "'; allowed: producer, consumer");
+        Side onSide = null;
+        if (side != null) {
+            try {
+                onSide = Side.parse(side);
+            } catch (IllegalArgumentException e) {
+                return Problem.of(Response.Status.BAD_REQUEST, "side: " + e.getMessage());
+            }
         }
         if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
             return Problem.of(Response.Status.BAD_REQUEST,
                     "page must be 0 or more and size 1 to " + MAX_PAGE_SIZE + "; got page " + page + ", size " + size);
         }
         TransferState filter = wanted;
+        Side sideFilter = onSide;
         List<Transfer> matching = board.all().stream().filter(t -> filter == null || t.state() == filter)
-                .filter(t -> side == null || t.side().equals(side)).toList();
+                .filter(t -> sideFilter == null || t.side() == sideFilter).toList();
         int from = (int) Math.min((long) page * size, matching.size());
         int to = Math.min(from + size, matching.size());
         return Response.ok(new Page(matching.subList(from, to), page, size, matching.size())).build();
@@ -81,7 +87,8 @@ public class TransfersResource {
     @APIResponse(responseCode = "404", description = "no such transfer here", content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Response get(@PathParam("id") String id,
             @Parameter(description = "producer or consumer") @QueryParam("side") String side) {
-        List<Transfer> views = board.find(id).stream().filter(t -> side == null || t.side().equals(side)).toList();
+        List<Transfer> views = board.find(id).stream()
+                .filter(t -> side == null || t.side().label().equalsIgnoreCase(side)).toList();
         if (views.isEmpty()) {
             return Problem.of(Response.Status.NOT_FOUND,
                     "no transfer " + id + (side == null ? "" : " on the " + side + " side")

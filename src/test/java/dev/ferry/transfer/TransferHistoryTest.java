@@ -14,7 +14,7 @@ class TransferHistoryTest {
     Path dir;
 
     static Transfer done(int i) {
-        return Transfer.start("id" + i, "consumer", "default", "f" + i, 10, 1, 0, TransferState.ASSEMBLING)
+        return Transfer.start("id" + i, Side.CONSUMER, "default", "f" + i, 10, 1, 0, TransferState.ASSEMBLING)
                 .finish(TransferState.DELIVERED, "sha" + i, null);
     }
 
@@ -42,11 +42,26 @@ class TransferHistoryTest {
     @Test
     void aTransferFinishedTwiceIsKeptOnceWithItsLatestOutcome() throws Exception {
         try (TransferHistory h = new TransferHistory(dir.resolve("h.jsonl"), 10)) {
-            h.append(Transfer.start("x", "producer", "default", "f", 10, 1, 0, TransferState.SENDING)
+            h.append(Transfer.start("x", Side.PRODUCER, "default", "f", 10, 1, 0, TransferState.SENDING)
                     .finish(TransferState.FAILED, null, "send failed"));
-            h.append(Transfer.start("x", "producer", "default", "f", 10, 1, 0, TransferState.SENDING)
+            h.append(Transfer.start("x", Side.PRODUCER, "default", "f", 10, 1, 0, TransferState.SENDING)
                     .finish(TransferState.DELIVERED, "abc", null));
             assertThat(h.all()).hasSize(1).first().extracting(Transfer::state).isEqualTo(TransferState.DELIVERED);
         }
+    }
+
+    @Test
+    void historyWrittenBeforeTheSideWasAnEnumReadsTheSameAndTheSideStaysText() throws Exception {
+        java.nio.file.Path file = dir.resolve("old.jsonl");
+        java.nio.file.Files.writeString(file,
+                "{\"id\":\"old\",\"side\":\"consumer\",\"route\":\"default\","
+                        + "\"path\":\"a\",\"size\":1,\"bytesDone\":1,\"chunksDone\":1,\"chunksTotal\":1,"
+                        + "\"state\":\"DELIVERED\",\"startedAt\":\"2026-11-30T10:00:00Z\"}\n");
+        try (TransferHistory h = new TransferHistory(file, 10)) {
+            assertThat(h.all()).extracting(Transfer::side).containsExactly(Side.CONSUMER);
+            h.append(Transfer.start("new", Side.PRODUCER, "default", "b", 1, 1, 0, TransferState.SENDING)
+                    .finish(TransferState.DELIVERED, "abc", null));
+        }
+        assertThat(java.nio.file.Files.readString(file)).contains("\"side\":\"producer\"");
     }
 }
