@@ -40,7 +40,6 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
-import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 
 import dev.ferry.chunk.Chunk;
@@ -52,6 +51,7 @@ import dev.ferry.testing.Http;
 import dev.ferry.testing.KafkaBrokerResource;
 import dev.ferry.testing.OpenFiles;
 import dev.ferry.testing.TestFiles;
+import dev.ferry.testing.TopicReader;
 
 /**
  * Records written to Ferry's topics by anyone holding Kafka credentials, each as the hostile input it is (a foreign
@@ -291,20 +291,15 @@ class PoisonRecordsTest {
 
     private Map<String, String> latestReceipts() {
         Map<String, String> latest = new HashMap<>();
-        ConsumerTask<String, String> all = companion.consume(Serdes.String(), Serdes.String())
-                .fromTopics(Derived.receiptsTopic(config), Duration.ofSeconds(3));
-        all.awaitCompletion(Duration.ofSeconds(20));
-        all.getRecords().forEach(r -> latest.put(r.key(), r.value()));
+        TopicReader.forEach(bootstrap, Derived.receiptsTopic(config),
+                r -> latest.put(r.key(), r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8)));
         return latest;
     }
 
     private Map<String, ConsumerRecord<String, byte[]>> deadLetters(int atLeast) {
         Map<String, ConsumerRecord<String, byte[]>> byKey = new HashMap<>();
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-            ConsumerTask<String, byte[]> dead = companion.consume(Serdes.String(), Serdes.ByteArray())
-                    .fromTopics(Derived.deadLetterTopic(config), Duration.ofSeconds(3));
-            dead.awaitCompletion(Duration.ofSeconds(20));
-            dead.getRecords().forEach(r -> byKey.put(r.key(), r));
+            TopicReader.forEach(bootstrap, Derived.deadLetterTopic(config), r -> byKey.put(r.key(), r));
             assertThat(byKey).hasSizeGreaterThanOrEqualTo(atLeast);
         });
         return byKey;
