@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 import org.roaringbitmap.RoaringBitmap;
 
@@ -91,7 +92,7 @@ final class Assembler implements AutoCloseable {
     private final String instance;
     private final long syncIntervalNanos;
     private final Map<String, Assembly> assemblies = new HashMap<>();
-    private final Set<String> assigned = new HashSet<>();
+    private final Set<TopicPartition> assigned = new HashSet<>();
     private final Limits limits;
     private final FailureReceipts failures;
     /** Assemblies whose staging file is open, least recently written first; at most {@link Limits#maxOpenFiles}. */
@@ -190,14 +191,14 @@ final class Assembler implements AutoCloseable {
      * @throws UnsafePathException
      *             its path would leave the outbox (dead-letter it)
      */
-    synchronized void accept(FerryRecord record, String source, Runnable ack)
+    synchronized void accept(FerryRecord record, TopicPartition source, Runnable ack)
             throws InvalidRecordException, UnsafePathException, IOException {
         try (TransferLog.Scope log = TransferLog.about(record.transferId(), record.path())) {
             apply(record, source, ack);
         }
     }
 
-    private void apply(FerryRecord record, String source, Runnable ack)
+    private void apply(FerryRecord record, TopicPartition source, Runnable ack)
             throws InvalidRecordException, UnsafePathException, IOException {
         String id = record.transferId();
         if (closed) {
@@ -283,14 +284,14 @@ final class Assembler implements AutoCloseable {
         }
     }
 
-    synchronized void assign(Collection<String> sources) {
+    synchronized void assign(Collection<TopicPartition> sources) {
         assigned.addAll(sources);
         // Their previous owner may have delivered files of them: see its receipts before delivering anything.
         receiptsStale = true;
     }
 
     /** The partitions behind {@code sources} now belong to another consumer, or to nobody. */
-    synchronized void revoke(Collection<String> sources) {
+    synchronized void revoke(Collection<TopicPartition> sources) {
         assigned.removeAll(sources);
         // Complete but not yet delivered: leave them to the partition's next owner (or to us, if it comes back).
         completed.removeIf(a -> {
@@ -340,26 +341,11 @@ final class Assembler implements AutoCloseable {
     }
 
     private static Receipt.Subject subjectOf(Assembly a) {
-        return new Receipt.Subject(a.transferId, a.attempt, a.path, a.size, topicOf(a.source));
+        return new Receipt.Subject(a.transferId, a.attempt, a.path, a.size, a.source.topic());
     }
 
-    private static Receipt.Subject subjectOf(Chunk chunk, String source) {
-        return new Receipt.Subject(chunk.transferId(), chunk.attempt(), chunk.path(), chunk.size(), topicOf(source));
-    }
-
-    /** Sources are named {@code topic-partition}. */
-    static String topicOf(String source) {
-        int dash = source.lastIndexOf('-');
-        return dash > 0 ? source.substring(0, dash) : source;
-    }
-
-    /** The partition of a {@code topic-partition} source; null if it names none. */
-    static Integer partitionOf(String source) {
-        try {
-            return source == null ? null : Integer.valueOf(source.substring(source.lastIndexOf('-') + 1));
-        } catch (NumberFormatException e) {
-            return null;
-        }
+    private static Receipt.Subject subjectOf(Chunk chunk, TopicPartition source) {
+        return new Receipt.Subject(chunk.transferId(), chunk.attempt(), chunk.path(), chunk.size(), source.topic());
     }
 
     /** Multi-chunk transfers not yet complete: what {@link Limits#maxUnfinished} counts. */
@@ -409,7 +395,7 @@ final class Assembler implements AutoCloseable {
      * fault, so it is not dead-lettered; its producer gets a failed receipt and sends the file again later, when
      * transfers have finished or expired. Its later chunks find no state and are skipped without a second receipt.
      */
-    private void refuseForCapacity(Chunk chunk, String source) {
+    private void refuseForCapacity(Chunk chunk, TopicPartition source) {
         String reason = "the consumer holds " + limits.maxUnfinished()
                 + " unfinished transfers, its cap (ferry.max-unfinished-transfers); send it again later";
         if (failures.wasReported(chunk.transferId(), chunk.attempt())) {
@@ -424,7 +410,7 @@ final class Assembler implements AutoCloseable {
      * A record of this transfer was refused (dead-lettered): its attempt cannot complete here. Its producer is told, so
      * the file is failed visibly on both sides and sent again (a bounded number of times) instead of waiting forever.
      */
-    synchronized void refused(String transferId, int attempt, String path, String source, String reason,
+    synchronized void refused(String transferId, int attempt, String path, TopicPartition source, String reason,
             boolean dropAssembly) {
         Assembly current = assemblies.get(transferId);
         if (dropAssembly && current != null && current.attempt == attempt && !current.decided) {
@@ -437,7 +423,7 @@ final class Assembler implements AutoCloseable {
                         e.getMessage());
             }
         }
-        tellProducer(new Receipt.Subject(transferId, attempt, path, 0, topicOf(source)).failed(instance,
+        tellProducer(new Receipt.Subject(transferId, attempt, path, 0, source.topic()).failed(instance,
                 "a record was refused: " + reason));
     }
 
@@ -466,7 +452,7 @@ final class Assembler implements AutoCloseable {
         }
     }
 
-    private void reportMissingStart(Chunk chunk, String source) {
+    private void reportMissingStart(Chunk chunk, TopicPartition source) {
         if (failures.wasReported(chunk.transferId(), chunk.attempt())) {
             return;
         }
@@ -570,7 +556,8 @@ final class Assembler implements AutoCloseable {
         }
     }
 
-    private Assembly start(Chunk chunk, String source) throws InvalidRecordException, UnsafePathException, IOException {
+    private Assembly start(Chunk chunk, TopicPartition source)
+            throws InvalidRecordException, UnsafePathException, IOException {
         if (chunk.size() > limits.maxFileSize()) {
             throw new InvalidRecordException("transfer claims " + chunk.size() + " bytes, more than this consumer takes"
                     + " (ferry.max-file-size " + limits.maxFileSize() + ")");

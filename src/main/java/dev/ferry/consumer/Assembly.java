@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 
+import org.apache.kafka.common.TopicPartition;
 import org.roaringbitmap.RoaringBitmap;
 
 import dev.ferry.chunk.Chunk;
@@ -38,8 +39,8 @@ final class Assembly {
     final RoaringBitmap received;
     final RoaringBitmap durable;
 
-    /** Where its records come from ({@code topic-partition}); its chunks are only accepted from there. */
-    String source;
+    /** Where its records come from; its chunks are only accepted from there. */
+    TopicPartition source;
     byte[] expectedSha256;
     /** Acknowledges the earliest record of this transfer read since its partition was (re)assigned. */
     Runnable heldAck;
@@ -62,12 +63,12 @@ final class Assembly {
     private MessageDigest runningHash = Hashing.sha256();
     private int nextToHash;
 
-    Assembly(Chunk first, String source, Path staging, RoaringBitmap durable) {
+    Assembly(Chunk first, TopicPartition source, Path staging, RoaringBitmap durable) {
         this(first, first.count() == 1 ? first.size() : first.data().length, source, staging, durable);
     }
 
     /** For a transfer resumed from the journal, whose first chunk is not at hand. */
-    Assembly(Chunk description, long chunkLength, String source, Path staging, RoaringBitmap durable) {
+    Assembly(Chunk description, long chunkLength, TopicPartition source, Path staging, RoaringBitmap durable) {
         Chunk first = description;
         this.chunkLength = chunkLength;
         this.transferId = first.transferId();

@@ -53,7 +53,7 @@ public class ChunkIngest {
         IncomingKafkaRecordMetadata<String, byte[]> kafka = message.getMetadata(IncomingKafkaRecordMetadata.class)
                 .orElseThrow(() -> new IllegalStateException("chunks-in must be a Kafka channel"));
         TopicPartition partition = new TopicPartition(kafka.getTopic(), kafka.getPartition());
-        String source = kafka.getTopic() + "-" + kafka.getPartition();
+        String source = partition.toString();
         FerryRecord record;
         try {
             record = WireFormat.decode(kafka.getKey(), kafka.getHeaders(), message.getPayload());
@@ -68,7 +68,7 @@ public class ChunkIngest {
                     // away with no assembler left can land here. Like a full disk: hold it until a route appears.
                     throw new IOException("no route delivers topic " + kafka.getTopic());
                 }
-                assembler.accept(record, source, message::ack);
+                assembler.accept(record, partition, message::ack);
                 consumer.storage().succeeded(StorageStatus.Area.STAGING);
                 break;
             } catch (InvalidRecordException e) {
@@ -107,7 +107,7 @@ public class ChunkIngest {
      */
     private CompletionStage<Void> refuse(Message<byte[]> message, IncomingKafkaRecordMetadata<String, byte[]> kafka,
             TopicPartition partition, String category, String reason, boolean dropAssembly) {
-        String source = partition.topic() + "-" + partition.partition();
+        String source = partition.toString();
         while (true) {
             try {
                 consumer.deadLetters().write(partition, kafka.getOffset(), kafka.getKey(), message.getPayload(),
@@ -129,7 +129,7 @@ public class ChunkIngest {
         if (WireFormat.isTransferId(transfer)) {
             int attempt = attemptOf(kafka.getHeaders());
             consumer.assemblerFor(partition.topic()).ifPresent(
-                    a -> a.refused(transfer, attempt, pathOf(kafka.getHeaders()), source, reason, dropAssembly));
+                    a -> a.refused(transfer, attempt, pathOf(kafka.getHeaders()), partition, reason, dropAssembly));
         }
         return message.ack();
     }

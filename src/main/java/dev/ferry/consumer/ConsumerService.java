@@ -17,6 +17,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.interceptor.Interceptor;
 
+import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
@@ -71,7 +72,7 @@ public class ConsumerService {
      * their topic), still delivering what they completed; reused if the same route comes back.
      */
     private final Map<String, RouteAssembler> retired = new ConcurrentHashMap<>();
-    private final Set<String> assigned = ConcurrentHashMap.newKeySet();
+    private final Set<TopicPartition> assigned = ConcurrentHashMap.newKeySet();
     private volatile boolean running;
     private KafkaReceipts receipts;
     private DeadLetters deadLetters;
@@ -211,12 +212,12 @@ public class ConsumerService {
 
     /** Seeks the partitions of {@code topic} whose records UnroutedRecords kept out back to their committed offsets. */
     private void readAgain(String topic) {
-        Set<org.apache.kafka.common.TopicPartition> held = UnroutedRecords.takeHeld(topic);
+        Set<TopicPartition> held = UnroutedRecords.takeHeld(topic);
         if (held.isEmpty() || !running) {
             return;
         }
         kafkaClients.getConsumer(Channels.CHUNKS_IN).runOnPollingThread(c -> {
-            Set<org.apache.kafka.common.TopicPartition> mine = new java.util.HashSet<>(held);
+            Set<TopicPartition> mine = new java.util.HashSet<>(held);
             mine.retainAll(c.assignment());
             var committed = c.committed(mine);
             for (var tp : mine) {
@@ -262,7 +263,7 @@ public class ConsumerService {
 
         @Override
         public void started(Assembly a) {
-            board.started(Side.CONSUMER, a.transferId, route, a.path, a.size, a.count, Assembler.partitionOf(a.source));
+            board.started(Side.CONSUMER, a.transferId, route, a.path, a.size, a.count, a.source.partition());
         }
 
         @Override
@@ -305,14 +306,14 @@ public class ConsumerService {
         return Optional.ofNullable(a).map(RouteAssembler::assembler);
     }
 
-    void assign(Collection<String> sources) {
-        assigned.addAll(sources);
-        assemblers().forEach(a -> a.assign(sources));
+    void assign(Collection<TopicPartition> partitions) {
+        assigned.addAll(partitions);
+        assemblers().forEach(a -> a.assign(partitions));
     }
 
-    void revoke(Collection<String> sources) {
-        assigned.removeAll(sources);
-        assemblers().forEach(a -> a.revoke(sources));
+    void revoke(Collection<TopicPartition> partitions) {
+        assigned.removeAll(partitions);
+        assemblers().forEach(a -> a.revoke(partitions));
     }
 
     /** Delivers what is complete while the connector can still commit the released offsets on close. */

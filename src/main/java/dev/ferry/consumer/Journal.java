@@ -13,6 +13,7 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.zip.CRC32C;
 
+import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 import org.roaringbitmap.RoaringBitmap;
 
@@ -38,7 +39,7 @@ final class Journal {
     private static final int MAGIC_V1 = 0x46524A31;
     private static final int MAGIC = 0x46524A32;
 
-    record Entry(Chunk description, long chunkLength, String source, byte[] sha256, RoaringBitmap durable) {
+    record Entry(Chunk description, long chunkLength, TopicPartition source, byte[] sha256, RoaringBitmap durable) {
     }
 
     private final Path dir;
@@ -61,7 +62,7 @@ final class Journal {
         out.writeLong(a.chunkLength);
         out.writeLong(a.modifiedMillis);
         out.writeInt(a.mode);
-        out.writeUTF(a.source);
+        out.writeUTF(a.source.toString()); // TopicPartition.toString(): topic-partition
         out.writeBoolean(a.expectedSha256 != null);
         if (a.expectedSha256 != null) {
             out.write(a.expectedSha256);
@@ -133,7 +134,7 @@ final class Journal {
         long chunkLength = magic == MAGIC ? in.readLong() : count == 1 ? size : (size + count - 1) / count;
         long mtime = in.readLong();
         int mode = in.readInt();
-        String source = in.readUTF();
+        TopicPartition source = partitionOf(in.readUTF());
         byte[] sha = null;
         if (in.readBoolean()) {
             sha = in.readNBytes(32);
@@ -151,6 +152,16 @@ final class Journal {
         }
         Chunk description = new Chunk(id, attempt, path, 0, count, 0, size, mtime, mode, new byte[0], null);
         return new Entry(description, chunkLength, source, sha, durable);
+    }
+
+    /** Reads back what {@link TopicPartition#toString()} wrote: a topic name may contain dashes, a partition not. */
+    static TopicPartition partitionOf(String written) throws IOException {
+        int dash = written.lastIndexOf('-');
+        try {
+            return new TopicPartition(written.substring(0, dash), Integer.parseInt(written.substring(dash + 1)));
+        } catch (RuntimeException e) {
+            throw new IOException("not a topic-partition: " + written);
+        }
     }
 
     private Path fileOf(String transferId, int attempt) {

@@ -1,7 +1,6 @@
 package dev.ferry.consumer;
 
 import java.util.Collection;
-import java.util.List;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -27,17 +26,13 @@ public class RebalanceTracker implements KafkaConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(Consumer<?, ?> kafka, Collection<TopicPartition> partitions) {
         LOG.infof("Partitions assigned: %s", partitions);
-        consumer.assign(sources(partitions));
+        consumer.assign(partitions);
     }
 
     @Override
     public void onPartitionsRevoked(Consumer<?, ?> kafka, Collection<TopicPartition> partitions) {
         LOG.infof("Partitions revoked: %s", partitions);
         partitions.forEach(UnroutedRecords::forget);
-        consumer.revoke(sources(partitions));
-    }
-
-    static List<String> sources(Collection<TopicPartition> partitions) {
-        return partitions.stream().map(TopicPartition::toString).toList();
+        consumer.revoke(partitions);
     }
 }

@@ -15,6 +15,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,8 +32,8 @@ import dev.ferry.testing.OpenFiles;
 /** Assembly without Kafka: chunks in any order, duplicates, attempts, verification, resume and acknowledgements. */
 class AssemblerTest {
 
-    static final String P0 = "ferry-chunks-0";
-    static final String P1 = "ferry-chunks-1";
+    static final TopicPartition P0 = new TopicPartition("ferry-chunks", 0);
+    static final TopicPartition P1 = new TopicPartition("ferry-chunks", 1);
     static final int CHUNK = 1000;
 
     @TempDir
@@ -705,6 +706,13 @@ class AssemblerTest {
         assertStagingEmpty();
         assembler.writeFailureReceipts();
         assertThat(receipts.find(id(62))).get().extracting(Receipt::outcome).isEqualTo(Receipt.Outcome.FAILED);
+    }
+
+    @Test
+    void theJournalReadsBackAPartitionOfATopicWithDashes() throws Exception {
+        TopicPartition tp = new TopicPartition("ferry-chunks.my-route", 12);
+        assertThat(Journal.partitionOf(tp.toString())).isEqualTo(tp);
+        assertThatThrownBy(() -> Journal.partitionOf("no-partition")).isInstanceOf(IOException.class);
     }
 
     @Test
