@@ -47,6 +47,8 @@ public class TopicProvisioner {
     @Identifier("default-kafka-broker")
     Map<String, Object> kafkaConfig;
 
+    private volatile int deadLetterMaxBytes = WireFormat.maxRecordBytes(WireFormat.MIN_CHUNK_BYTES);
+
     void provision(@Observes @Priority(StartupOrder.TOPICS) StartupEvent event) throws InterruptedException {
         int required = WireFormat.maxRecordBytes(Derived.chunkSize(config));
         Admin admin = Admin.create(KafkaClients.admin(kafkaConfig, "ferry-admin"));
@@ -116,8 +118,6 @@ public class TopicProvisioner {
     public int deadLetterMaxBytes() {
         return deadLetterMaxBytes;
     }
-
-    private volatile int deadLetterMaxBytes = WireFormat.maxRecordBytes(WireFormat.MIN_CHUNK_BYTES);
 
     /**
      * The dead-letter topic is created for the largest record any route may carry (the largest chunk size), whatever

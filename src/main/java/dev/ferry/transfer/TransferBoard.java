@@ -48,6 +48,7 @@ public class TransferBoard {
     private final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
     private volatile TransferHistory history;
     private final Deque<DeadLetter> deadLetters = new ArrayDeque<>();
+    private volatile Supplier<Capacity> capacitySource;
 
     /** Dead letters kept for the API and the dashboard, newest first; all of them are in the dead-letter topic. */
     static final int DEAD_LETTERS_KEPT = 100;
@@ -71,8 +72,6 @@ public class TransferBoard {
     public void capacity(Supplier<Capacity> source) {
         this.capacitySource = source;
     }
-
-    private volatile Supplier<Capacity> capacitySource;
 
     /** The consumer's capacity now; null without a consumer. */
     public Capacity capacity() {

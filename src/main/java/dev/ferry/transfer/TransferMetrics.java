@@ -41,6 +41,8 @@ public class TransferMetrics {
     @Inject
     TransferBoard board;
 
+    private LongSupplier refusedForCapacity;
+
     void register() {
         for (Side side : Side.values()) {
             Gauge.builder("ferry.transfers.in.flight", board,
@@ -73,8 +75,6 @@ public class TransferMetrics {
                     .register(registry).record(Duration.between(t.startedAt(), t.finishedAt()));
         }
     }
-
-    private LongSupplier refusedForCapacity;
 
     /** A record the consumer refused and wrote to the dead-letter topic. */
     public void deadLettered(String category) {
