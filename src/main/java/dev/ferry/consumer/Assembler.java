@@ -1,39 +1,27 @@
 package dev.ferry.consumer;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 import org.roaringbitmap.RoaringBitmap;
 
-import dev.ferry.DaemonThreads;
 import dev.ferry.chunk.Abort;
 import dev.ferry.chunk.Chunk;
 import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.InvalidRecordException;
-import dev.ferry.chunk.RelativePaths;
 import dev.ferry.fault.FaultPoints;
 import dev.ferry.fs.FolderHandle;
 import dev.ferry.receipt.Receipt;
@@ -83,11 +71,10 @@ final class Assembler implements AutoCloseable {
      * staged data.
      */
     private final FolderHandle stagingFolder;
-    private final FolderHandle quarantineFolder;
     private final Path stagingDir;
-    private final Path quarantineDir;
+    private final Path outbox;
     private final Journal journal;
-    private final Deliverer deliverer;
+    private final Delivery delivery;
     private final Receipts receipts;
     private final String instance;
     private final long syncIntervalNanos;
@@ -100,28 +87,19 @@ final class Assembler implements AutoCloseable {
     private long abandonedTransfers;
     private long failedTransfers;
     private long refusedForCapacity;
-    private long quarantineSweepNanos;
-    /** Complete files waiting to be delivered together (see {@link #flush}). */
-    private final List<Assembly> completed = new ArrayList<>();
+    /** Complete files waiting to be delivered together (see {@link #flush}), in the order they completed. */
+    private final Set<Assembly> completed = new LinkedHashSet<>();
     private final long batchWindowNanos;
     private long firstCompletedNanos;
-    private final ExecutorService syncers = Executors.newFixedThreadPool(4, DaemonThreads.named("ferry-staging-sync"));
     private long lastSync = System.nanoTime();
-    /** Set when partitions arrive: receipts other instances wrote for them must be read before the next delivery. */
-    private boolean receiptsStale = true;
     private boolean closed;
+    private AssemblyEvents events = AssemblyEvents.NONE;
 
     /** Files delivered together at most; more wait for the next batch. */
     static final int MAX_BATCH = 64;
 
     /** A staging file that received nothing for this long is closed at the next sync. */
     static final long IDLE_CLOSE_NANOS = 5_000_000_000L;
-
-    /**
-     * @param batchWindowNanos
-     *            how long a complete file may wait for others to share its syncs (0: deliver at once)
-     */
-    private AssemblyEvents events = AssemblyEvents.NONE;
 
     /** Where progress and outcomes are reported; told at once of the transfers resumed from the journal. */
     synchronized void events(AssemblyEvents events) {
@@ -165,18 +143,22 @@ final class Assembler implements AutoCloseable {
                 Limits.DEFAULT, new FailureReceipts());
     }
 
+    /**
+     * @param batchWindowNanos
+     *            how long a complete file may wait for others to share its syncs (0: deliver at once)
+     */
     Assembler(Path stagingDir, Path quarantineDir, Journal journal, Deliverer deliverer, Receipts receipts,
             String instance, long syncIntervalNanos, long batchWindowNanos, Limits limits, FailureReceipts failures)
             throws IOException {
         this.limits = limits;
         this.failures = failures;
         this.batchWindowNanos = batchWindowNanos;
-        this.stagingFolder = openBelow(deliverer.outbox(), stagingDir);
-        this.quarantineFolder = openBelow(deliverer.outbox(), quarantineDir);
+        this.outbox = deliverer.outbox();
+        this.stagingFolder = openBelow(outbox, stagingDir);
         this.stagingDir = stagingFolder.path();
-        this.quarantineDir = quarantineFolder.path();
+        this.delivery = new Delivery(deliverer, receipts, openBelow(outbox, quarantineDir), instance,
+                limits.quarantineRetention());
         this.journal = journal;
-        this.deliverer = deliverer;
         this.receipts = receipts;
         this.instance = instance;
         this.syncIntervalNanos = syncIntervalNanos;
@@ -210,7 +192,7 @@ final class Assembler implements AutoCloseable {
         }
         if (receipts.isFinal(id)) {
             Assembly finishedElsewhere = assemblies.get(id);
-            if (finishedElsewhere != null && !finishedElsewhere.decided) {
+            if (finishedElsewhere != null && finishedElsewhere.phase() != Assembly.Phase.DECIDED) {
                 // Another instance delivered it while this one assembled it (the partition moved and came back).
                 LOG.infof("Transfer %s (%s): delivered meanwhile by another instance; staged data dropped", id,
                         finishedElsewhere.path);
@@ -275,8 +257,7 @@ final class Assembler implements AutoCloseable {
         } else {
             ack.run();
         }
-        if (current.isComplete() && !current.queued) {
-            current.queued = true;
+        if (current.phase() != Assembly.Phase.RECEIVING && !completed.contains(current)) {
             if (completed.isEmpty()) {
                 firstCompletedNanos = System.nanoTime();
             }
@@ -287,20 +268,14 @@ final class Assembler implements AutoCloseable {
     synchronized void assign(Collection<TopicPartition> sources) {
         assigned.addAll(sources);
         // Their previous owner may have delivered files of them: see its receipts before delivering anything.
-        receiptsStale = true;
+        delivery.receiptsStale();
     }
 
     /** The partitions behind {@code sources} now belong to another consumer, or to nobody. */
     synchronized void revoke(Collection<TopicPartition> sources) {
         assigned.removeAll(sources);
         // Complete but not yet delivered: leave them to the partition's next owner (or to us, if it comes back).
-        completed.removeIf(a -> {
-            if (sources.contains(a.source)) {
-                a.queued = false;
-                return true;
-            }
-            return false;
-        });
+        completed.removeIf(a -> sources.contains(a.source));
         for (Assembly a : assemblies.values()) {
             if (sources.contains(a.source) && a.heldAck != null) {
                 // Not acknowledged: the commit stays before this file, so its next owner reads all of it.
@@ -327,7 +302,7 @@ final class Assembler implements AutoCloseable {
                 journal.write(a);
                 any = true;
             }
-            if (a.isOpen() && !a.queued && now - a.lastWriteNanos >= IDLE_CLOSE_NANOS) {
+            if (a.isOpen() && !completed.contains(a) && now - a.lastWriteNanos >= IDLE_CLOSE_NANOS) {
                 // Not held open while idle: a transfer waiting for its producer costs no descriptor.
                 a.closeIdle();
                 open.remove(a);
@@ -340,10 +315,6 @@ final class Assembler implements AutoCloseable {
         lastSync = System.nanoTime();
     }
 
-    private static Receipt.Subject subjectOf(Assembly a) {
-        return new Receipt.Subject(a.transferId, a.attempt, a.path, a.size, a.source.topic());
-    }
-
     private static Receipt.Subject subjectOf(Chunk chunk, TopicPartition source) {
         return new Receipt.Subject(chunk.transferId(), chunk.attempt(), chunk.path(), chunk.size(), source.topic());
     }
@@ -352,7 +323,7 @@ final class Assembler implements AutoCloseable {
     private int unfinished() {
         int n = 0;
         for (Assembly a : assemblies.values()) {
-            if (!a.queued && a.count > 1) {
+            if (a.phase() == Assembly.Phase.RECEIVING && a.count > 1) {
                 n++;
             }
         }
@@ -370,7 +341,8 @@ final class Assembler implements AutoCloseable {
     private boolean evictIdlest() throws IOException {
         Assembly idlest = null;
         for (Assembly a : assemblies.values()) {
-            if (!a.queued && a.count > 1 && (idlest == null || a.lastActivityNanos < idlest.lastActivityNanos)) {
+            if (a.phase() == Assembly.Phase.RECEIVING && a.count > 1
+                    && (idlest == null || a.lastActivityNanos < idlest.lastActivityNanos)) {
                 idlest = a;
             }
         }
@@ -385,7 +357,7 @@ final class Assembler implements AutoCloseable {
                     + " abandoned with " + idlest.chunksReceived() + " of " + idlest.count + " chunks staged");
             discard(idlest);
             abandonedTransfers++;
-            tellProducer(subjectOf(idlest).failed(instance, reason));
+            tellProducer(Delivery.subjectOf(idlest).failed(instance, reason));
         }
         return true;
     }
@@ -413,7 +385,8 @@ final class Assembler implements AutoCloseable {
     synchronized void refused(String transferId, int attempt, String path, TopicPartition source, String reason,
             boolean dropAssembly) {
         Assembly current = assemblies.get(transferId);
-        if (dropAssembly && current != null && current.attempt == attempt && !current.decided) {
+        if (dropAssembly && current != null && current.attempt == attempt
+                && current.phase() != Assembly.Phase.DECIDED) {
             try (TransferLog.Scope log = TransferLog.about(transferId, current.path)) {
                 events.finished(current, TransferState.FAILED, null, "a record was refused: " + reason,
                         "attempt " + attempt + " discarded");
@@ -487,7 +460,7 @@ final class Assembler implements AutoCloseable {
         long now = System.nanoTime();
         for (Assembly a : new ArrayList<>(assemblies.values())) {
             long idle = now - a.lastActivityNanos;
-            if (!a.queued && idle >= ttl.toNanos()) {
+            if (!completed.contains(a) && idle >= ttl.toNanos()) {
                 expire(a, idle, ttl);
             }
         }
@@ -501,8 +474,8 @@ final class Assembler implements AutoCloseable {
                             + " chunks staged; removed, never delivered");
             discard(a);
             abandonedTransfers++;
-            tellProducer(
-                    subjectOf(a).failed(instance, "abandoned after ferry.incomplete-ttl " + ttl + " without a chunk"));
+            tellProducer(Delivery.subjectOf(a).failed(instance,
+                    "abandoned after ferry.incomplete-ttl " + ttl + " without a chunk"));
         }
     }
 
@@ -513,7 +486,7 @@ final class Assembler implements AutoCloseable {
      */
     synchronized void dropFinishedElsewhere() throws IOException {
         for (Assembly a : new ArrayList<>(assemblies.values())) {
-            if (!a.decided && !assigned.contains(a.source) && receipts.isFinal(a.transferId)) {
+            if (a.phase() != Assembly.Phase.DECIDED && !assigned.contains(a.source) && receipts.isFinal(a.transferId)) {
                 try (TransferLog.Scope log = TransferLog.about(a.transferId, a.path)) {
                     LOG.infof("Transfer %s (%s): finished by another instance after %s moved away; staged data "
                             + "dropped", a.transferId, a.path, a.source);
@@ -563,7 +536,7 @@ final class Assembler implements AutoCloseable {
                     + " (ferry.max-file-size " + limits.maxFileSize() + ")");
         }
         // Refuse an unsafe path now, before any byte of it is staged.
-        OutboxPaths.prepare(deliverer.outbox(), chunk.path());
+        OutboxPaths.prepare(outbox, chunk.path());
         Path staging = stagingDir.resolve(chunk.transferId() + "-" + chunk.attempt() + ".part");
         Files.deleteIfExists(staging);
         Assembly a = new Assembly(chunk, source, staging, new RoaringBitmap());
@@ -583,192 +556,45 @@ final class Assembler implements AutoCloseable {
     }
 
     /**
-     * Verifies and delivers every complete file of the batch, records their receipts, then releases their held
-     * acknowledgements. The durable steps are batched so that many small files do not pay a sync each: the staging
-     * files are fsynced in parallel, each target folder once, the receipts in one round trip. Only after all of that
-     * may the offsets move.
+     * Delivers every complete file of the batch ({@link Delivery}), then ends their assemblies here: staging file and
+     * journal entry removed, held acknowledgements released. Only now may the offsets move.
      * <p>
-     * If a step fails (disk full, receipts topic unreachable), the batch stays queued and the next call resumes it: a
-     * file already linked into the outbox is found there, identical, and not delivered twice.
+     * If delivery fails (disk full, receipts topic unreachable), the batch stays queued and the next call resumes it.
      */
     synchronized void flush() throws IOException {
         if (completed.isEmpty()) {
             return;
         }
         List<Assembly> batch = new ArrayList<>(completed);
-        deliver(batch);
-        completed.removeAll(batch);
-        batch.forEach(a -> a.queued = false);
-    }
-
-    private void deliver(List<Assembly> batch) throws IOException {
-        forceAll(batch.stream().filter(a -> !a.decided).toList());
-        if (receiptsStale) {
-            // Every receipt acknowledged before this point is seen, whichever instance wrote it. Needed only after an
-            // assignment: a partition's files are delivered by its owner, and a former owner that learns late it was
-            // evicted finds the file already in the outbox. Between assignments, ConsumerService refreshes in the
-            // background, so a round trip per batch is not paid.
-            receipts.refresh();
-            receiptsStale = false;
-        }
-        Set<Path> folders = new HashSet<>();
-        List<Receipt> toRecord = new ArrayList<>();
-        for (Assembly a : batch) {
-            open.remove(a);
-            if (!a.decided) {
-                decide(a);
-            }
-            if (a.folder != null) {
-                folders.add(a.folder);
-            }
-            if (a.receipt != null) {
-                toRecord.add(a.receipt);
-            }
-        }
-        FaultPoints.reach(FaultPoints.Point.CONSUMER_PUBLISHED);
-        for (Path folder : folders) {
-            Durable.syncDirectory(folder);
-        }
-        receipts.record(toRecord);
-        FaultPoints.reach(FaultPoints.Point.CONSUMER_RECEIPTED);
-        for (Assembly a : batch) {
-            Files.deleteIfExists(a.staging);
-            journal.delete(a.transferId, a.attempt);
-            assemblies.remove(a.transferId);
-            release(a);
+        batch.forEach(open::remove);
+        for (Delivery.Outcome outcome : delivery.deliver(batch)) {
+            finish(outcome.assembly(), outcome.decision());
         }
         FaultPoints.reach(FaultPoints.Point.CONSUMER_RELEASED);
     }
 
-    /** Delivers or quarantines one complete file, or finds it finished already, and sets the receipt to record. */
-    private void decide(Assembly a) throws IOException {
+    private void finish(Assembly a, Delivery.Decision decision) throws IOException {
         try (TransferLog.Scope log = TransferLog.about(a.transferId, a.path)) {
-            decideNow(a);
-        }
-    }
-
-    private void decideNow(Assembly a) throws IOException {
-        Receipt known = receipts.find(a.transferId).filter(r -> r.outcome().isFinal()).orElse(null);
-        a.close();
-        if (known != null) {
-            // Finished before (by this instance before its state was lost, or by another one): not delivered again.
-            LOG.infof("Transfer %s (%s): already %s as %s by %s at %s (receipt); not delivered again", a.transferId,
-                    a.path, known.outcome().name().toLowerCase(), known.target(), known.instance(), known.time());
-            a.decided = true;
-            return;
-        }
-        long staged = a.stagedSize();
-        byte[] sha = a.sha256();
-        if (staged != a.size || !Arrays.equals(sha, a.expectedSha256)) {
-            quarantine(a, staged != a.size ? "size " + staged + " != expected " + a.size
-                    : "sha256 " + hex(sha) + " != expected " + hex(a.expectedSha256));
-            return;
-        }
-        try {
-            FaultPoints.diskWrite();
-            Deliverer.Delivery d = deliverer.publish(a.staging, a.path, a.modifiedMillis, a.mode, a.size, sha);
-            a.folder = d.target().getParent();
-            String target = deliverer.outbox().relativize(d.target()).toString().replace(java.io.File.separatorChar,
-                    '/');
-            a.receipt = d.outcome() == Deliverer.Outcome.SKIPPED ? subjectOf(a).skipped(target, hex(sha), instance)
-                    : subjectOf(a).delivered(target, hex(sha), instance);
-            a.decided = true;
-            events.finished(a, TransferState.DELIVERED, hex(sha),
-                    d.outcome() == Deliverer.Outcome.SKIPPED ? "a different file was kept (ferry.on-conflict=skip)"
-                            : null,
-                    switch (d.outcome()) {
-                        case DELIVERED -> "written to " + d.target();
-                        case ALREADY_THERE -> "the same file was already at " + d.target();
-                        case SKIPPED -> "not written: a different file is at " + d.target();
-                    });
-        } catch (UnsafePathException e) {
-            // The outbox changed under us (e.g. a symlink planted since the first chunk): keep the data.
-            quarantine(a, "unsafe target path: " + e.getMessage());
-        } catch (IOException e) {
-            if (!RecordFaults.isRecordFault(e)) {
-                throw e; // the environment's: the batch is retried
-            }
-            // A name this file system cannot take, found only now: this file leaves the batch, the rest is delivered.
-            quarantine(a, "cannot be delivered: " + e.getMessage());
-        }
-    }
-
-    private void forceAll(List<Assembly> batch) throws IOException {
-        if (batch.size() == 1) {
-            batch.get(0).force();
-            return;
-        }
-        List<Future<?>> syncs = new ArrayList<>();
-        for (Assembly a : batch) {
-            syncs.add(syncers.submit(() -> {
-                a.force();
-                return null;
-            }));
-        }
-        for (Future<?> sync : syncs) {
-            try {
-                sync.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while syncing staged files", e);
-            } catch (ExecutionException e) {
-                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            if (decision.end() != null) {
+                events.finished(a, decision.end(), decision.sha256(), decision.reason(), decision.note());
             }
         }
+        Files.deleteIfExists(a.staging);
+        journal.delete(a.transferId, a.attempt);
+        assemblies.remove(a.transferId);
+        completed.remove(a);
+        release(a);
     }
 
-    private void quarantine(Assembly a, String reason) throws IOException {
-        // Named by transfer and attempt, with as much of the file name as fits; the whole path goes in the .reason
-        // file.
-        // So no path, however long, makes a quarantine name the file system refuses.
-        String name = a.transferId + "-" + a.attempt + "-" + RelativePaths
-                .truncateUtf8(a.path.substring(a.path.lastIndexOf('/') + 1), RelativePaths.MAX_SEGMENT_BYTES - 64);
-        Path target = quarantineDir.resolve(name);
-        Files.move(a.staging, target, StandardCopyOption.REPLACE_EXISTING);
-        Files.writeString(quarantineDir.resolve(name + ".reason"),
-                "transfer " + a.transferId + " attempt " + a.attempt + " path " + a.path + ": " + reason + "\n",
-                StandardCharsets.UTF_8);
-        events.finished(a, TransferState.QUARANTINED, null, reason,
-                "verification failed, kept as " + quarantineFolder.logical().resolve(name));
-        a.folder = quarantineDir;
-        a.receipt = subjectOf(a).quarantined(instance, reason);
-        a.decided = true;
-    }
-
-    /**
-     * Deletes quarantined files (and their {@code .reason}) older than {@link Limits#quarantineRetention}; at most once
-     * a minute.
-     */
+    /** Deletes quarantined files older than {@link Limits#quarantineRetention}; at most once a minute. */
     synchronized void sweepQuarantine() throws IOException {
-        long now = System.nanoTime();
-        if (quarantineSweepNanos != 0 && now - quarantineSweepNanos < 60_000_000_000L) {
-            return;
-        }
-        quarantineSweepNanos = now;
-        long cutoff = System.currentTimeMillis() - limits.quarantineRetention().toMillis();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(quarantineDir)) {
-            for (Path file : files) {
-                var attrs = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                // The .reason file is written when the file is quarantined; the data keeps its staging times.
-                String name = file.getFileName().toString();
-                Path reason = name.endsWith(".reason") ? file : file.resolveSibling(name + ".reason");
-                long quarantined = Files.exists(reason, LinkOption.NOFOLLOW_LINKS)
-                        ? Files.getLastModifiedTime(reason, LinkOption.NOFOLLOW_LINKS).toMillis()
-                        : attrs.lastModifiedTime().toMillis();
-                if (attrs.isRegularFile() && quarantined < cutoff) {
-                    Files.deleteIfExists(file);
-                    LOG.infof("Quarantined %s deleted: older than ferry.quarantine-retention %s", name,
-                            limits.quarantineRetention());
-                }
-            }
-        }
+        delivery.sweepQuarantine();
     }
 
     private void discard(Assembly a) throws IOException {
         open.remove(a);
         events.dropped(a);
         completed.remove(a);
-        a.queued = false;
         a.close();
         Files.deleteIfExists(a.staging);
         journal.delete(a.transferId, a.attempt);
@@ -821,18 +647,13 @@ final class Assembler implements AutoCloseable {
         closed = true;
         sync();
         assemblies.values().forEach(Assembly::close);
-        syncers.shutdownNow();
+        delivery.close();
         stagingFolder.close();
-        quarantineFolder.close();
     }
 
     /** Opens (and creates) {@code folder}: below the outbox without following links, elsewhere as it is. */
     private static FolderHandle openBelow(Path outbox, Path folder) throws IOException {
         Path root = folder.startsWith(outbox) ? outbox : folder;
         return FolderHandle.open(root, root.relativize(folder), true);
-    }
-
-    private static String hex(byte[] bytes) {
-        return bytes == null ? "none" : HexFormat.of().formatHex(bytes);
     }
 }

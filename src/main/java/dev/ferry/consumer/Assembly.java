@@ -26,6 +26,16 @@ import dev.ferry.chunk.InvalidRecordException;
  */
 final class Assembly {
 
+    /** The life of an assembly; it ends when its delivery is recorded or it is discarded. */
+    enum Phase {
+        /** Chunks are still missing (or the last chunk, which carries the SHA-256). */
+        RECEIVING,
+        /** Every chunk is staged: ready to be verified and delivered. */
+        COMPLETE,
+        /** Delivered, quarantined or found finished before; its receipt may not be recorded yet. */
+        DECIDED
+    }
+
     final String transferId;
     final int attempt;
     final String path;
@@ -46,17 +56,11 @@ final class Assembly {
     Runnable heldAck;
     long lastActivityNanos = System.nanoTime();
     boolean stallReported;
-    /** Complete and waiting in the delivery batch. */
-    boolean queued;
     boolean dirty;
-    /** Delivery decided (published, quarantined or found finished); a retried flush does not decide again. */
-    boolean decided;
-    /** The receipt to record for it, once decided; null if none is due (finished before). */
-    dev.ferry.receipt.Receipt receipt;
+    /** How its delivery ended here, once decided ({@link Delivery}); a retried delivery does not decide again. */
+    Delivery.Decision decision;
     /** When a chunk was last written, for closing idle staging files. */
     long lastWriteNanos = System.nanoTime();
-    /** The folder whose entry must be synced before the receipt is recorded. */
-    Path folder;
 
     private FileChannel channel;
     /** SHA-256 over chunks 0..nextToHash-1, kept while chunks arrive in order; otherwise the file is re-read. */
@@ -115,8 +119,16 @@ final class Assembly {
         return received.getCardinality();
     }
 
-    boolean isComplete() {
-        return received.getCardinality() == count && expectedSha256 != null;
+    /**
+     * Where it stands, derived from what arrived and what was decided, so it can never disagree with them. Whether a
+     * complete file waits in the delivery batch is the {@link Assembler}'s to know (a revoked partition takes its files
+     * out of the batch, whatever their phase).
+     */
+    Phase phase() {
+        if (decision != null) {
+            return Phase.DECIDED;
+        }
+        return received.getCardinality() == count && expectedSha256 != null ? Phase.COMPLETE : Phase.RECEIVING;
     }
 
     void write(Chunk chunk) throws IOException {

@@ -26,7 +26,7 @@ import dev.ferry.config.FerryConfig.ConflictPolicy;
 import dev.ferry.fs.FolderHandle;
 
 /**
- * Moves a verified staging file into the outbox: the one place that decides when a file is delivered. The staging file
+ * Moves a verified staging file into the outbox: the one place that writes a delivered file's name. The staging file
  * lives on the outbox's file system, so delivery is a single atomic link or rename and a reader of the outbox sees
  * either nothing or the whole, verified file.
  * <p>
@@ -45,7 +45,7 @@ final class Deliverer {
         SKIPPED
     }
 
-    record Delivery(Outcome outcome, Path target) {
+    record Published(Outcome outcome, Path target) {
     }
 
     private final Path outbox;
@@ -62,19 +62,19 @@ final class Deliverer {
 
     /**
      * Publishes {@code staged}, which must be fsynced and verified. The new directory entry is durable once the caller
-     * syncs the target's folder; {@link Assembler} does that once per folder for a whole batch of files. The staging
+     * syncs the target's folder; {@link Delivery} does that once per folder for a whole batch of files. The staging
      * file is left for the caller to remove once the delivery is recorded, so publishing again after a failure finds
      * the file in place and reports {@link Outcome#ALREADY_THERE}.
      */
-    Delivery publish(Path staged, String relativePath, long modifiedMillis, int mode, long size, byte[] sha256)
+    Published publish(Path staged, String relativePath, long modifiedMillis, int mode, long size, byte[] sha256)
             throws IOException, UnsafePathException {
         try (OutboxPaths.Target target = OutboxPaths.open(outbox, relativePath)) {
             return publish(staged, target, relativePath, modifiedMillis, mode, size, sha256);
         }
     }
 
-    private Delivery publish(Path staged, OutboxPaths.Target target, String relativePath, long modifiedMillis, int mode,
-            long size, byte[] sha256) throws IOException {
+    private Published publish(Path staged, OutboxPaths.Target target, String relativePath, long modifiedMillis,
+            int mode, long size, byte[] sha256) throws IOException {
         if (Files.exists(staged, LinkOption.NOFOLLOW_LINKS)) {
             applyMetadata(staged, modifiedMillis, mode);
         }
@@ -84,15 +84,15 @@ final class Deliverer {
             Path candidate = target.folder().entry(name);
             Path shown = target.logical().resolveSibling(name);
             if (linkNoReplace(staged, candidate)) {
-                return new Delivery(Outcome.DELIVERED, shown);
+                return new Published(Outcome.DELIVERED, shown);
             }
             if (sameContent(target.folder(), name, size, sha256)) {
-                return new Delivery(Outcome.ALREADY_THERE, shown);
+                return new Published(Outcome.ALREADY_THERE, shown);
             }
             if (policy == ConflictPolicy.SKIP) {
                 LOG.warnf("%s exists with different content; skipping the new file (ferry.on-conflict=skip)",
                         relativePath);
-                return new Delivery(Outcome.SKIPPED, shown);
+                return new Published(Outcome.SKIPPED, shown);
             }
             if (policy == ConflictPolicy.REPLACE) {
                 // A second link to the staging file is renamed over the old file, so the staging file stays.
@@ -105,7 +105,7 @@ final class Deliverer {
                 }
                 Files.move(spare, candidate, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 LOG.infof("%s replaced with new content (ferry.on-conflict=replace)", relativePath);
-                return new Delivery(Outcome.DELIVERED, shown);
+                return new Published(Outcome.DELIVERED, shown);
             }
             name = numbered(target.logical(), n).getFileName().toString();
         }

@@ -1,5 +1,6 @@
 package dev.ferry.consumer;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -51,6 +52,11 @@ final class OutboxPaths {
         public void close() {
             folder.close();
         }
+    }
+
+    /** {@code target}, a path in {@code outbox}, as the relative path receipts and logs show (always with '/'). */
+    static String relative(Path outbox, Path target) {
+        return outbox.relativize(target).toString().replace(File.separatorChar, '/');
     }
 
     /** Checks {@code relativePath} and creates its target's folders; the target as a plain path. */

@@ -18,11 +18,11 @@ class DelivererTest {
     @TempDir
     Path root;
 
-    Deliverer.Delivery deliver(ConflictPolicy policy, String content) throws Exception {
+    Deliverer.Published deliver(ConflictPolicy policy, String content) throws Exception {
         Path outbox = Files.createDirectories(root.resolve("out"));
         Path staged = Files.writeString(Files.createDirectories(root.resolve("staging")).resolve("s.part"), content);
         byte[] sha = MessageDigest.getInstance("SHA-256").digest(content.getBytes(StandardCharsets.UTF_8));
-        Deliverer.Delivery d = new Deliverer(outbox, policy).publish(staged, "r/report.csv", 0, 0644, content.length(),
+        Deliverer.Published d = new Deliverer(outbox, policy).publish(staged, "r/report.csv", 0, 0644, content.length(),
                 sha);
         Files.delete(staged); // as the Assembler does once the delivery is recorded
         return d;
@@ -31,7 +31,7 @@ class DelivererTest {
     @Test
     void replaceSwapsTheFileAtomically() throws Exception {
         deliver(ConflictPolicy.REPLACE, "old");
-        Deliverer.Delivery d = deliver(ConflictPolicy.REPLACE, "new content");
+        Deliverer.Published d = deliver(ConflictPolicy.REPLACE, "new content");
         assertThat(d.outcome()).isEqualTo(Deliverer.Outcome.DELIVERED);
         assertThat(root.resolve("out/r/report.csv")).hasContent("new content");
         assertThat(root.resolve("out/r/report (2).csv")).doesNotExist();
