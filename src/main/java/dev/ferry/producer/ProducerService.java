@@ -2,8 +2,8 @@ package dev.ferry.producer;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -15,6 +15,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
@@ -25,20 +27,22 @@ import dev.ferry.DaemonThreads;
 import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.StartupOrder;
+import dev.ferry.kafka.Channels;
 import dev.ferry.kafka.KafkaRefusal;
 import dev.ferry.kafka.TopicProvisioner;
 import dev.ferry.receipt.KafkaReceipts;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.route.Route;
+import dev.ferry.route.RouteReconciler;
 import dev.ferry.route.RouteTable;
-import dev.ferry.route.Routes;
 import dev.ferry.transfer.TransferBoard;
 import dev.ferry.transfer.TransferMetrics;
 
 /**
- * The producer role: runs one {@link ProducerRoute} per route and reconciles them when the routes change (new routes
- * start, removed ones stop with their progress recorded, changed ones restart), and looks for the receipts of every
- * route's sent files in the one receipts topic. Starts after the topics are provisioned.
+ * The producer role: runs one {@link ProducerRoute} per route, kept in line with the routes by a
+ * {@link RouteReconciler} (new routes start, removed ones stop with their progress recorded, changed ones restart), and
+ * looks for the receipts of every route's sent files in the one receipts topic. Starts after the topics are
+ * provisioned.
  */
 @ApplicationScoped
 public class ProducerService {
@@ -71,7 +75,7 @@ public class ProducerService {
     Map<String, Object> kafkaConfig;
 
     private final KafkaRefusal.Reporter refusal = new KafkaRefusal.Reporter(LOG, "Looking for receipts");
-    private final Map<String, ProducerRoute> running = new LinkedHashMap<>();
+    private final RouteReconciler<ProducerRoute> routes = new RouteReconciler<>(new WatchedInboxes());
     private KafkaReceipts receipts;
     private ScheduledExecutorService receiptPoller;
 
@@ -82,70 +86,41 @@ public class ProducerService {
         receipts = new KafkaReceipts(kafkaConfig, Derived.receiptsTopic(config),
                 "ferry-producer-" + Derived.instanceId(config), false, this::anyRouteWaitsFor,
                 config.kafkaStartupTimeout());
-        reconcile(routeTable.current(), true);
-        routeTable.onChange(routes -> reconcile(routes, false));
+        routes.follow(routeTable, "ferry-producer-routes");
         receiptPoller = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-receipts"));
         receiptPoller.scheduleWithFixedDelay(this::checkReceipts, 0, RECEIPT_POLL_MILLIS, TimeUnit.MILLISECONDS);
-        receiptPoller.scheduleWithFixedDelay(this::retryFailedRoutes, ROUTE_RETRY_SECONDS, ROUTE_RETRY_SECONDS,
-                TimeUnit.SECONDS);
     }
 
-    /** How often a route that could not start (its topic unreachable or too small, say) is tried again. */
-    static final long ROUTE_RETRY_SECONDS = 10;
+    /** A producer route is an inbox watched and sent to the route's topic. */
+    private final class WatchedInboxes implements RouteReconciler.Role<ProducerRoute> {
 
-    private void retryFailedRoutes() {
-        Routes routes = routeTable.current();
-        boolean missing;
-        synchronized (this) {
-            missing = !running.keySet().containsAll(routes.byName().keySet());
+        @Override
+        public Route route(ProducerRoute running) {
+            return running.route;
         }
-        if (missing) {
-            reconcile(routes, false);
-        }
-    }
 
-    /** Brings the running routes in line with {@code routes}. */
-    synchronized void reconcile(Routes routes, boolean startup) {
-        Map<String, Route> wanted = routes.byName();
-        for (String name : List.copyOf(running.keySet())) {
-            Route want = wanted.get(name);
-            ProducerRoute have = running.get(name);
-            if (want == null || !want.sameForProducer(have.route)) {
-                stopRoute(have, want == null ? "removed" : "changed");
-            }
+        @Override
+        public boolean unchanged(Route have, Route want) {
+            return want.sameForProducer(have);
         }
-        for (Route r : wanted.values()) {
-            if (running.containsKey(r.name())) {
-                continue;
-            }
+
+        @Override
+        public ProducerRoute start(Route r) throws IOException, InterruptedException {
+            topics.ensureRouteTopic(r.topic(), r.chunkSize());
+            return new ProducerRoute(r, ledgerDir(r), config, publisher.to(r.topic()), ackTimeout(), board, metrics);
+        }
+
+        @Override
+        public void stop(ProducerRoute route, String why) {
             try {
-                topics.ensureRouteTopic(r.topic(), r.chunkSize());
-                running.put(r.name(), new ProducerRoute(r, ledgerDir(r), config, publisher.to(r.topic()), ackTimeout(),
-                        board, metrics));
-            } catch (IOException | RuntimeException e) {
-                if (startup) {
-                    // At start-up a route that cannot run is a configuration error: say so and stop.
-                    throw new IllegalStateException("Route " + r.name() + " cannot start: " + e.getMessage(), e);
-                }
-                LOG.errorf("Route %s cannot start: %s; retried every " + ROUTE_RETRY_SECONDS + " s", r.name(),
-                        e.getMessage());
+                route.stop();
+                LOG.infof("Route %s %s: stopped; files in progress resume when a route with this name watches %s again",
+                        route.route.name(), why, route.route.inbox().map(Path::toString).orElse("?"));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+            } catch (IOException e) {
+                LOG.errorf("Route %s: stopping failed: %s", route.route.name(), e.getMessage());
             }
-        }
-    }
-
-    private void stopRoute(ProducerRoute route, String why) {
-        running.remove(route.route.name());
-        try {
-            route.stop();
-            LOG.infof("Route %s %s: stopped; files in progress resume when a route with this name watches %s again",
-                    route.route.name(), why, route.route.inbox().map(Path::toString).orElse("?"));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (IOException e) {
-            LOG.errorf("Route %s: stopping failed: %s", route.route.name(), e.getMessage());
         }
     }
 
@@ -161,27 +136,23 @@ public class ProducerService {
      * receipts. A receipt read before its transfer reached the ledger (a producer that lost its state dir) is still
      * found through the index.
      */
-    private synchronized boolean anyRouteWaitsFor(String transferId) {
-        return running.values().stream()
+    private boolean anyRouteWaitsFor(String transferId) {
+        return routes.running().stream()
                 .anyMatch(r -> r.ledger.find(transferId).isPresent() && !r.ledger.isDone(transferId));
     }
 
     /** How long Kafka may stay silent with chunks in flight: what the client itself may take, plus a margin. */
-    private static java.time.Duration ackTimeout() {
-        org.eclipse.microprofile.config.Config mp = org.eclipse.microprofile.config.ConfigProvider.getConfig();
-        String prefix = "mp.messaging.outgoing." + dev.ferry.kafka.Channels.CHUNKS_OUT + ".";
+    private static Duration ackTimeout() {
+        Config mp = ConfigProvider.getConfig();
+        String prefix = "mp.messaging.outgoing." + Channels.CHUNKS_OUT + ".";
         long delivery = mp.getOptionalValue(prefix + "delivery.timeout.ms", Long.class).orElse(120_000L);
         long block = mp.getOptionalValue(prefix + "max.block.ms", Long.class).orElse(60_000L);
-        return java.time.Duration.ofMillis(delivery + block + 10_000);
+        return Duration.ofMillis(delivery + block + 10_000);
     }
 
     /** Acts on the receipts of sent files: the source policy once delivered, a new attempt after a failure. */
     private void checkReceipts() {
-        List<ProducerRoute> routes;
-        synchronized (this) {
-            routes = List.copyOf(running.values());
-        }
-        for (ProducerRoute route : routes) {
+        for (ProducerRoute route : routes.running()) {
             try {
                 List<Ledger.Entry> waiting = route.ledger.awaitingReceipt();
                 if (waiting.isEmpty()) {
@@ -221,15 +192,13 @@ public class ProducerService {
             return;
         }
         receiptPoller.shutdown();
-        synchronized (this) {
-            for (ProducerRoute r : List.copyOf(running.values())) {
-                try {
-                    r.stop();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+        routes.close();
+        for (ProducerRoute r : routes.running()) {
+            try {
+                r.stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            running.clear();
         }
         try {
             receiptPoller.awaitTermination(5, TimeUnit.SECONDS);
