@@ -3,13 +3,18 @@ package dev.ferry.consumer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -34,8 +39,8 @@ import dev.ferry.kafka.KafkaRefusal;
 import dev.ferry.kafka.TopicProvisioner;
 import dev.ferry.receipt.KafkaReceipts;
 import dev.ferry.route.Route;
+import dev.ferry.route.RouteReconciler;
 import dev.ferry.route.RouteTable;
-import dev.ferry.route.Routes;
 import dev.ferry.transfer.Side;
 import dev.ferry.transfer.TransferBoard;
 import dev.ferry.transfer.TransferMetrics;
@@ -53,30 +58,16 @@ import dev.ferry.transfer.TransferState;
 @ApplicationScoped
 public class ConsumerService {
 
+    /** How long a complete file waits for others to share its fsyncs; also the housekeeping period. */
+    static final Duration BATCH_WINDOW = Duration.ofMillis(10);
+
+    /** Idle time after which an unfinished transfer is reported as stalled. */
+    static final long STALL_NANOS = TimeUnit.MINUTES.toNanos(5);
+
     private static final Logger LOG = Logger.getLogger(ConsumerService.class);
-    private final KafkaRefusal.Reporter refusal = new KafkaRefusal.Reporter(LOG, "reading receipts");
 
     @Inject
     FerryConfig config;
-
-    /** How long a complete file waits for others to share its fsyncs; also the housekeeping period. */
-    static final java.time.Duration BATCH_WINDOW = java.time.Duration.ofMillis(10);
-
-    /** Idle time after which an unfinished transfer is reported as stalled. */
-    static final long STALL_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(5);
-
-    /** The assembler of each routed topic. */
-    private final Map<String, RouteAssembler> active = new ConcurrentHashMap<>();
-    /**
-     * Assemblers of routes that were removed or changed: kept open, never fed new records (UnroutedRecords filters
-     * their topic), still delivering what they completed; reused if the same route comes back.
-     */
-    private final Map<String, RouteAssembler> retired = new ConcurrentHashMap<>();
-    private final Set<TopicPartition> assigned = ConcurrentHashMap.newKeySet();
-    private volatile boolean running;
-    private KafkaReceipts receipts;
-    private DeadLetters deadLetters;
-    private final FailureReceipts failures = new FailureReceipts();
 
     @Inject
     TransferMetrics metrics;
@@ -93,18 +84,32 @@ public class ConsumerService {
     @Inject
     KafkaClientService kafkaClients;
 
-    /** One route's assembler and where it delivers. */
-    record RouteAssembler(Route route, String key, Assembler assembler) {
-    }
-
-    private final StorageStatus storage = new StorageStatus();
-
     @Inject
     @Identifier("default-kafka-broker")
     Map<String, Object> kafkaConfig;
-    private java.util.concurrent.ScheduledExecutorService housekeeping;
-    private long lastStallCheck;
+
+    private final KafkaRefusal.Reporter refusal = new KafkaRefusal.Reporter(LOG, "reading receipts");
+    private final RouteReconciler<RouteAssembler> routes = new RouteReconciler<>(new AssemblerPerRoute());
+    /** The assembler of each routed topic, for the records that arrive. */
+    private final Map<String, RouteAssembler> active = new ConcurrentHashMap<>();
+    /**
+     * Assemblers of routes that were removed or changed: kept open, never fed new records (UnroutedRecords filters
+     * their topic), still delivering what they completed; reused if the same route comes back.
+     */
+    private final Map<String, RouteAssembler> retired = new ConcurrentHashMap<>();
+    private final Set<TopicPartition> assigned = ConcurrentHashMap.newKeySet();
+    private final FailureReceipts failures = new FailureReceipts();
+    private final StorageStatus storage = new StorageStatus();
+    private volatile boolean running;
     private volatile boolean stopping;
+    private KafkaReceipts receipts;
+    private DeadLetters deadLetters;
+    private ScheduledExecutorService housekeeping;
+    private long lastStallCheck;
+
+    /** One route's assembler and where it delivers. */
+    record RouteAssembler(Route route, String key, Assembler assembler) {
+    }
 
     void start(@Observes @Priority(StartupOrder.CONSUMER_STATE) StartupEvent event) throws IOException {
         if (!Derived.role(config).consumes()) {
@@ -123,90 +128,70 @@ public class ConsumerService {
                 this::refusedForCapacity);
         board.capacity(() -> new TransferBoard.Capacity(unfinishedTransfers(), config.maxUnfinishedTransfers(),
                 refusedForCapacity()));
-        reconcile(routeTable.current(), true);
-        if (config.routesFile().isPresent()) {
-            routeTable.onChange(routes -> reconcile(routes, false));
-        }
+        routes.follow(routeTable, "ferry-consumer-routes");
         running = true;
-        housekeeping = java.util.concurrent.Executors
-                .newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-consumer-housekeeping"));
+        housekeeping = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-consumer-housekeeping"));
         long period = config.syncInterval().toMillis();
         // Staged chunks are also synced when no record arrives, e.g. while a producer is paused mid-file.
-        housekeeping.scheduleWithFixedDelay(this::housekeep, period, period,
-                java.util.concurrent.TimeUnit.MILLISECONDS);
+        housekeeping.scheduleWithFixedDelay(this::housekeep, period, period, TimeUnit.MILLISECONDS);
         LOG.infof("Consumer: group %s, instance %s, state in %s, %d receipts in %s", config.groupId().orElseThrow(),
                 instance, stateDir, receipts.size(), Derived.receiptsTopic(config));
     }
 
     /**
-     * Brings the assemblers in line with {@code routes}. A removed or changed route's assembler is retired, not closed:
-     * what it holds stays staged and unacknowledged (safe), it still delivers what it completes, and it is taken up
-     * again if the route comes back unchanged. A newly routed topic whose records were kept out meanwhile is read again
-     * from its committed offsets.
+     * A consumer route is an assembler delivering a topic into an outbox. A removed or changed route's assembler is
+     * retired, not closed: what it holds stays staged and unacknowledged (safe), it still delivers what it completes,
+     * and it is taken up again if the route comes back unchanged. A newly routed topic whose records were kept out
+     * meanwhile is read again from its committed offsets.
      */
-    synchronized void reconcile(Routes routes, boolean startup) {
-        Map<String, Route> byTopic = new java.util.HashMap<>();
-        routes.all().forEach(r -> byTopic.put(r.topic(), r));
-        for (RouteAssembler a : List.copyOf(active.values())) {
-            Route want = byTopic.get(a.route().topic());
-            if (want == null || !want.name().equals(a.route().name()) || !want.sameForConsumer(a.route())) {
-                active.remove(a.route().topic());
-                retired.put(a.key(), a);
-                LOG.infof(
-                        "Route %s (topic %s -> %s) %s: no new records are taken; %d files in progress stay staged "
-                                + "and unacknowledged until it returns",
-                        a.route().name(), a.route().topic(), a.route().outbox().orElseThrow(),
-                        want == null ? "removed" : "changed", a.assembler().inProgress());
-            }
+    private final class AssemblerPerRoute implements RouteReconciler.Role<RouteAssembler> {
+
+        @Override
+        public Route route(RouteAssembler running) {
+            return running.route();
         }
-        List<String> newlyRouted = new ArrayList<>();
-        for (Route r : byTopic.values()) {
-            if (active.containsKey(r.topic())) {
-                continue;
-            }
+
+        @Override
+        public boolean unchanged(Route have, Route want) {
+            return want.sameForConsumer(have);
+        }
+
+        @Override
+        public RouteAssembler start(Route r) throws IOException, InterruptedException {
             String key = r.name() + "|" + r.outbox().orElseThrow();
-            RouteAssembler a = retired.remove(key);
-            try {
-                if (a == null) {
-                    a = new RouteAssembler(r, key, open(r));
-                    a.assembler().assign(assigned);
-                }
-                if (!r.isDefault() || config.routesFile().isPresent()) {
-                    topics.ensureRouteTopic(r.topic(), r.chunkSize());
-                }
-                active.put(r.topic(), a);
-                newlyRouted.add(r.topic());
-                LOG.infof("Route %s: topic %s -> %s, %d transfers resumed", r.name(), r.topic(),
-                        r.outbox().orElseThrow(), a.assembler().inProgress());
-            } catch (IOException | RuntimeException e) {
-                if (startup) {
-                    // At start-up a route that cannot run is a configuration error: say so and stop.
-                    throw new IllegalStateException("Route " + r.name() + " cannot start: " + e.getMessage(), e);
-                }
-                LOG.errorf("Route %s cannot start: %s; retried every 10 s", r.name(), e.getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+            RouteAssembler a = retired.get(key);
+            if (a == null) {
+                a = new RouteAssembler(r, key, open(r));
+                a.assembler().assign(assigned);
+                retired.put(key, a); // until its topic is ready, so a failed start loses nothing it holds
             }
+            if (!r.isDefault() || config.routesFile().isPresent()) {
+                topics.ensureRouteTopic(r.topic(), r.chunkSize());
+            }
+            retired.remove(key);
+            active.put(r.topic(), a);
+            LOG.infof("Route %s: topic %s -> %s, %d transfers resumed", r.name(), r.topic(), r.outbox().orElseThrow(),
+                    a.assembler().inProgress());
+            return a;
         }
-        if (config.routesFile().isPresent()) {
-            UnroutedRecords.route(active.keySet());
-            newlyRouted.forEach(this::readAgain);
-        }
-    }
 
-    /** How often a route that could not start is tried again. */
-    static final long ROUTE_RETRY_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-    private long lastRouteRetry = System.nanoTime();
-
-    private void retryFailedRoutes(long now) {
-        if (now - lastRouteRetry < ROUTE_RETRY_NANOS) {
-            return;
+        @Override
+        public void stop(RouteAssembler a, String why) {
+            active.remove(a.route().topic());
+            retired.put(a.key(), a);
+            LOG.infof(
+                    "Route %s (topic %s -> %s) %s: no new records are taken; %d files in progress stay staged "
+                            + "and unacknowledged until it returns",
+                    a.route().name(), a.route().topic(), a.route().outbox().orElseThrow(), why,
+                    a.assembler().inProgress());
         }
-        lastRouteRetry = now;
-        Routes routes = routeTable.current();
-        if (routes.all().stream().anyMatch(r -> !active.containsKey(r.topic()))) {
-            reconcile(routes, false);
+
+        @Override
+        public void reconciled(List<RouteAssembler> started) {
+            if (config.routesFile().isPresent()) {
+                UnroutedRecords.route(active.keySet());
+                started.forEach(a -> readAgain(a.route().topic()));
+            }
         }
     }
 
@@ -217,7 +202,7 @@ public class ConsumerService {
             return;
         }
         kafkaClients.getConsumer(Channels.CHUNKS_IN).runOnPollingThread(c -> {
-            Set<TopicPartition> mine = new java.util.HashSet<>(held);
+            Set<TopicPartition> mine = new HashSet<>(held);
             mine.retainAll(c.assignment());
             var committed = c.committed(mine);
             for (var tp : mine) {
@@ -321,6 +306,7 @@ public class ConsumerService {
         if (running) {
             stopping = true;
             housekeeping.shutdownNow();
+            routes.close();
             for (Assembler a : assemblers()) {
                 try {
                     a.flush();
@@ -363,7 +349,6 @@ public class ConsumerService {
                     a.sweepQuarantine();
                 }
                 writeFailureReceipts();
-                retryFailedRoutes(now);
             }
         } catch (IOException e) {
             // Staged chunks stay unjournaled and are written again after a restart; nothing is lost.
