@@ -28,7 +28,6 @@ import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 
 import dev.ferry.chunk.WireFormat;
-import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.testing.KafkaBrokerResource;
 import dev.ferry.testing.TestFiles;
@@ -63,7 +62,7 @@ class HostileRecordsTest {
 
     @Test
     void hostileRecordsAreDeadLetteredAndTheNextGoodFileStillArrives() throws Exception {
-        Path outbox = config.outbox().orElseThrow();
+        Path outbox = config.consumer().outbox().orElseThrow();
         Path outside = Files.createTempDirectory("outside-outbox");
         Files.createDirectories(outbox);
         Files.createSymbolicLink(outbox.resolve("escape"), outside);
@@ -72,11 +71,11 @@ class HostileRecordsTest {
                 chunk(ID.replace('0', '1'), "/tmp/absolute.txt"),
                 chunk(ID.replace('0', '2'), "escape/through-symlink.txt"),
                 chunk(ID.replace('0', '3'), ".ferry/staging/overwrite.txt"),
-                new ProducerRecord<>(config.topic(), "garbage", "not a ferry record".getBytes()));
+                new ProducerRecord<>(config.topics().topic(), "garbage", "not a ferry record".getBytes()));
         companion.produce(Serdes.String(), Serdes.ByteArray()).fromRecords(hostile).awaitCompletion();
 
         ConsumerTask<String, byte[]> dead = companion.consume(Serdes.String(), Serdes.ByteArray())
-                .fromTopics(Derived.deadLetterTopic(config), hostile.size());
+                .fromTopics(config.topics().deadLetterTopicName(), hostile.size());
         dead.awaitCompletion(Duration.ofSeconds(60));
         assertThat(dead.getRecords()).hasSize(hostile.size());
         Map<String, String> reasons = new java.util.HashMap<>();
@@ -87,7 +86,8 @@ class HostileRecordsTest {
         assertThat(reasons.get(ID.replace('0', '3'))).contains("reserved folder");
         assertThat(reasons.get("garbage")).contains("missing header ferry-version");
 
-        Path good = TestFiles.randomAtomically(config.inbox().orElseThrow().resolve("after-hostile.bin"), 12345, 7);
+        Path good = TestFiles.randomAtomically(config.producer().inbox().orElseThrow().resolve("after-hostile.bin"),
+                12345, 7);
         String sha = TestFiles.sha256(good);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             Path delivered = outbox.resolve("after-hostile.bin");
@@ -109,7 +109,7 @@ class HostileRecordsTest {
         Headers headers = WireFormat.headersOf(c);
         headers.remove(WireFormat.PATH_HEADER);
         headers.add(WireFormat.PATH_HEADER, path.getBytes(StandardCharsets.UTF_8));
-        return new ProducerRecord<>(config.topic(), null, id, data, headers);
+        return new ProducerRecord<>(config.topics().topic(), null, id, data, headers);
     }
 
     private static String reason(Headers headers) {

@@ -44,7 +44,6 @@ import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 
 import dev.ferry.chunk.Chunk;
 import dev.ferry.chunk.WireFormat;
-import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.receipt.KafkaReceipts;
 import dev.ferry.testing.Http;
@@ -124,7 +123,7 @@ class PoisonRecordsTest {
         assertThat(reason(dead.get(id(5)))).contains("control character");
         assertThat(reason(dead.get(id(6)))).contains("bidirectional control");
         assertThat(header(dead.get(id(2)), "dead-letter-category")).isEqualTo("invalid-record");
-        assertThat(header(dead.get(id(1)), "dead-letter-topic")).isEqualTo(config.topic());
+        assertThat(header(dead.get(id(1)), "dead-letter-topic")).isEqualTo(config.topics().topic());
 
         assertGoodFilesStillArrive(8);
         assertThat(Http.get(base, "/q/health/live").statusCode()).isEqualTo(200);
@@ -136,13 +135,13 @@ class PoisonRecordsTest {
     @Test
     @Order(2)
     void aRefusedRecordTooLargeForTheDeadLetterTopicKeepsItsHeadersAndTheChannelLives() throws Exception {
-        String dlq = Derived.deadLetterTopic(config);
+        String dlq = config.topics().deadLetterTopicName();
         alterMaxMessageBytes(dlq, "16384");
         try {
             byte[] big = new byte[100 * 1024];
             new Random(3).nextBytes(big);
             companion.produce(Serdes.String(), Serdes.ByteArray())
-                    .fromRecords(new ProducerRecord<>(config.topic(), id(20), big)).awaitCompletion();
+                    .fromRecords(new ProducerRecord<>(config.topics().topic(), id(20), big)).awaitCompletion();
             ConsumerRecord<String, byte[]> dead = deadLetters(1).get(id(20));
             assertThat(header(dead, "dead-letter-value-dropped")).isEqualTo("102400");
             assertThat(reason(dead)).contains("missing header ferry-version");
@@ -173,7 +172,7 @@ class PoisonRecordsTest {
     @Test
     @Order(4)
     void oversizedAndForeignRecordsInTheReceiptsTopicAreSkipped() throws Exception {
-        String receiptsTopic = Derived.receiptsTopic(config);
+        String receiptsTopic = config.topics().receiptsTopicName();
         List<ProducerRecord<String, String>> hostile = new ArrayList<>();
         String padding = "x".repeat(900_000);
         for (int i = 0; i < 40; i++) {
@@ -205,12 +204,12 @@ class PoisonRecordsTest {
         }
         companion.produce(Serdes.String(), Serdes.ByteArray()).fromRecords(firsts).awaitCompletion();
 
-        int cap = config.maxUnfinishedTransfers();
+        int cap = config.consumer().maxUnfinishedTransfers();
         await().atMost(Duration.ofSeconds(60))
                 .untilAsserted(() -> assertThat(Http.get(base, "/q/metrics").body())
                         .contains("ferry_unfinished_transfers " + cap + ".0")
                         .containsPattern("ferry_transfers_refused_total\\{reason=\"capacity\"} [1-9]"));
-        Path staging = config.outbox().orElseThrow().resolve(".ferry/staging").toRealPath();
+        Path staging = config.consumer().outbox().orElseThrow().resolve(".ferry/staging").toRealPath();
         long open = OpenFiles.under(staging);
         System.out.printf("1500 transfers whose rest never comes: %d unfinished (cap %d), %d staging files open%n", cap,
                 cap, open);
@@ -220,8 +219,9 @@ class PoisonRecordsTest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(latestReceipts().values())
                 .filteredOn(v -> v.contains("ferry.max-unfinished-transfers")).hasSize(500));
         // Files of one chunk are never refused for capacity.
-        Path small = TestFiles.randomAtomically(config.inbox().orElseThrow().resolve("after-cap.bin"), 4000, 77);
-        Path delivered = config.outbox().orElseThrow().resolve("after-cap.bin");
+        Path small = TestFiles.randomAtomically(config.producer().inbox().orElseThrow().resolve("after-cap.bin"), 4000,
+                77);
+        Path delivered = config.consumer().outbox().orElseThrow().resolve("after-cap.bin");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(delivered).exists());
         assertThat(TestFiles.sha256(delivered)).isEqualTo(TestFiles.sha256(small));
     }
@@ -241,7 +241,7 @@ class PoisonRecordsTest {
     @Test
     @Order(7)
     void namesTheConsumerWouldRefuseFailOnTheProducerAndSymlinksAndFifosAreListedAsSkipped() throws Exception {
-        Path inbox = config.inbox().orElseThrow();
+        Path inbox = config.producer().inbox().orElseThrow();
         Path odd = Files.createDirectories(inbox.resolve("odd"));
         // Linux allows all of these; before, the backslash and TAB names showed "sent" at 100% forever.
         for (String name : List.of("back\\slash.txt", "tab\there.txt", "invoice\u202Efdp.exe", "c1\u0085.txt")) {
@@ -266,8 +266,8 @@ class PoisonRecordsTest {
     }
 
     private void assertGoodFilesStillArrive(int n) throws Exception {
-        Path inbox = config.inbox().orElseThrow();
-        Path outbox = config.outbox().orElseThrow();
+        Path inbox = config.producer().inbox().orElseThrow();
+        Path outbox = config.consumer().outbox().orElseThrow();
         Map<String, String> sent = new HashMap<>();
         for (int i = 0; i < n; i++) {
             String name = "good/" + (goodFiles++) + ".bin";
@@ -291,7 +291,7 @@ class PoisonRecordsTest {
 
     private Map<String, String> latestReceipts() {
         Map<String, String> latest = new HashMap<>();
-        TopicReader.forEach(bootstrap, Derived.receiptsTopic(config),
+        TopicReader.forEach(bootstrap, config.topics().receiptsTopicName(),
                 r -> latest.put(r.key(), r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8)));
         return latest;
     }
@@ -299,7 +299,7 @@ class PoisonRecordsTest {
     private Map<String, ConsumerRecord<String, byte[]>> deadLetters(int atLeast) {
         Map<String, ConsumerRecord<String, byte[]>> byKey = new HashMap<>();
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-            TopicReader.forEach(bootstrap, Derived.deadLetterTopic(config), r -> byKey.put(r.key(), r));
+            TopicReader.forEach(bootstrap, config.topics().deadLetterTopicName(), r -> byKey.put(r.key(), r));
             assertThat(byKey).hasSizeGreaterThanOrEqualTo(atLeast);
         });
         return byKey;
@@ -326,7 +326,7 @@ class PoisonRecordsTest {
 
     ProducerRecord<String, byte[]> record(Chunk c) {
         Headers headers = WireFormat.headersOf(c);
-        return new ProducerRecord<>(config.topic(), null, c.transferId(), c.data(), headers);
+        return new ProducerRecord<>(config.topics().topic(), null, c.transferId(), c.data(), headers);
     }
 
     static String reason(ConsumerRecord<String, byte[]> r) {

@@ -20,7 +20,6 @@ import org.junit.jupiter.api.Test;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 
-import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.testing.KafkaBrokerResource;
 import dev.ferry.testing.TestFiles;
@@ -34,16 +33,16 @@ class TransferTest {
     FerryConfig config;
 
     Path inbox() {
-        return config.inbox().orElseThrow();
+        return config.producer().inbox().orElseThrow();
     }
 
     Path outbox() {
-        return config.outbox().orElseThrow();
+        return config.consumer().outbox().orElseThrow();
     }
 
     @Test
     void filesOfEveryEdgeSizeArriveByteIdenticalInNestedFolders() throws IOException {
-        int chunk = Derived.chunkSize(config);
+        int chunk = config.topics().chunkBytes();
         long[] sizes = { 0, 1, chunk - 1, chunk, chunk + 1, 3L * chunk + 17 };
         Map<String, String> expected = new LinkedHashMap<>();
         for (int i = 0; i < sizes.length; i++) {
@@ -79,7 +78,7 @@ class TransferTest {
         Path file = inbox().resolve("growing/log.txt");
         Path target = outbox().resolve("growing/log.txt");
         Files.createDirectories(file.getParent());
-        long settleMillis = config.settleTime().toMillis();
+        long settleMillis = config.producer().settleTime().toMillis();
         try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW)) {
             // Append more often than the settle time, for several settle periods: never finished in between.
             long end = System.nanoTime() + Duration.ofMillis(settleMillis * 6).toNanos();

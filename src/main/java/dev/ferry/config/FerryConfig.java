@@ -1,10 +1,14 @@
 package dev.ferry.config;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
@@ -13,11 +17,17 @@ import jakarta.validation.constraints.NotEmpty;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithParentName;
 
 /**
  * Every Ferry setting, in one place. Each key is also an environment variable: upper case, dots and dashes as
  * underscores ({@code ferry.chunk-size} is {@code FERRY_CHUNK_SIZE}). Single keys are checked by Bean Validation; rules
  * that depend on the role are checked by {@link FerryConfigCheck} at start-up. docs/configuration.md has the table.
+ * <p>
+ * In code the keys are grouped by who uses them ({@link #topics()}, {@link #producer()}, {@link #consumer()},
+ * {@link #streams()}); the first three are flat in the key space ({@code ferry.inbox}, not
+ * {@code ferry.producer.inbox}), so environment variables and existing files keep working. Values computed from several
+ * keys (the default topic names, the instance id) are default methods here, computed the same way by every caller.
  * <p>
  * Kafka client settings are not here: they stay under the standard {@code kafka.*} and {@code mp.messaging.*} keys, and
  * only the values derived from these settings (group id, record size limits) are filled in by
@@ -32,12 +42,6 @@ public interface FerryConfig {
      * start rather than guess.
      */
     Optional<Role> role();
-
-    /** Producer: the folder whose files are sent, recursively. Required for the producer. */
-    Optional<Path> inbox();
-
-    /** Consumer: the folder files are delivered to. Required for the consumer. */
-    Optional<Path> outbox();
 
     /**
      * Durable state: the consumer's assembly journal and delivery log, the producer's ledger of sent files. Must
@@ -54,111 +58,11 @@ public interface FerryConfig {
     Optional<Path> routesFile();
 
     /**
-     * Consumer with a routes file: the regular expression of topics it subscribes to, fixed at start-up; every route's
-     * topic must match it. Defaults to ferry.topic and ferry.topic + "." + anything ({@code ferry-chunks},
-     * {@code ferry-chunks.reports}).
-     */
-    Optional<String> topicPattern();
-
-    /** Topic the chunks go through. Defaults to {@code ferry-chunks}. */
-    @WithDefault("ferry-chunks")
-    @NotBlank(message = "(FERRY_TOPIC) is blank; allowed: a topic name")
-    String topic();
-
-    /** Where records that are not valid Ferry chunks go, with the reason in a header. Defaults to topic + "-dlq". */
-    Optional<String> deadLetterTopic();
-
-    /**
-     * Compacted topic where the consumer side records what it did with each transfer (delivered, quarantined, failed);
-     * the producer waits for it before applying its source policy. Defaults to topic + "-receipts".
-     */
-    Optional<String> receiptsTopic();
-
-    /**
-     * Size of one chunk, i.e. of the value of one Kafka record. Between 1K and 16M. Defaults to 512K, the fastest size
-     * in the chunk-size sweep (docs/benchmarks.md). Quarkus sizes are written 512K, 1M, not 512KiB.
-     */
-    @WithDefault("512K")
-    MemorySize chunkSize();
-
-    /**
-     * Consumer group of the consumer role. Required: defaulting it to the application name would let two sites silently
-     * split one topic's files between them.
-     */
-    Optional<String> groupId();
-
-    /**
      * Stable name of this consumer instance, used as Kafka's {@code group.instance.id} (static membership keeps
      * partitions where their staged data is) and to separate the staging areas of instances sharing an outbox. Defaults
      * to the host name, which is the pod name in a StatefulSet.
      */
     Optional<String> instanceId();
-
-    /** Producer: how a file is known to be finished. Defaults to {@code settle}. */
-    @WithDefault("settle")
-    Completion completion();
-
-    /** Producer, {@code completion=settle}: how long size and modification time must stay unchanged. */
-    @WithDefault("2s")
-    Duration settleTime();
-
-    /** Producer: full rescan of the inbox, on top of watch events, which some volumes lose. */
-    @WithDefault("10s")
-    Duration rescanInterval();
-
-    /** Producer: globs matched against the path relative to the inbox; only matching files are sent. */
-    @WithDefault("**")
-    @NotEmpty(message = "(FERRY_INCLUDE) is empty; allowed: one or more globs, ** for everything")
-    List<String> include();
-
-    /**
-     * Producer: globs matched against every file and folder name; a match is skipped with everything under it. Defaults
-     * to hidden names, {@code *.part} and {@code *.tmp}.
-     */
-    @WithDefault(".*,*.part,*.tmp")
-    List<String> exclude();
-
-    /** Producer: what happens to a source file once every chunk is acknowledged. Defaults to {@code keep}. */
-    @WithDefault("keep")
-    SourcePolicy sourcePolicy();
-
-    /** Producer, {@code source-policy=move}: where sent files go, keeping their relative paths. */
-    Optional<Path> archive();
-
-    /** Producer: files read and sent at the same time. */
-    @WithDefault("4")
-    @Min(value = 1, message = "(FERRY_FILES_IN_FLIGHT) is ${validatedValue}; allowed: 1 to 64")
-    @Max(value = 64, message = "(FERRY_FILES_IN_FLIGHT) is ${validatedValue}; allowed: 1 to 64")
-    int filesInFlight();
-
-    /**
-     * Producer: chunk bytes sent but not yet acknowledged by the broker, over all files. Bounds the producer's memory;
-     * each file gets an equal share, at least two chunks.
-     */
-    @WithDefault("32M")
-    MemorySize sendBuffer();
-
-    /** Producer: upper bound on the bytes per second read and sent. Unlimited by default. */
-    Optional<MemorySize> rateLimit();
-
-    /** Producer: create the chunk and dead-letter topics if missing. Turn off where topics are managed elsewhere. */
-    @WithDefault("true")
-    boolean createTopics();
-
-    /** Partitions of a created topic. Bounds how many consumers share the work. */
-    @WithDefault("6")
-    @Min(value = 1, message = "(FERRY_PARTITIONS) is ${validatedValue}; allowed: at least 1")
-    int partitions();
-
-    /** Replication factor of a created topic. */
-    @WithDefault("3")
-    @Min(value = 1, message = "(FERRY_REPLICATION_FACTOR) is ${validatedValue}; allowed: at least 1")
-    short replicationFactor();
-
-    /** {@code min.insync.replicas} of a created topic: with {@code acks=all}, how many copies make a write durable. */
-    @WithDefault("2")
-    @Min(value = 1, message = "(FERRY_MIN_INSYNC_REPLICAS) is ${validatedValue}; allowed: at least 1")
-    int minInsyncReplicas();
 
     /** How long start-up waits for the Kafka cluster before failing with a clear message. */
     @WithDefault("60s")
@@ -185,24 +89,6 @@ public interface FerryConfig {
     @WithDefault("30s")
     Duration progressInterval();
 
-    /** Consumer: what to do when a delivered path already holds a different file. Defaults to {@code keep-both}. */
-    @WithDefault("keep-both")
-    ConflictPolicy onConflict();
-
-    /**
-     * Consumer: how often staged chunks are synced to disk and recorded in the journal. Longer means fewer fsyncs, more
-     * chunks re-read from Kafka after a crash.
-     */
-    @WithDefault("1s")
-    Duration syncInterval();
-
-    /**
-     * Consumer: an unfinished transfer that receives nothing for this long is abandoned (its producer died for good):
-     * staged data removed, never delivered, its offset released. Defaults to 24h.
-     */
-    @WithDefault("24h")
-    Duration incompleteTtl();
-
     /**
      * The largest file either role handles. The producer refuses to send a bigger one (failed, with the reason); the
      * consumer refuses a transfer that claims more, before it touches its disk (dead letter, failed receipt). Defaults
@@ -212,29 +98,34 @@ public interface FerryConfig {
     MemorySize maxFileSize();
 
     /**
-     * Consumer: transfers that may be unfinished at once (first chunk seen, rest still coming). Each costs a little
-     * heap and a staging file; a new multi-chunk transfer beyond the cap is refused with a failed receipt, and its
-     * producer sends it again later. Files of one chunk are never refused. Defaults to 1000.
+     * Where this instance keeps its durable state ({@code ferry.state-dir}); checked at start-up, so only a
+     * misconfigured test sees the exception.
      */
-    @WithDefault("1000")
-    @Min(value = 1, message = "(FERRY_MAX_UNFINISHED_TRANSFERS) is ${validatedValue}; allowed: at least 1")
-    int maxUnfinishedTransfers();
+    default Path requiredStateDir() {
+        return stateDir().orElseThrow(() -> new IllegalStateException("ferry.state-dir is not set"));
+    }
 
-    /**
-     * Consumer: how long quarantined files (size or hash mismatch, undeliverable names) are kept in
-     * {@code <outbox>/.ferry/quarantine/} for inspection before they are deleted. Defaults to 7d.
-     */
-    @WithDefault("7d")
-    Duration quarantineRetention();
+    /** This process's role ({@code ferry.role}); checked at start-up. */
+    default Role requiredRole() {
+        return role().orElseThrow(() -> new IllegalStateException("ferry.role is not set"));
+    }
 
-    /**
-     * Producer: how often a file is sent again after the consumer side reported its attempt failed (first chunks gone,
-     * abandoned, refused record, consumer full), with a growing pause between attempts. After that the file stays
-     * failed with the last reason until it changes. Defaults to 5.
-     */
-    @WithDefault("5")
-    @Min(value = 0, message = "(FERRY_MAX_RESENDS) is ${validatedValue}; allowed: at least 0")
-    int maxResends();
+    /** {@code ferry.instance-id}, or the host name (the pod name in a StatefulSet). */
+    default String instance() {
+        return instanceId().orElseGet(FerryConfig::hostName);
+    }
+
+    /** The topics: names, how they are created, the size of their records. */
+    @WithParentName
+    Topics topics();
+
+    /** The producer role: what it watches, when a file is finished, how it is sent. */
+    @WithParentName
+    Producer producer();
+
+    /** The consumer role: where files are delivered, how partial files are kept. */
+    @WithParentName
+    Consumer consumer();
 
     /** Live video: frames of videos (or image folders) through Kafka to browsers. */
     Streams streams();
@@ -263,8 +154,8 @@ public interface FerryConfig {
 
         /** JPEG quality of the frames sent, from 0.1 (small) to 1.0 (best). */
         @WithDefault("0.8")
-        @jakarta.validation.constraints.DecimalMin(value = "0.1", message = "(FERRY_STREAMS_JPEG_QUALITY) is ${validatedValue}; allowed: 0.1 to 1.0")
-        @jakarta.validation.constraints.DecimalMax(value = "1.0", message = "(FERRY_STREAMS_JPEG_QUALITY) is ${validatedValue}; allowed: 0.1 to 1.0")
+        @DecimalMin(value = "0.1", message = "(FERRY_STREAMS_JPEG_QUALITY) is ${validatedValue}; allowed: 0.1 to 1.0")
+        @DecimalMax(value = "1.0", message = "(FERRY_STREAMS_JPEG_QUALITY) is ${validatedValue}; allowed: 0.1 to 1.0")
         double jpegQuality();
 
         /** Frames wider than this are scaled down to it (aspect kept) before encoding. Unset: sent at source size. */
@@ -287,6 +178,197 @@ public interface FerryConfig {
          * a read-only, non-root pod. Defaults to {@code native} in the state dir.
          */
         Optional<Path> nativeCache();
+    }
+
+    /**
+     * The topics: names, how they are created, the size of their records. Keys keep the {@code ferry.} prefix (no group
+     * name in them).
+     */
+    interface Topics {
+
+        /**
+         * Consumer with a routes file: the regular expression of topics it subscribes to, fixed at start-up; every
+         * route's topic must match it. Defaults to ferry.topic and ferry.topic + "." + anything ({@code ferry-chunks},
+         * {@code ferry-chunks.reports}).
+         */
+        Optional<String> topicPattern();
+
+        /** Topic the chunks go through. Defaults to {@code ferry-chunks}. */
+        @WithDefault("ferry-chunks")
+        @NotBlank(message = "(FERRY_TOPIC) is blank; allowed: a topic name")
+        String topic();
+
+        /**
+         * Where records that are not valid Ferry chunks go, with the reason in a header. Defaults to topic + "-dlq".
+         */
+        Optional<String> deadLetterTopic();
+
+        /**
+         * Compacted topic where the consumer side records what it did with each transfer (delivered, quarantined,
+         * failed); the producer waits for it before applying its source policy. Defaults to topic + "-receipts".
+         */
+        Optional<String> receiptsTopic();
+
+        /**
+         * Size of one chunk, i.e. of the value of one Kafka record. Between 1K and 16M. Defaults to 512K, the fastest
+         * size in the chunk-size sweep (docs/benchmarks.md). Quarkus sizes are written 512K, 1M, not 512KiB.
+         */
+        @WithDefault("512K")
+        MemorySize chunkSize();
+
+        /**
+         * Producer: create the chunk and dead-letter topics if missing. Turn off where topics are managed elsewhere.
+         */
+        @WithDefault("true")
+        boolean createTopics();
+
+        /** Partitions of a created topic. Bounds how many consumers share the work. */
+        @WithDefault("6")
+        @Min(value = 1, message = "(FERRY_PARTITIONS) is ${validatedValue}; allowed: at least 1")
+        int partitions();
+
+        /** Replication factor of a created topic. */
+        @WithDefault("3")
+        @Min(value = 1, message = "(FERRY_REPLICATION_FACTOR) is ${validatedValue}; allowed: at least 1")
+        short replicationFactor();
+
+        /**
+         * {@code min.insync.replicas} of a created topic: with {@code acks=all}, how many copies make a write durable.
+         */
+        @WithDefault("2")
+        @Min(value = 1, message = "(FERRY_MIN_INSYNC_REPLICAS) is ${validatedValue}; allowed: at least 1")
+        int minInsyncReplicas();
+
+        /** {@link #chunkSize()} in bytes; checked at start-up to lie between 1K and 16M. */
+        default int chunkBytes() {
+            return (int) chunkSize().asLongValue();
+        }
+
+        /** {@link #deadLetterTopic()}, or the chunk topic's name + {@code -dlq}. */
+        default String deadLetterTopicName() {
+            return deadLetterTopic().orElse(topic() + "-dlq");
+        }
+
+        /** {@link #receiptsTopic()}, or the chunk topic's name + {@code -receipts}. */
+        default String receiptsTopicName() {
+            return receiptsTopic().orElse(topic() + "-receipts");
+        }
+    }
+
+    /**
+     * The producer role: what it watches, when a file is finished, how it is sent. Keys keep the {@code ferry.} prefix
+     * (no group name in them).
+     */
+    interface Producer {
+
+        /** Producer: the folder whose files are sent, recursively. Required for the producer. */
+        Optional<Path> inbox();
+
+        /** Producer: how a file is known to be finished. Defaults to {@code settle}. */
+        @WithDefault("settle")
+        Completion completion();
+
+        /** Producer, {@code completion=settle}: how long size and modification time must stay unchanged. */
+        @WithDefault("2s")
+        Duration settleTime();
+
+        /** Producer: full rescan of the inbox, on top of watch events, which some volumes lose. */
+        @WithDefault("10s")
+        Duration rescanInterval();
+
+        /** Producer: globs matched against the path relative to the inbox; only matching files are sent. */
+        @WithDefault("**")
+        @NotEmpty(message = "(FERRY_INCLUDE) is empty; allowed: one or more globs, ** for everything")
+        List<String> include();
+
+        /**
+         * Producer: globs matched against every file and folder name; a match is skipped with everything under it.
+         * Defaults to hidden names, {@code *.part} and {@code *.tmp}.
+         */
+        @WithDefault(".*,*.part,*.tmp")
+        List<String> exclude();
+
+        /** Producer: what happens to a source file once every chunk is acknowledged. Defaults to {@code keep}. */
+        @WithDefault("keep")
+        SourcePolicy sourcePolicy();
+
+        /** Producer, {@code source-policy=move}: where sent files go, keeping their relative paths. */
+        Optional<Path> archive();
+
+        /** Producer: files read and sent at the same time. */
+        @WithDefault("4")
+        @Min(value = 1, message = "(FERRY_FILES_IN_FLIGHT) is ${validatedValue}; allowed: 1 to 64")
+        @Max(value = 64, message = "(FERRY_FILES_IN_FLIGHT) is ${validatedValue}; allowed: 1 to 64")
+        int filesInFlight();
+
+        /**
+         * Producer: chunk bytes sent but not yet acknowledged by the broker, over all files. Bounds the producer's
+         * memory; each file gets an equal share, at least two chunks.
+         */
+        @WithDefault("32M")
+        MemorySize sendBuffer();
+
+        /** Producer: upper bound on the bytes per second read and sent. Unlimited by default. */
+        Optional<MemorySize> rateLimit();
+
+        /**
+         * Producer: how often a file is sent again after the consumer side reported its attempt failed (first chunks
+         * gone, abandoned, refused record, consumer full), with a growing pause between attempts. After that the file
+         * stays failed with the last reason until it changes. Defaults to 5.
+         */
+        @WithDefault("5")
+        @Min(value = 0, message = "(FERRY_MAX_RESENDS) is ${validatedValue}; allowed: at least 0")
+        int maxResends();
+    }
+
+    /**
+     * The consumer role: where files are delivered, how partial files are kept. Keys keep the {@code ferry.} prefix (no
+     * group name in them).
+     */
+    interface Consumer {
+
+        /** Consumer: the folder files are delivered to. Required for the consumer. */
+        Optional<Path> outbox();
+
+        /**
+         * Consumer group of the consumer role. Required: defaulting it to the application name would let two sites
+         * silently split one topic's files between them.
+         */
+        Optional<String> groupId();
+
+        /** Consumer: what to do when a delivered path already holds a different file. Defaults to {@code keep-both}. */
+        @WithDefault("keep-both")
+        ConflictPolicy onConflict();
+
+        /**
+         * Consumer: how often staged chunks are synced to disk and recorded in the journal. Longer means fewer fsyncs,
+         * more chunks re-read from Kafka after a crash.
+         */
+        @WithDefault("1s")
+        Duration syncInterval();
+
+        /**
+         * Consumer: an unfinished transfer that receives nothing for this long is abandoned (its producer died for
+         * good): staged data removed, never delivered, its offset released. Defaults to 24h.
+         */
+        @WithDefault("24h")
+        Duration incompleteTtl();
+
+        /**
+         * Consumer: transfers that may be unfinished at once (first chunk seen, rest still coming). Each costs a little
+         * heap and a staging file; a new multi-chunk transfer beyond the cap is refused with a failed receipt, and its
+         * producer sends it again later. Files of one chunk are never refused. Defaults to 1000.
+         */
+        @WithDefault("1000")
+        @Min(value = 1, message = "(FERRY_MAX_UNFINISHED_TRANSFERS) is ${validatedValue}; allowed: at least 1")
+        int maxUnfinishedTransfers();
+
+        /**
+         * Consumer: how long quarantined files (size or hash mismatch, undeliverable names) are kept in
+         * {@code <outbox>/.ferry/quarantine/} for inspection before they are deleted. Defaults to 7d.
+         */
+        @WithDefault("7d")
+        Duration quarantineRetention();
     }
 
     enum Pace {
@@ -314,6 +396,18 @@ public interface FerryConfig {
 
     enum SourcePolicy {
         KEEP, DELETE, MOVE
+    }
+
+    private static String hostName() {
+        String env = System.getenv("HOSTNAME");
+        if (env != null && !env.isBlank()) {
+            return env;
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "ferry";
+        }
     }
 
     enum ConflictPolicy {

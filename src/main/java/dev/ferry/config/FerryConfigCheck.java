@@ -40,10 +40,10 @@ public final class FerryConfigCheck {
         boolean consumes = role.map(FerryConfig.Role::consumes).orElse(false);
 
         require(problems, config.stateDir(), "ferry.state-dir", "it holds the durable state of both roles");
-        notBlank(problems, config.deadLetterTopic(), "ferry.dead-letter-topic");
-        notBlank(problems, config.groupId(), "ferry.group-id");
+        notBlank(problems, config.topics().deadLetterTopic(), "ferry.dead-letter-topic");
+        notBlank(problems, config.consumer().groupId(), "ferry.group-id");
         notBlank(problems, config.instanceId(), "ferry.instance-id");
-        long chunk = config.chunkSize().asLongValue();
+        long chunk = config.topics().chunkSize().asLongValue();
         if (chunk < MIN_CHUNK || chunk > MAX_CHUNK) {
             problems.add(key("ferry.chunk-size") + " is " + chunk + " bytes; allowed: 1K to 16M");
         }
@@ -53,8 +53,8 @@ public final class FerryConfigCheck {
         }
         boolean routed = config.routesFile().isPresent();
         if (routed) {
-            for (var flat : List.of(java.util.Map.entry("ferry.inbox", config.inbox()),
-                    java.util.Map.entry("ferry.outbox", config.outbox()))) {
+            for (var flat : List.of(java.util.Map.entry("ferry.inbox", config.producer().inbox()),
+                    java.util.Map.entry("ferry.outbox", config.consumer().outbox()))) {
                 if (flat.getValue().isPresent()) {
                     problems.add(key(flat.getKey()) + " is set together with " + key("ferry.routes-file")
                             + ": with a routes file every inbox and outbox is a route's; remove " + flat.getKey());
@@ -64,7 +64,7 @@ public final class FerryConfigCheck {
             if (!Files.isRegularFile(file)) {
                 problems.add(key("ferry.routes-file") + " is " + file + ", which is not a readable file");
             }
-            config.topicPattern().ifPresent(p -> {
+            config.topics().topicPattern().ifPresent(p -> {
                 try {
                     java.util.regex.Pattern.compile(p);
                 } catch (java.util.regex.PatternSyntaxException e) {
@@ -75,27 +75,27 @@ public final class FerryConfigCheck {
         }
         if (produces) {
             if (!routed) {
-                require(problems, config.inbox(), "ferry.inbox", "the producer sends the files in it");
+                require(problems, config.producer().inbox(), "ferry.inbox", "the producer sends the files in it");
             }
-            if (config.sourcePolicy() == FerryConfig.SourcePolicy.MOVE) {
-                require(problems, config.archive(), "ferry.archive", "ferry.source-policy is move");
+            if (config.producer().sourcePolicy() == FerryConfig.SourcePolicy.MOVE) {
+                require(problems, config.producer().archive(), "ferry.archive", "ferry.source-policy is move");
             }
-            if (config.sendBuffer().asLongValue() < 2 * chunk) {
-                problems.add(key("ferry.send-buffer") + " is " + config.sendBuffer().asLongValue()
+            if (config.producer().sendBuffer().asLongValue() < 2 * chunk) {
+                problems.add(key("ferry.send-buffer") + " is " + config.producer().sendBuffer().asLongValue()
                         + " bytes; it must hold at least two chunks (" + 2 * chunk + " bytes)");
             }
-            config.rateLimit().map(MemorySize::asLongValue).filter(r -> r < 1024).ifPresent(r -> problems
+            config.producer().rateLimit().map(MemorySize::asLongValue).filter(r -> r < 1024).ifPresent(r -> problems
                     .add(key("ferry.rate-limit") + " is " + r + " bytes per second; allowed: at least 1K"));
-            if (config.replicationFactor() < config.minInsyncReplicas()) {
-                problems.add(key("ferry.min-insync-replicas") + " is " + config.minInsyncReplicas()
-                        + ", above ferry.replication-factor " + config.replicationFactor()
+            if (config.topics().replicationFactor() < config.topics().minInsyncReplicas()) {
+                problems.add(key("ferry.min-insync-replicas") + " is " + config.topics().minInsyncReplicas()
+                        + ", above ferry.replication-factor " + config.topics().replicationFactor()
                         + ": no write could succeed");
             }
-            if (config.settleTime().isNegative() || config.rescanInterval().toMillis() < 100) {
+            if (config.producer().settleTime().isNegative() || config.producer().rescanInterval().toMillis() < 100) {
                 problems.add(
                         key("ferry.settle-time") + " must be >= 0 and " + key("ferry.rescan-interval") + " >= 100ms");
             }
-            for (String glob : concat(config.include(), config.exclude())) {
+            for (String glob : concat(config.producer().include(), config.producer().exclude())) {
                 try {
                     java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + glob);
                 } catch (RuntimeException e) {
@@ -105,35 +105,36 @@ public final class FerryConfigCheck {
         }
         if (consumes) {
             if (!routed) {
-                require(problems, config.outbox(), "ferry.outbox", "the consumer delivers files into it");
+                require(problems, config.consumer().outbox(), "ferry.outbox", "the consumer delivers files into it");
             }
-            require(problems, config.groupId(), "ferry.group-id",
+            require(problems, config.consumer().groupId(), "ferry.group-id",
                     "the consumer group must be chosen explicitly, or two sites could split one topic's files");
-            if (config.incompleteTtl().toSeconds() < 60) {
-                problems.add(key("ferry.incomplete-ttl") + " is " + config.incompleteTtl()
+            if (config.consumer().incompleteTtl().toSeconds() < 60) {
+                problems.add(key("ferry.incomplete-ttl") + " is " + config.consumer().incompleteTtl()
                         + "; allowed: at least 1m (a shorter one would discard transfers that are merely slow)");
             }
-            if (config.quarantineRetention().toMinutes() < 1) {
-                problems.add(key("ferry.quarantine-retention") + " is " + config.quarantineRetention()
+            if (config.consumer().quarantineRetention().toMinutes() < 1) {
+                problems.add(key("ferry.quarantine-retention") + " is " + config.consumer().quarantineRetention()
                         + "; allowed: at least 1m");
             }
-            if (config.syncInterval().toMillis() < 10) {
-                problems.add(key("ferry.sync-interval") + " is " + config.syncInterval() + "; allowed: at least 10ms");
+            if (config.consumer().syncInterval().toMillis() < 10) {
+                problems.add(key("ferry.sync-interval") + " is " + config.consumer().syncInterval()
+                        + "; allowed: at least 10ms");
             }
         }
         if (!config.progressInterval().isZero() && config.progressInterval().toMillis() < 1000) {
             problems.add(key("ferry.progress-interval") + " is " + config.progressInterval().toMillis() + "ms"
                     + "; allowed: 0 (no progress lines) or at least 1s");
         }
-        if (produces && consumes && config.inbox().isPresent() && config.outbox().isPresent()) {
-            Path in = config.inbox().get().toAbsolutePath().normalize();
-            Path out = config.outbox().get().toAbsolutePath().normalize();
+        if (produces && consumes && config.producer().inbox().isPresent() && config.consumer().outbox().isPresent()) {
+            Path in = config.producer().inbox().get().toAbsolutePath().normalize();
+            Path out = config.consumer().outbox().get().toAbsolutePath().normalize();
             if (in.startsWith(out) || out.startsWith(in)) {
                 problems.add(key("ferry.inbox") + " (" + in + ") and " + key("ferry.outbox") + " (" + out
                         + ") overlap: delivered files would be sent again");
             }
         }
-        config.inbox().filter(p -> Files.exists(p) && !Files.isDirectory(p))
+        config.producer().inbox().filter(p -> Files.exists(p) && !Files.isDirectory(p))
                 .ifPresent(p -> problems.add(key("ferry.inbox") + " is " + p + ", which exists and is not a folder"));
         if (!problems.isEmpty()) {
             throw new InvalidConfigException(problems);

@@ -12,7 +12,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import io.smallrye.common.annotation.Identifier;
 
 import dev.ferry.chunk.WireFormat;
-import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.kafka.Channels;
 import dev.ferry.route.RouteTable;
@@ -38,7 +37,7 @@ public class ChunksInSettings {
     @Produces
     @Identifier(Channels.CHUNKS_IN)
     Map<String, Object> incoming() {
-        int maxRecord = WireFormat.maxRecordBytes(Derived.chunkSize(config));
+        int maxRecord = WireFormat.maxRecordBytes(config.topics().chunkBytes());
         Map<String, Object> settings = new HashMap<>();
         if (config.routesFile().isPresent()) {
             // Routes come and go while the channel runs: subscribe to every topic a route may name, find new ones
@@ -48,11 +47,11 @@ public class ChunksInSettings {
             settings.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 5_000);
             settings.put(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, UnroutedRecords.class.getName());
         } else {
-            settings.put("topic", config.topic());
+            settings.put("topic", config.topics().topic());
         }
-        config.groupId().ifPresent(group -> settings.put(ConsumerConfig.GROUP_ID_CONFIG, group));
-        settings.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, Derived.instanceId(config));
-        settings.put("dead-letter-queue.topic", Derived.deadLetterTopic(config));
+        config.consumer().groupId().ifPresent(group -> settings.put(ConsumerConfig.GROUP_ID_CONFIG, group));
+        settings.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, config.instance());
+        settings.put("dead-letter-queue.topic", config.topics().deadLetterTopicName());
         settings.put("consumer-rebalance-listener.name", RebalanceTracker.NAME);
         // Bound what a fetch brings in: a few records per partition, a few partitions per fetch. The connector queues
         // at most max.poll.records * max-queue-size-factor records before it pauses the partitions.

@@ -31,7 +31,6 @@ import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 
 import dev.ferry.DaemonThreads;
-import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.StartupOrder;
 import dev.ferry.kafka.Channels;
@@ -112,30 +111,31 @@ public class ConsumerService {
     }
 
     void start(@Observes @Priority(StartupOrder.CONSUMER_STATE) StartupEvent event) throws IOException {
-        if (!Derived.role(config).consumes()) {
+        if (!config.requiredRole().consumes()) {
             return;
         }
-        Path stateDir = Derived.stateDir(config);
+        Path stateDir = config.requiredStateDir();
         Files.createDirectories(stateDir);
-        String instance = Derived.instanceId(config);
-        receipts = new KafkaReceipts(kafkaConfig, Derived.receiptsTopic(config), "ferry-consumer-" + instance, true,
-                id -> false, config.kafkaStartupTimeout());
+        String instance = config.instance();
+        receipts = new KafkaReceipts(kafkaConfig, config.topics().receiptsTopicName(), "ferry-consumer-" + instance,
+                true, id -> false, config.kafkaStartupTimeout());
         // Every receipt must be known before the first record is judged: it is what stops a second delivery.
         receipts.refresh();
-        deadLetters = new DeadLetters(kafkaConfig, Derived.deadLetterTopic(config), topics.deadLetterMaxBytes(),
+        deadLetters = new DeadLetters(kafkaConfig, config.topics().deadLetterTopicName(), topics.deadLetterMaxBytes(),
                 "ferry-consumer-" + instance + "-dead-letters", config.kafkaStartupTimeout());
-        metrics.watchConsumerCapacity(this::unfinishedTransfers, config.maxUnfinishedTransfers(),
+        metrics.watchConsumerCapacity(this::unfinishedTransfers, config.consumer().maxUnfinishedTransfers(),
                 this::refusedForCapacity);
-        board.capacity(() -> new TransferBoard.Capacity(unfinishedTransfers(), config.maxUnfinishedTransfers(),
-                refusedForCapacity()));
+        board.capacity(() -> new TransferBoard.Capacity(unfinishedTransfers(),
+                config.consumer().maxUnfinishedTransfers(), refusedForCapacity()));
         routes.follow(routeTable, "ferry-consumer-routes");
         running = true;
         housekeeping = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-consumer-housekeeping"));
-        long period = config.syncInterval().toMillis();
+        long period = config.consumer().syncInterval().toMillis();
         // Staged chunks are also synced when no record arrives, e.g. while a producer is paused mid-file.
         housekeeping.scheduleWithFixedDelay(this::housekeep, period, period, TimeUnit.MILLISECONDS);
-        LOG.infof("Consumer: group %s, instance %s, state in %s, %d receipts in %s", config.groupId().orElseThrow(),
-                instance, stateDir, receipts.size(), Derived.receiptsTopic(config));
+        LOG.infof("Consumer: group %s, instance %s, state in %s, %d receipts in %s",
+                config.consumer().groupId().orElseThrow(), instance, stateDir, receipts.size(),
+                config.topics().receiptsTopicName());
     }
 
     /**
@@ -224,8 +224,8 @@ public class ConsumerService {
         Path outbox = r.outbox().orElseThrow().toAbsolutePath().normalize();
         Path ferryDir = outbox.resolve(OutboxPaths.FERRY_DIR);
         Files.createDirectories(outbox);
-        String instance = Derived.instanceId(config);
-        Path stateDir = Derived.stateDir(config);
+        String instance = config.instance();
+        Path stateDir = config.requiredStateDir();
         // The default route keeps the places it always had, so existing state carries over. Other routes get their
         // own staging and journal, keyed by route and outbox, so a retired and a new assembler never share one.
         Path staging = r.isDefault() ? ferryDir.resolve("staging").resolve(instance)
@@ -234,11 +234,11 @@ public class ConsumerService {
                 : stateDir.resolve("routes").resolve(r.name() + "-" + shortHash(outbox.toString()))
                         .resolve("assemblies");
         Assembler.Limits limits = new Assembler.Limits(config.maxFileSize().asLongValue(),
-                config.maxUnfinishedTransfers(), Assembler.Limits.MAX_OPEN_FILES, config.quarantineRetention(),
-                Assembler.Limits.EVICT_IDLE);
+                config.consumer().maxUnfinishedTransfers(), Assembler.Limits.MAX_OPEN_FILES,
+                config.consumer().quarantineRetention(), Assembler.Limits.EVICT_IDLE);
         Assembler assembler = new Assembler(staging, ferryDir.resolve("quarantine"), new Journal(journal),
-                new Deliverer(outbox, config.onConflict()), receipts, instance, config.syncInterval().toNanos(),
-                BATCH_WINDOW.toNanos(), limits, failures);
+                new Deliverer(outbox, config.consumer().onConflict()), receipts, instance,
+                config.consumer().syncInterval().toNanos(), BATCH_WINDOW.toNanos(), limits, failures);
         assembler.events(new BoardEvents(board, r.name()));
         return assembler;
     }
@@ -344,7 +344,7 @@ public class ConsumerService {
                 refreshReceipts();
                 for (Assembler a : assemblers()) {
                     a.warnStalled(STALL_NANOS);
-                    a.expireIncomplete(config.incompleteTtl());
+                    a.expireIncomplete(config.consumer().incompleteTtl());
                     a.dropFinishedElsewhere();
                     a.sweepQuarantine();
                 }

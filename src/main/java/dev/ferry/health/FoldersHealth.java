@@ -14,7 +14,6 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
-import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.route.Route;
 import dev.ferry.route.RouteTable;
@@ -41,8 +40,8 @@ public class FoldersHealth implements HealthCheck {
             return response.up().build();
         }
         List<FolderCheck.Folder> folders = new ArrayList<>();
-        folders.add(new FolderCheck.Folder("state dir", Derived.stateDir(config), true));
-        FerryConfig.Role role = Derived.role(config);
+        folders.add(new FolderCheck.Folder("state dir", config.requiredStateDir(), true));
+        FerryConfig.Role role = config.requiredRole();
         try {
             for (Route r : routes.current().all()) {
                 if (role.produces()) {

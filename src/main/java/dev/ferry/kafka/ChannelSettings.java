@@ -12,7 +12,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import io.smallrye.common.annotation.Identifier;
 
 import dev.ferry.chunk.WireFormat;
-import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 
 /**
@@ -31,9 +30,9 @@ public class ChannelSettings {
     @Produces
     @Identifier(Channels.CHUNKS_OUT)
     Map<String, Object> outgoing() {
-        int maxRecord = WireFormat.maxRecordBytes(Derived.chunkSize(config));
+        int maxRecord = WireFormat.maxRecordBytes(config.topics().chunkBytes());
         Map<String, Object> settings = new HashMap<>();
-        settings.put("topic", config.topic());
+        settings.put("topic", config.topics().topic());
         // Each record names its route's topic; a route may have bigger chunks than ferry.chunk-size.
         settings.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
                 config.routesFile().isPresent() ? WireFormat.maxRecordBytes(16 << 20) : maxRecord);
@@ -42,7 +41,7 @@ public class ChannelSettings {
         settings.put(ProducerConfig.BATCH_SIZE_CONFIG, maxRecord);
         // Enough for the whole send window plus one record, so a full window never blocks on buffer space.
         settings.put(ProducerConfig.BUFFER_MEMORY_CONFIG,
-                Math.max(32L << 20, config.sendBuffer().asLongValue() + 2L * maxRecord));
+                Math.max(32L << 20, config.producer().sendBuffer().asLongValue() + 2L * maxRecord));
         return settings;
     }
 }

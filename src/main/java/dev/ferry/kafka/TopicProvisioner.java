@@ -25,7 +25,6 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 
 import dev.ferry.chunk.WireFormat;
-import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.FerryConfigCheck;
 import dev.ferry.config.StartupOrder;
@@ -50,11 +49,11 @@ public class TopicProvisioner {
     private volatile int deadLetterMaxBytes = WireFormat.maxRecordBytes(WireFormat.MIN_CHUNK_BYTES);
 
     void provision(@Observes @Priority(StartupOrder.TOPICS) StartupEvent event) throws InterruptedException {
-        int required = WireFormat.maxRecordBytes(Derived.chunkSize(config));
+        int required = WireFormat.maxRecordBytes(config.topics().chunkBytes());
         Admin admin = Admin.create(KafkaClients.admin(kafkaConfig, "ferry-admin"));
         try {
             awaitCluster(admin);
-            ensure(admin, config.topic(), required);
+            ensure(admin, config.topics().topic(), required);
             ensureDeadLetters(admin);
             ensureReceipts(admin);
         } finally {
@@ -71,7 +70,7 @@ public class TopicProvisioner {
         // The producer batches records up to its batch.size, made for ferry.chunk-size: a topic whose limit is below
         // a batch makes the producer split and retry without end, so a route with smaller chunks still needs it.
         int required = Math.max(WireFormat.maxRecordBytes(chunkSize),
-                WireFormat.maxRecordBytes(Derived.chunkSize(config)));
+                WireFormat.maxRecordBytes(config.topics().chunkBytes()));
         try (Admin admin = Admin.create(KafkaClients.admin(kafkaConfig, "ferry-admin-routes"))) {
             ensure(admin, topic, required);
         }
@@ -125,11 +124,11 @@ public class TopicProvisioner {
      * is; a smaller limit only means large refused records lose their value.
      */
     private void ensureDeadLetters(Admin admin) throws InterruptedException {
-        String topic = Derived.deadLetterTopic(config);
+        String topic = config.topics().deadLetterTopicName();
         int wanted = WireFormat.maxRecordBytes(WireFormat.MAX_CHUNK_BYTES);
         Optional<Integer> limit = maxMessageBytes(admin, topic);
         if (limit.isEmpty()) {
-            if (!config.createTopics()) {
+            if (!config.topics().createTopics()) {
                 throw new IllegalStateException(
                         "Topic " + topic + " does not exist and " + FerryConfigCheck.key("ferry.create-topics")
                                 + " is false: create it with max.message.bytes >= " + wanted + " (dead letters)");
@@ -150,7 +149,7 @@ public class TopicProvisioner {
     private void ensure(Admin admin, String topic, int required) throws InterruptedException {
         Optional<Integer> limit = maxMessageBytes(admin, topic);
         if (limit.isEmpty()) {
-            if (!config.createTopics()) {
+            if (!config.topics().createTopics()) {
                 throw new IllegalStateException(
                         "Topic " + topic + " does not exist and " + FerryConfigCheck.key("ferry.create-topics")
                                 + " is false: create it with max.message.bytes >= " + required);
@@ -168,22 +167,24 @@ public class TopicProvisioner {
     }
 
     private void create(Admin admin, String topic, int required) throws InterruptedException {
-        NewTopic newTopic = new NewTopic(topic, config.partitions(), config.replicationFactor())
+        NewTopic newTopic = new NewTopic(topic, config.topics().partitions(), config.topics().replicationFactor())
                 .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(required),
-                        TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(config.minInsyncReplicas())));
+                        TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG,
+                        Integer.toString(config.topics().minInsyncReplicas())));
         try {
             admin.createTopics(List.of(newTopic)).all().get(30, TimeUnit.SECONDS);
             LOG.infof(
                     "Created topic %s: %d partitions, replication factor %d, min.insync.replicas %d, "
                             + "max.message.bytes %d",
-                    topic, config.partitions(), config.replicationFactor(), config.minInsyncReplicas(), required);
+                    topic, config.topics().partitions(), config.topics().replicationFactor(),
+                    config.topics().minInsyncReplicas(), required);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof TopicExistsException) {
                 ensure(admin, topic, required); // created concurrently, e.g. by the other role
                 return;
             }
-            throw new IllegalStateException("Cannot create topic " + topic + " (" + config.partitions()
-                    + " partitions, replication factor " + config.replicationFactor()
+            throw new IllegalStateException("Cannot create topic " + topic + " (" + config.topics().partitions()
+                    + " partitions, replication factor " + config.topics().replicationFactor()
                     + ", see ferry.partitions and ferry.replication-factor): " + e.getCause().getMessage(), e);
         } catch (java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("Creating topic " + topic + " timed out", e);
@@ -196,7 +197,7 @@ public class TopicProvisioner {
      * age out, so it gets the chunk topic's retention on top of compaction.
      */
     private void ensureReceipts(Admin admin) throws InterruptedException {
-        String topic = Derived.receiptsTopic(config);
+        String topic = config.topics().receiptsTopicName();
         Optional<Config> existing = describe(admin, topic);
         if (existing.isPresent()) {
             String policy = existing.get().get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
@@ -207,15 +208,15 @@ public class TopicProvisioner {
             LOG.infof("Topic %s ready (receipts)", topic);
             return;
         }
-        if (!config.createTopics()) {
+        if (!config.topics().createTopics()) {
             throw new IllegalStateException(
                     "Topic " + topic + " does not exist and " + FerryConfigCheck.key("ferry.create-topics")
                             + " is false: create it with cleanup.policy=compact (receipts, see ferry.receipts-topic)");
         }
-        String retention = describe(admin, config.topic()).map(c -> c.get(TopicConfig.RETENTION_MS_CONFIG).value())
-                .orElse("-1");
+        String retention = describe(admin, config.topics().topic())
+                .map(c -> c.get(TopicConfig.RETENTION_MS_CONFIG).value()).orElse("-1");
         Map<String, String> configs = new HashMap<>();
-        configs.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(config.minInsyncReplicas()));
+        configs.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(config.topics().minInsyncReplicas()));
         if (retention.equals("-1")) {
             configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
         } else {
@@ -224,8 +225,8 @@ public class TopicProvisioner {
             configs.put(TopicConfig.RETENTION_MS_CONFIG, retention);
         }
         try {
-            admin.createTopics(List.of(new NewTopic(topic, 1, config.replicationFactor()).configs(configs))).all()
-                    .get(30, TimeUnit.SECONDS);
+            admin.createTopics(List.of(new NewTopic(topic, 1, config.topics().replicationFactor()).configs(configs)))
+                    .all().get(30, TimeUnit.SECONDS);
             LOG.infof("Created topic %s (receipts): %s", topic, configs);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof TopicExistsException)) {

@@ -72,10 +72,10 @@ final class ProducerRoute {
         this.board = board;
         this.publisher = publisher;
         this.inbox = route.inbox().orElseThrow().toAbsolutePath().normalize();
-        this.maxResends = config.maxResends();
+        this.maxResends = config.producer().maxResends();
         this.maxFileSize = config.maxFileSize().asLongValue();
         Files.createDirectories(inbox);
-        int window = (int) Math.max(2, config.sendBuffer().asLongValue() / route.chunkSize());
+        int window = (int) Math.max(2, config.producer().sendBuffer().asLongValue() / route.chunkSize());
         ledger = new Ledger(ledgerDir);
         // Every chunk's send-to-acknowledgement time, for the chunk latency histogram.
         FileSender.Publisher timed = (record, partition) -> {
@@ -83,16 +83,16 @@ final class ProducerRoute {
             return publisher.send(record, partition)
                     .whenComplete((ok, failure) -> metrics.chunkAcknowledged(route.name(), System.nanoTime() - sentAt));
         };
-        sender = new FileSender(timed, inbox, route.chunkSize(), window, config.filesInFlight(),
-                config.rateLimit().map(r -> new RateLimiter(r.asLongValue())).orElse(null), ackTimeout);
+        sender = new FileSender(timed, inbox, route.chunkSize(), window, config.producer().filesInFlight(),
+                config.producer().rateLimit().map(r -> new RateLimiter(r.asLongValue())).orElse(null), ackTimeout);
         disposer = new SourceDisposer(route.sourcePolicy(), inbox, route.archive().orElse(null), this::transferId);
-        boolean marker = config.completion() == FerryConfig.Completion.MARKER;
-        tracker = new CompletionTracker(config.settleTime().toNanos(), marker);
+        boolean marker = config.producer().completion() == FerryConfig.Completion.MARKER;
+        tracker = new CompletionTracker(config.producer().settleTime().toNanos(), marker);
         InboxFilter filter = new InboxFilter(route.include(), route.exclude(),
                 marker ? CompletionTracker.MARKER_SUFFIX : null);
-        watcher = new InboxWatcher(new InboxScanner(inbox, filter, this::onSkipped), tracker, config.settleTime(),
-                config.rescanInterval(), this::onFinished);
-        workers = Executors.newFixedThreadPool(config.filesInFlight(),
+        watcher = new InboxWatcher(new InboxScanner(inbox, filter, this::onSkipped), tracker,
+                config.producer().settleTime(), config.producer().rescanInterval(), this::onFinished);
+        workers = Executors.newFixedThreadPool(config.producer().filesInFlight(),
                 DaemonThreads.named("ferry-sender-" + route.name()));
         retries = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-retry-" + route.name()));
         workers.execute(this::endStaleAttempts);
@@ -101,8 +101,8 @@ final class ProducerRoute {
         LOG.infof(
                 "Route %s: watching %s, topic %s, chunks of %d bytes, %d files in flight, %d chunks unacknowledged "
                         + "over all files, completion %s, source policy %s",
-                route.name(), inbox, route.topic(), route.chunkSize(), config.filesInFlight(), window,
-                config.completion(), route.sourcePolicy());
+                route.name(), inbox, route.topic(), route.chunkSize(), config.producer().filesInFlight(), window,
+                config.producer().completion(), route.sourcePolicy());
         int waiting = ledger.awaitingReceipt().size();
         if (waiting > 0) {
             LOG.infof("Route %s: %d sent files wait for their receipt", route.name(), waiting);

@@ -24,7 +24,6 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 
 import dev.ferry.DaemonThreads;
-import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.StartupOrder;
 import dev.ferry.kafka.Channels;
@@ -80,12 +79,11 @@ public class ProducerService {
     private ScheduledExecutorService receiptPoller;
 
     void start(@Observes @Priority(StartupOrder.PRODUCER) StartupEvent event) throws IOException {
-        if (!Derived.role(config).produces()) {
+        if (!config.requiredRole().produces()) {
             return;
         }
-        receipts = new KafkaReceipts(kafkaConfig, Derived.receiptsTopic(config),
-                "ferry-producer-" + Derived.instanceId(config), false, this::anyRouteWaitsFor,
-                config.kafkaStartupTimeout());
+        receipts = new KafkaReceipts(kafkaConfig, config.topics().receiptsTopicName(),
+                "ferry-producer-" + config.instance(), false, this::anyRouteWaitsFor, config.kafkaStartupTimeout());
         routes.follow(routeTable, "ferry-producer-routes");
         receiptPoller = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-receipts"));
         receiptPoller.scheduleWithFixedDelay(this::checkReceipts, 0, RECEIPT_POLL_MILLIS, TimeUnit.MILLISECONDS);
@@ -126,7 +124,7 @@ public class ProducerService {
 
     /** The default route keeps the ledger where it always was, so existing state carries over. */
     private Path ledgerDir(Route r) {
-        Path state = Derived.stateDir(config);
+        Path state = config.requiredStateDir();
         return r.isDefault() ? state : state.resolve("routes").resolve(r.name());
     }
 

@@ -21,7 +21,6 @@ import org.jboss.logging.Logger;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
-import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.StartupOrder;
 
@@ -101,11 +100,12 @@ public class RouteTable {
 
     /** The consumer's subscription: every topic a route may name, fixed at start-up. */
     public Pattern topicPattern() {
-        return Pattern.compile(config.topicPattern().orElse(Pattern.quote(config.topic()) + "(\\..+)?"));
+        return Pattern
+                .compile(config.topics().topicPattern().orElse(Pattern.quote(config.topics().topic()) + "(\\..+)?"));
     }
 
     public String describe(Routes routes) {
-        FerryConfig.Role role = Derived.role(config);
+        FerryConfig.Role role = config.requiredRole();
         return routes.all().stream().map(r -> r.describe(role.produces(), role.consumes())).toList().toString();
     }
 
@@ -139,16 +139,18 @@ public class RouteTable {
     }
 
     RoutesFile.Defaults defaults() {
-        FerryConfig.Role role = Derived.role(config);
-        return new RoutesFile.Defaults(config.topic(), config.include(), config.exclude(), Derived.chunkSize(config),
-                config.sourcePolicy(), config.archive(),
-                Set.of(Derived.deadLetterTopic(config), Derived.receiptsTopic(config)), role.produces(),
+        FerryConfig.Role role = config.requiredRole();
+        return new RoutesFile.Defaults(config.topics().topic(), config.producer().include(),
+                config.producer().exclude(), config.topics().chunkBytes(), config.producer().sourcePolicy(),
+                config.producer().archive(),
+                Set.of(config.topics().deadLetterTopicName(), config.topics().receiptsTopicName()), role.produces(),
                 role.consumes(), topicPattern());
     }
 
     private Route defaultRoute() {
-        return new Route(Route.DEFAULT, config.inbox().map(p -> p.toAbsolutePath().normalize()),
-                config.outbox().map(p -> p.toAbsolutePath().normalize()), config.topic(), config.include(),
-                config.exclude(), Derived.chunkSize(config), config.sourcePolicy(), config.archive());
+        return new Route(Route.DEFAULT, config.producer().inbox().map(p -> p.toAbsolutePath().normalize()),
+                config.consumer().outbox().map(p -> p.toAbsolutePath().normalize()), config.topics().topic(),
+                config.producer().include(), config.producer().exclude(), config.topics().chunkBytes(),
+                config.producer().sourcePolicy(), config.producer().archive());
     }
 }

@@ -23,7 +23,6 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
 import dev.ferry.chunk.RelativePaths;
-import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.StartupOrder;
 
@@ -102,7 +101,8 @@ public class TransferBoard {
         if (config.role().isEmpty() || config.stateDir().isEmpty()) {
             return;
         }
-        history = new TransferHistory(Derived.stateDir(config).resolve("transfer-history.jsonl"), config.historySize());
+        history = new TransferHistory(config.requiredStateDir().resolve("transfer-history.jsonl"),
+                config.historySize());
         metrics.register();
     }
 

@@ -64,21 +64,21 @@ class PartitionsAddedMidFileTest {
 
     @Test
     void aTransferStaysInThePartitionItStartedInWhenPartitionsAreAdded() throws Exception {
-        Path inbox = config.inbox().orElseThrow();
+        Path inbox = config.producer().inbox().orElseThrow();
         Path file = fileThatKafkaWouldMove(inbox, "grow/partitions.bin");
         String sha = TestFiles.sha256(file);
-        Path staging = config.outbox().orElseThrow().resolve(".ferry/staging");
+        Path staging = config.consumer().outbox().orElseThrow().resolve(".ferry/staging");
         await().atMost(Duration.ofSeconds(30)).until(() -> {
             try (Stream<Path> staged = Files.walk(staging)) {
                 return staged.anyMatch(p -> p.toString().endsWith(".part"));
             }
         });
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            admin.createPartitions(Map.of(config.topic(), NewPartitions.increaseTo(16))).all().get(30,
+            admin.createPartitions(Map.of(config.topics().topic(), NewPartitions.increaseTo(16))).all().get(30,
                     TimeUnit.SECONDS);
         }
 
-        Path delivered = config.outbox().orElseThrow().resolve("grow/partitions.bin");
+        Path delivered = config.consumer().outbox().orElseThrow().resolve("grow/partitions.bin");
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             assertThat(delivered).exists();
             assertThat(TestFiles.sha256(delivered)).isEqualTo(sha);
@@ -113,8 +113,8 @@ class PartitionsAddedMidFileTest {
         Set<Integer> partitions = new HashSet<>();
         try (KafkaConsumer<String, byte[]> reader = new KafkaConsumer<>(props, new StringDeserializer(),
                 new ByteArrayDeserializer())) {
-            List<TopicPartition> all = reader.partitionsFor(config.topic()).stream()
-                    .map(p -> new TopicPartition(config.topic(), p.partition())).toList();
+            List<TopicPartition> all = reader.partitionsFor(config.topics().topic()).stream()
+                    .map(p -> new TopicPartition(config.topics().topic(), p.partition())).toList();
             reader.assign(all);
             reader.seekToBeginning(all);
             Map<TopicPartition, Long> end = reader.endOffsets(all);

@@ -26,7 +26,6 @@ import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 
 import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.WireFormat;
-import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.testing.Http;
@@ -64,7 +63,7 @@ class ResendLimitTest {
 
     @Test
     void aForgedFailedReceiptCausesAtMostMaxResendsAttemptsThenAVisibleFailure() throws Exception {
-        Path inbox = config.inbox().orElseThrow();
+        Path inbox = config.producer().inbox().orElseThrow();
         Path file = TestFiles.randomAtomically(inbox.resolve("target.bin"), 5000, 1);
         String id = TransferIds.of(FileState.read(inbox, file));
         try (KafkaCompanion companion = new KafkaCompanion(bootstrap)) {
@@ -72,10 +71,10 @@ class ResendLimitTest {
             for (int attempt = 0; attempt <= 2; attempt++) {
                 int expected = attempt;
                 await().atMost(Duration.ofSeconds(60)).until(() -> attemptsOf(id).contains(expected));
-                Receipt forged = new Receipt.Subject(id, attempt, "target.bin", 5000, config.topic()).failed("mallory",
-                        "forged failure");
+                Receipt forged = new Receipt.Subject(id, attempt, "target.bin", 5000, config.topics().topic())
+                        .failed("mallory", "forged failure");
                 companion.produce(Serdes.String(), Serdes.String())
-                        .fromRecords(new ProducerRecord<>(Derived.receiptsTopic(config), id, forged.toJson()))
+                        .fromRecords(new ProducerRecord<>(config.topics().receiptsTopicName(), id, forged.toJson()))
                         .awaitCompletion();
             }
         }
@@ -90,7 +89,7 @@ class ResendLimitTest {
 
     private Set<Integer> attemptsOf(String id) {
         Set<Integer> attempts = new TreeSet<>();
-        TopicReader.forEach(bootstrap, config.topic(), r -> {
+        TopicReader.forEach(bootstrap, config.topics().topic(), r -> {
             if (id.equals(r.key())) {
                 try {
                     FerryRecord record = WireFormat.decode(r.key(), r.headers(), r.value());

@@ -22,7 +22,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
-import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.testing.KafkaBrokerResource;
 import dev.ferry.testing.TestFiles;
@@ -54,11 +53,11 @@ class VerifyTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         String[] args = new String[6 + extra.length];
         args[0] = "--outbox";
-        args[1] = config.outbox().orElseThrow().toString();
+        args[1] = config.consumer().outbox().orElseThrow().toString();
         args[2] = "--bootstrap-server";
         args[3] = bootstrap;
         args[4] = "--topic";
-        args[5] = config.topic();
+        args[5] = config.topics().topic();
         System.arraycopy(extra, 0, args, 6, extra.length);
         int status = VerifyCommand.run(args, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(out, true, StandardCharsets.UTF_8));
@@ -67,9 +66,9 @@ class VerifyTest {
 
     @Test
     void aCorrectOutboxIsCleanAndEveryKindOfDamageIsReportedWithANonZeroExit() throws Exception {
-        Path inbox = config.inbox().orElseThrow();
-        Path outbox = config.outbox().orElseThrow();
-        int chunk = Derived.chunkSize(config);
+        Path inbox = config.producer().inbox().orElseThrow();
+        Path outbox = config.consumer().outbox().orElseThrow();
+        int chunk = config.topics().chunkBytes();
         Map<String, Path> sent = new LinkedHashMap<>();
         long[] sizes = { 0, 1, chunk + 1, 3L * chunk, 5000 };
         for (int i = 0; i < sizes.length; i++) {
@@ -94,7 +93,7 @@ class VerifyTest {
             companion
                     .produce(org.apache.kafka.common.serialization.Serdes.String(),
                             org.apache.kafka.common.serialization.Serdes.ByteArray())
-                    .fromRecords(new org.apache.kafka.clients.producer.ProducerRecord<>(config.topic(), null,
+                    .fromRecords(new org.apache.kafka.clients.producer.ProducerRecord<>(config.topics().topic(), null,
                             refused.transferId(), refused.data(), dev.ferry.chunk.WireFormat.headersOf(refused)))
                     .awaitCompletion();
         }
@@ -120,8 +119,10 @@ class VerifyTest {
         assertThat(VerifyCommand.run(new String[0], Map.of("KAFKA_BOOTSTRAP_SERVERS", "x:1"), stream, stream))
                 .isEqualTo(VerifyCommand.USAGE);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("--outbox (or FERRY_OUTBOX) is required");
-        assertThat(VerifyCommand.run(new String[] { "--outbox", config.outbox().orElseThrow().toString(),
-                "--bootstrap-server", "127.0.0.1:1", "--timeout-seconds", "2" }, Map.of(), stream, stream))
-                        .isEqualTo(VerifyCommand.CANNOT_CHECK);
+        assertThat(
+                VerifyCommand.run(
+                        new String[] { "--outbox", config.consumer().outbox().orElseThrow().toString(),
+                                "--bootstrap-server", "127.0.0.1:1", "--timeout-seconds", "2" },
+                        Map.of(), stream, stream)).isEqualTo(VerifyCommand.CANNOT_CHECK);
     }
 }

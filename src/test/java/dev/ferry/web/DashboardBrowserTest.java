@@ -66,7 +66,8 @@ class DashboardBrowserTest {
         await("the page is live").atMost(Duration.ofSeconds(20))
                 .until(() -> browser.findElement(By.id("connection")).getText().equals("live"));
 
-        Path file = TestFiles.randomAtomically(config.inbox().orElseThrow().resolve("browser/big.bin"), 40L << 20, 3);
+        Path file = TestFiles.randomAtomically(config.producer().inbox().orElseThrow().resolve("browser/big.bin"),
+                40L << 20, 3);
         String bar = "#in-flight tr[data-side='consumer'][data-path='browser/big.bin'] progress";
         List<Integer> seen = new ArrayList<>();
         await("the consumer's bar reaches 100%").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
@@ -92,7 +93,7 @@ class DashboardBrowserTest {
                         "#history tr[data-side='consumer'][data-path='browser/big.bin'][data-state='delivered']"))
                         .isEmpty());
         assertThat(browser.findElement(By.id("routes")).getText()).contains("default");
-        assertThat(TestFiles.sha256(config.outbox().orElseThrow().resolve("browser/big.bin")))
+        assertThat(TestFiles.sha256(config.consumer().outbox().orElseThrow().resolve("browser/big.bin")))
                 .isEqualTo(TestFiles.sha256(file));
 
         Path shot = Path.of("target", "dashboard.png");

@@ -49,9 +49,10 @@ class TransfersApiTest {
 
     @Test
     void aDeliveredFileIsListedByBothSidesWithItsHashAndTotals() throws Exception {
-        Path file = TestFiles.randomAtomically(config.inbox().orElseThrow().resolve("api/report.bin"), 3L << 20, 11);
+        Path file = TestFiles.randomAtomically(config.producer().inbox().orElseThrow().resolve("api/report.bin"),
+                3L << 20, 11);
         String sha = TestFiles.sha256(file);
-        Path delivered = config.outbox().orElseThrow().resolve("api/report.bin");
+        Path delivered = config.consumer().outbox().orElseThrow().resolve("api/report.bin");
         await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
 
         JsonNode consumer = await().atMost(Duration.ofSeconds(30)).until(
@@ -96,7 +97,8 @@ class TransfersApiTest {
     @Test
     void pagesAreBoundedAndCountTheWhole() throws Exception {
         for (int i = 0; i < 3; i++) {
-            TestFiles.randomAtomically(config.inbox().orElseThrow().resolve("paging/p" + i + ".bin"), 1000 + i, i);
+            TestFiles.randomAtomically(config.producer().inbox().orElseThrow().resolve("paging/p" + i + ".bin"),
+                    1000 + i, i);
         }
         await().atMost(Duration.ofSeconds(60))
                 .until(() -> get("/api/transfers?state=delivered&side=consumer").body().path("total").asInt() >= 3);
@@ -108,8 +110,9 @@ class TransfersApiTest {
 
     @Test
     void metricsCountFilesAndBytesByOutcomeAndShowLatenciesAndLag() throws Exception {
-        Path file = TestFiles.randomAtomically(config.inbox().orElseThrow().resolve("metrics/m.bin"), 2L << 20, 21);
-        Path delivered = config.outbox().orElseThrow().resolve("metrics/m.bin");
+        Path file = TestFiles.randomAtomically(config.producer().inbox().orElseThrow().resolve("metrics/m.bin"),
+                2L << 20, 21);
+        Path delivered = config.consumer().outbox().orElseThrow().resolve("metrics/m.bin");
         await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
         await().atMost(Duration.ofSeconds(30)).until(() -> metric(metrics(),
                 "ferry_files_total{outcome=\"delivered\",route=\"default\",side=\"producer\"}") >= 1);

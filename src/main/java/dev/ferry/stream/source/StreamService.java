@@ -29,7 +29,6 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
 
 import dev.ferry.DaemonThreads;
-import dev.ferry.config.Derived;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.StartupOrder;
 import dev.ferry.kafka.KafkaClients;
@@ -75,7 +74,7 @@ public class StreamService {
             return;
         }
         inbox = Files.createDirectories(config.streams().inbox().get());
-        Path state = Derived.stateDir(config);
+        Path state = config.requiredStateDir();
         VideoFrames.prepareNatives(
                 Files.createDirectories(config.streams().nativeCache().orElse(state.resolve("native"))));
         StreamTopics.ensure(kafka, config);
@@ -86,7 +85,7 @@ public class StreamService {
                 new StringSerializer(), new StringSerializer());
         senders = Executors.newFixedThreadPool(STREAMS_AT_ONCE, DaemonThreads.named("ferry-stream-sender"));
         scanner = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-stream-inbox"));
-        scanner.scheduleWithFixedDelay(this::scan, 0, Math.max(200, config.settleTime().toMillis() / 2),
+        scanner.scheduleWithFixedDelay(this::scan, 0, Math.max(200, config.producer().settleTime().toMillis() / 2),
                 TimeUnit.MILLISECONDS);
         LOG.infof("Streams: watching %s for videos and image folders; frames to %s (%s, JPEG quality %.2f%s)", inbox,
                 config.streams().topic(),
@@ -123,7 +122,7 @@ public class StreamService {
                     seen.put(file, new Seen(fingerprint, System.nanoTime()));
                     continue;
                 }
-                boolean settled = System.nanoTime() - last.since() >= config.settleTime().toNanos();
+                boolean settled = System.nanoTime() - last.since() >= config.producer().settleTime().toNanos();
                 if (!settled || active.contains(name)) {
                     continue;
                 }

@@ -32,22 +32,24 @@ final class StreamTopics {
     }
 
     static void ensure(Map<String, Object> kafka, FerryConfig config) throws InterruptedException {
-        new StreamTopics(config.createTopics()).ensureAll(kafka, config);
+        new StreamTopics(config.topics().createTopics()).ensureAll(kafka, config);
     }
 
     private void ensureAll(Map<String, Object> kafka, FerryConfig config) throws InterruptedException {
         FerryConfig.Streams streams = config.streams();
-        String minIsr = Integer.toString(config.minInsyncReplicas());
+        String minIsr = Integer.toString(config.topics().minInsyncReplicas());
         try (Admin admin = Admin.create(KafkaClients.admin(kafka, "ferry-admin-streams"))) {
             create(admin,
-                    new NewTopic(streams.topic(), streams.partitions(), config.replicationFactor()).configs(Map.of(
-                            TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(FrameFormat.MAX_FRAME_BYTES + 1024),
-                            TopicConfig.RETENTION_MS_CONFIG, Long.toString(streams.retention().toMillis()),
-                            TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
-            create(admin,
-                    new NewTopic(FrameFormat.announcementsTopic(streams.topic()), 1, config.replicationFactor())
-                            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                    new NewTopic(streams.topic(), streams.partitions(), config.topics().replicationFactor())
+                            .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                                    Integer.toString(FrameFormat.MAX_FRAME_BYTES + 1024),
+                                    TopicConfig.RETENTION_MS_CONFIG, Long.toString(streams.retention().toMillis()),
                                     TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
+            create(admin,
+                    new NewTopic(FrameFormat.announcementsTopic(streams.topic()), 1,
+                            config.topics().replicationFactor()).configs(
+                                    Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+                                            TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr)));
         }
     }
 
