@@ -1,11 +1,13 @@
 package dev.ferry.kafka;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -30,9 +32,10 @@ import dev.ferry.config.FerryConfigCheck;
 import dev.ferry.config.StartupOrder;
 
 /**
- * Makes sure the chunk and dead-letter topics exist and can hold a chunk, before any channel starts. A Kafka producer
- * does not fail fast when no broker is reachable, and a record too large for the topic fails only when it is sent; both
- * are turned into a clear start-up error here instead.
+ * Makes sure the chunk, dead-letter and receipts topics exist and can hold a chunk, before any channel starts; the one
+ * place a topic is created ({@link #createIfMissing}), also for routes and streams. A Kafka producer does not fail fast
+ * when no broker is reachable, and a record too large for the topic fails only when it is sent; both are turned into a
+ * clear start-up error here instead.
  */
 @ApplicationScoped
 public class TopicProvisioner {
@@ -58,7 +61,7 @@ public class TopicProvisioner {
             ensureReceipts(admin);
         } finally {
             // A plain close() waits for pending calls, up to a minute when the broker is unreachable.
-            admin.close(java.time.Duration.ofSeconds(2));
+            admin.close(Duration.ofSeconds(2));
         }
     }
 
@@ -86,7 +89,7 @@ public class TopicProvisioner {
                 int brokers = admin.describeCluster().nodes().get(wait, TimeUnit.MILLISECONDS).size();
                 LOG.infof("Kafka reachable at %s: %d broker(s)", kafkaConfig.get("bootstrap.servers"), brokers);
                 return;
-            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            } catch (ExecutionException | TimeoutException e) {
                 last = e;
                 // Refused credentials may still be fixed on the cluster's side while we wait (a KafkaUser being
                 // reconciled): keep trying, but say at once what is wrong, not "unreachable" a minute later.
@@ -126,14 +129,9 @@ public class TopicProvisioner {
     private void ensureDeadLetters(Admin admin) throws InterruptedException {
         String topic = config.topics().deadLetterTopicName();
         int wanted = WireFormat.maxRecordBytes(WireFormat.MAX_CHUNK_BYTES);
-        Optional<Integer> limit = maxMessageBytes(admin, topic);
+        Optional<Integer> limit = createIfMissing(admin, chunkTopic(topic, wanted), "dead letters")
+                .map(TopicProvisioner::maxMessageBytes);
         if (limit.isEmpty()) {
-            if (!config.topics().createTopics()) {
-                throw new IllegalStateException(
-                        "Topic " + topic + " does not exist and " + FerryConfigCheck.key("ferry.create-topics")
-                                + " is false: create it with max.message.bytes >= " + wanted + " (dead letters)");
-            }
-            create(admin, topic, wanted);
             deadLetterMaxBytes = wanted;
             return;
         }
@@ -147,14 +145,9 @@ public class TopicProvisioner {
     }
 
     private void ensure(Admin admin, String topic, int required) throws InterruptedException {
-        Optional<Integer> limit = maxMessageBytes(admin, topic);
+        Optional<Integer> limit = createIfMissing(admin, chunkTopic(topic, required), "chunks")
+                .map(TopicProvisioner::maxMessageBytes);
         if (limit.isEmpty()) {
-            if (!config.topics().createTopics()) {
-                throw new IllegalStateException(
-                        "Topic " + topic + " does not exist and " + FerryConfigCheck.key("ferry.create-topics")
-                                + " is false: create it with max.message.bytes >= " + required);
-            }
-            create(admin, topic, required);
             return;
         }
         if (limit.get() < required) {
@@ -166,28 +159,68 @@ public class TopicProvisioner {
         LOG.infof("Topic %s ready: max.message.bytes %d >= %d", topic, limit.get(), required);
     }
 
-    private void create(Admin admin, String topic, int required) throws InterruptedException {
-        NewTopic newTopic = new NewTopic(topic, config.topics().partitions(), config.topics().replicationFactor())
-                .configs(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(required),
-                        TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG,
-                        Integer.toString(config.topics().minInsyncReplicas())));
+    /** A chunk or dead-letter topic as Ferry creates it: ferry.partitions, records up to {@code required} bytes. */
+    private NewTopic chunkTopic(String topic, int required) {
+        return newTopic(topic, config.topics().partitions(),
+                Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(required)));
+    }
+
+    /**
+     * A topic with ferry.replication-factor and ferry.min-insync-replicas, and {@code configs}: how every topic Ferry
+     * creates is made.
+     */
+    public NewTopic newTopic(String topic, int partitions, Map<String, String> configs) {
+        Map<String, String> all = new HashMap<>(configs);
+        all.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(config.topics().minInsyncReplicas()));
+        return new NewTopic(topic, partitions, config.topics().replicationFactor()).configs(all);
+    }
+
+    /**
+     * Makes sure each topic exists: created as given if missing, or with {@code ferry.create-topics=false} a start-up
+     * error saying how to create it. Existing topics are left as the operator made them.
+     *
+     * @param purpose
+     *            what the topics are for, in messages ("streams")
+     */
+    public void ensureExist(String clientName, String purpose, List<NewTopic> topics) throws InterruptedException {
+        try (Admin admin = Admin.create(KafkaClients.admin(kafkaConfig, clientName))) {
+            for (NewTopic topic : topics) {
+                if (createIfMissing(admin, topic, purpose).isPresent()) {
+                    LOG.infof("Topic %s ready (%s)", topic.name(), purpose);
+                }
+            }
+        }
+    }
+
+    /**
+     * The one place a topic is created: if {@code topic} exists, its configuration; else it is created (or, with
+     * {@code ferry.create-topics=false}, start-up stops saying how to create it) and the result is empty. A topic
+     * created concurrently (by the other role, say) counts as existing.
+     */
+    private Optional<Config> createIfMissing(Admin admin, NewTopic topic, String purpose) throws InterruptedException {
+        Optional<Config> existing = describe(admin, topic.name());
+        if (existing.isPresent()) {
+            return existing;
+        }
+        if (!config.topics().createTopics()) {
+            throw new IllegalStateException("Topic " + topic.name() + " (" + purpose + ") does not exist and "
+                    + FerryConfigCheck.key("ferry.create-topics") + " is false: create it with " + topic.numPartitions()
+                    + " partitions and " + topic.configs());
+        }
         try {
-            admin.createTopics(List.of(newTopic)).all().get(30, TimeUnit.SECONDS);
-            LOG.infof(
-                    "Created topic %s: %d partitions, replication factor %d, min.insync.replicas %d, "
-                            + "max.message.bytes %d",
-                    topic, config.topics().partitions(), config.topics().replicationFactor(),
-                    config.topics().minInsyncReplicas(), required);
+            admin.createTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
+            LOG.infof("Created topic %s (%s): %d partitions, replication factor %d, %s", topic.name(), purpose,
+                    topic.numPartitions(), topic.replicationFactor(), topic.configs());
+            return Optional.empty();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof TopicExistsException) {
-                ensure(admin, topic, required); // created concurrently, e.g. by the other role
-                return;
+                return describe(admin, topic.name());
             }
-            throw new IllegalStateException("Cannot create topic " + topic + " (" + config.topics().partitions()
-                    + " partitions, replication factor " + config.topics().replicationFactor()
+            throw new IllegalStateException("Cannot create topic " + topic.name() + " (" + purpose + ", "
+                    + topic.numPartitions() + " partitions, replication factor " + topic.replicationFactor()
                     + ", see ferry.partitions and ferry.replication-factor): " + e.getCause().getMessage(), e);
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException("Creating topic " + topic + " timed out", e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Creating topic " + topic.name() + " timed out", e);
         }
     }
 
@@ -198,25 +231,10 @@ public class TopicProvisioner {
      */
     private void ensureReceipts(Admin admin) throws InterruptedException {
         String topic = config.topics().receiptsTopicName();
-        Optional<Config> existing = describe(admin, topic);
-        if (existing.isPresent()) {
-            String policy = existing.get().get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
-            if (!policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
-                LOG.warnf("Receipts topic %s has cleanup.policy=%s: without compaction, receipts of old transfers "
-                        + "age out by retention alone", topic, policy);
-            }
-            LOG.infof("Topic %s ready (receipts)", topic);
-            return;
-        }
-        if (!config.topics().createTopics()) {
-            throw new IllegalStateException(
-                    "Topic " + topic + " does not exist and " + FerryConfigCheck.key("ferry.create-topics")
-                            + " is false: create it with cleanup.policy=compact (receipts, see ferry.receipts-topic)");
-        }
+        // A receipt must outlive the chunks it covers: the chunk topic's retention, if it has one.
         String retention = describe(admin, config.topics().topic())
                 .map(c -> c.get(TopicConfig.RETENTION_MS_CONFIG).value()).orElse("-1");
         Map<String, String> configs = new HashMap<>();
-        configs.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(config.topics().minInsyncReplicas()));
         if (retention.equals("-1")) {
             configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
         } else {
@@ -224,17 +242,14 @@ public class TopicProvisioner {
                     TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE);
             configs.put(TopicConfig.RETENTION_MS_CONFIG, retention);
         }
-        try {
-            admin.createTopics(List.of(new NewTopic(topic, 1, config.topics().replicationFactor()).configs(configs)))
-                    .all().get(30, TimeUnit.SECONDS);
-            LOG.infof("Created topic %s (receipts): %s", topic, configs);
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException(
-                        "Cannot create receipts topic " + topic + ": " + e.getCause().getMessage(), e);
+        Optional<Config> existing = createIfMissing(admin, newTopic(topic, 1, configs), "receipts");
+        if (existing.isPresent()) {
+            String policy = existing.get().get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
+            if (!policy.contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
+                LOG.warnf("Receipts topic %s has cleanup.policy=%s: without compaction, receipts of old transfers "
+                        + "age out by retention alone", topic, policy);
             }
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException("Creating topic " + topic + " timed out", e);
+            LOG.infof("Topic %s ready (receipts)", topic);
         }
     }
 
@@ -247,12 +262,12 @@ public class TopicProvisioner {
                 return Optional.empty();
             }
             throw new IllegalStateException("Cannot describe topic " + topic + ": " + e.getCause().getMessage(), e);
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             throw new IllegalStateException("Describing topic " + topic + " timed out", e);
         }
     }
 
-    private static Optional<Integer> maxMessageBytes(Admin admin, String topic) throws InterruptedException {
-        return describe(admin, topic).map(c -> Integer.parseInt(c.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value()));
+    private static int maxMessageBytes(Config topic) {
+        return Integer.parseInt(topic.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG).value());
     }
 }

@@ -32,6 +32,7 @@ import dev.ferry.DaemonThreads;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.StartupOrder;
 import dev.ferry.kafka.KafkaClients;
+import dev.ferry.kafka.TopicProvisioner;
 import dev.ferry.stream.FrameFormat;
 import dev.ferry.stream.StreamCatalog;
 import dev.ferry.stream.StreamInfo;
@@ -58,6 +59,9 @@ public class StreamService {
     @Inject
     StreamCatalog catalog;
 
+    @Inject
+    TopicProvisioner topics;
+
     private Path inbox;
     private StreamLedger ledger;
     private Producer<String, byte[]> frames;
@@ -77,7 +81,7 @@ public class StreamService {
         Path state = config.requiredStateDir();
         VideoFrames.prepareNatives(
                 Files.createDirectories(config.streams().nativeCache().orElse(state.resolve("native"))));
-        StreamTopics.ensure(kafka, config);
+        StreamTopics.ensure(topics, config);
         ledger = new StreamLedger(state.resolve("streams.json"));
         frames = new KafkaProducer<>(
                 KafkaClients.frameProducer(kafka, "ferry-frames", FrameFormat.MAX_FRAME_BYTES + 1024));
