@@ -1,5 +1,7 @@
 package dev.ferry;
 
+import java.util.Arrays;
+
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
@@ -17,7 +19,7 @@ public final class FerryMain {
 
     public static void main(String... args) {
         if (args.length > 0 && args[0].equals("verify")) {
-            String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+            String[] rest = Arrays.copyOfRange(args, 1, args.length);
             System.exit(VerifyCommand.run(rest, System.getenv(), System.out, System.err));
         }
         Quarkus.run(args);

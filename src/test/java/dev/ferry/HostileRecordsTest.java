@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -27,6 +28,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.reactive.messaging.kafka.companion.ConsumerTask;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 
+import dev.ferry.chunk.Chunk;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.testing.KafkaBrokerResource;
@@ -78,7 +80,7 @@ class HostileRecordsTest {
                 .fromTopics(config.topics().deadLetterTopicName(), hostile.size());
         dead.awaitCompletion(Duration.ofSeconds(60));
         assertThat(dead.getRecords()).hasSize(hostile.size());
-        Map<String, String> reasons = new java.util.HashMap<>();
+        Map<String, String> reasons = new HashMap<>();
         dead.getRecords().forEach(r -> reasons.put(r.key(), reason(r.headers())));
         assertThat(reasons.get(ID)).contains("unsafe ferry-path").contains("'..' segment");
         assertThat(reasons.get(ID.replace('0', '1'))).contains("path is absolute");
@@ -104,8 +106,7 @@ class HostileRecordsTest {
     private ProducerRecord<String, byte[]> chunk(String id, String path) {
         byte[] data = "payload".getBytes(StandardCharsets.UTF_8);
         // Build valid headers for a harmless path, then swap in the hostile one: only the path is wrong.
-        dev.ferry.chunk.Chunk c = new dev.ferry.chunk.Chunk(id, 0, "placeholder", 0, 1, 0, data.length, 0, 0644, data,
-                new byte[32]);
+        Chunk c = new Chunk(id, 0, "placeholder", 0, 1, 0, data.length, 0, 0644, data, new byte[32]);
         Headers headers = WireFormat.headersOf(c);
         headers.remove(WireFormat.PATH_HEADER);
         headers.add(WireFormat.PATH_HEADER, path.getBytes(StandardCharsets.UTF_8));

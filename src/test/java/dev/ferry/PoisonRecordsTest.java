@@ -64,6 +64,9 @@ import dev.ferry.testing.TopicReader;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PoisonRecordsTest {
 
+    /** Good files sent so far by the class (JUnit makes an instance per test). */
+    static int goodFiles;
+
     /**
      * Its own application and broker: what these tests leave behind (a consumer at its cap of unfinished transfers)
      * must not reach the next test class, as it did when it shared one.
@@ -85,8 +88,6 @@ class PoisonRecordsTest {
     URL base;
 
     KafkaCompanion companion;
-    /** Good files sent so far by the class (JUnit makes an instance per test). */
-    static int goodFiles;
 
     @BeforeEach
     void connect() {

@@ -1,11 +1,15 @@
 package dev.ferry.config;
 
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 import io.quarkus.runtime.configuration.MemorySize;
 
@@ -53,8 +57,8 @@ public final class FerryConfigCheck {
         }
         boolean routed = config.routesFile().isPresent();
         if (routed) {
-            for (var flat : List.of(java.util.Map.entry("ferry.inbox", config.producer().inbox()),
-                    java.util.Map.entry("ferry.outbox", config.consumer().outbox()))) {
+            for (var flat : List.of(Map.entry("ferry.inbox", config.producer().inbox()),
+                    Map.entry("ferry.outbox", config.consumer().outbox()))) {
                 if (flat.getValue().isPresent()) {
                     problems.add(key(flat.getKey()) + " is set together with " + key("ferry.routes-file")
                             + ": with a routes file every inbox and outbox is a route's; remove " + flat.getKey());
@@ -66,8 +70,8 @@ public final class FerryConfigCheck {
             }
             config.topics().topicPattern().ifPresent(p -> {
                 try {
-                    java.util.regex.Pattern.compile(p);
-                } catch (java.util.regex.PatternSyntaxException e) {
+                    Pattern.compile(p);
+                } catch (PatternSyntaxException e) {
                     problems.add(key("ferry.topic-pattern") + " is '" + p + "', not a regular expression: "
                             + e.getDescription());
                 }
@@ -97,7 +101,7 @@ public final class FerryConfigCheck {
             }
             for (String glob : concat(config.producer().include(), config.producer().exclude())) {
                 try {
-                    java.nio.file.FileSystems.getDefault().getPathMatcher("glob:" + glob);
+                    FileSystems.getDefault().getPathMatcher("glob:" + glob);
                 } catch (RuntimeException e) {
                     problems.add("glob '" + glob + "' in ferry.include/ferry.exclude is invalid: " + e.getMessage());
                 }

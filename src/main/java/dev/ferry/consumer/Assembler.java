@@ -63,12 +63,18 @@ import dev.ferry.transfer.TransferState;
  */
 final class Assembler implements AutoCloseable {
 
+    /** Files delivered together at most; more wait for the next batch. */
+    static final int MAX_BATCH = 64;
+
+    /** A staging file that received nothing for this long is closed at the next sync. */
+    static final long IDLE_CLOSE_NANOS = 5_000_000_000L;
+
     private static final Logger LOG = Logger.getLogger(Assembler.class);
 
     /**
-     * Staging and quarantine folders, opened once without following a symlink at any level below the outbox, and used
-     * through their descriptors: someone who can write the outbox cannot swap {@code .ferry} for a link and redirect
-     * staged data.
+     * The staging folder, opened once without following a symlink at any level below the outbox, and used through its
+     * descriptor: someone who can write the outbox cannot swap {@code .ferry} for a link and redirect staged data (the
+     * quarantine folder is opened the same way, by {@link Delivery}).
      */
     private final FolderHandle stagingFolder;
     private final Path stagingDir;
@@ -94,21 +100,6 @@ final class Assembler implements AutoCloseable {
     private long lastSync = System.nanoTime();
     private boolean closed;
     private AssemblyEvents events = AssemblyEvents.NONE;
-
-    /** Files delivered together at most; more wait for the next batch. */
-    static final int MAX_BATCH = 64;
-
-    /** A staging file that received nothing for this long is closed at the next sync. */
-    static final long IDLE_CLOSE_NANOS = 5_000_000_000L;
-
-    /** Where progress and outcomes are reported; told at once of the transfers resumed from the journal. */
-    synchronized void events(AssemblyEvents events) {
-        this.events = events;
-        assemblies.values().forEach(a -> {
-            events.started(a);
-            events.staged(a);
-        });
-    }
 
     /**
      * What one consumer accepts, whatever records claim.
@@ -163,6 +154,15 @@ final class Assembler implements AutoCloseable {
         this.instance = instance;
         this.syncIntervalNanos = syncIntervalNanos;
         resume();
+    }
+
+    /** Where progress and outcomes are reported; told at once of the transfers resumed from the journal. */
+    synchronized void events(AssemblyEvents events) {
+        this.events = events;
+        assemblies.values().forEach(a -> {
+            events.started(a);
+            events.staged(a);
+        });
     }
 
     /**

@@ -51,13 +51,13 @@ final class Deliverer {
     private final Path outbox;
     private final ConflictPolicy policy;
 
-    Path outbox() {
-        return outbox;
-    }
-
     Deliverer(Path outbox, ConflictPolicy policy) {
         this.outbox = outbox;
         this.policy = policy;
+    }
+
+    Path outbox() {
+        return outbox;
     }
 
     /**

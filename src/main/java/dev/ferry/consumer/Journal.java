@@ -1,9 +1,11 @@
 package dev.ferry.consumer;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,12 +117,12 @@ final class Journal {
         }
         CRC32C crc = new CRC32C();
         crc.update(bytes, 0, bytes.length - 4);
-        int stored = java.nio.ByteBuffer.wrap(bytes, bytes.length - 4, 4).getInt();
+        int stored = ByteBuffer.wrap(bytes, bytes.length - 4, 4).getInt();
         if (stored != (int) crc.getValue()) {
             throw new IOException(
                     String.format("checksum mismatch: stored %08x, computed %08x", stored, (int) crc.getValue()));
         }
-        DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes));
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
         int magic = in.readInt();
         if (magic != MAGIC && magic != MAGIC_V1) {
             throw new IOException("not a journal entry");

@@ -1,6 +1,7 @@
 package dev.ferry.consumer;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,7 +35,7 @@ public class UnroutedRecords implements ConsumerInterceptor<String, byte[]> {
 
     /** Partitions of {@code topic} whose records were dropped, to be read again now that it is routed. */
     static Set<TopicPartition> takeHeld(String topic) {
-        Set<TopicPartition> taken = new java.util.HashSet<>();
+        Set<TopicPartition> taken = new HashSet<>();
         held.removeIf(tp -> tp.topic().equals(topic) && taken.add(tp));
         return taken;
     }

@@ -25,6 +25,9 @@ import com.sun.jna.LastErrorException;
  */
 public final class FolderHandle implements AutoCloseable {
 
+    /** The attributes a {@link Check} sees. */
+    public static final String ATTRIBUTES = "unix:size,lastModifiedTime,ctime,fileKey,isRegularFile,mode";
+
     /** A level of the folder's path is a symlink or not a folder. */
     public static final class NotAFolder extends IOException {
         NotAFolder(String message) {
@@ -144,9 +147,6 @@ public final class FolderHandle implements AutoCloseable {
     public interface Check {
         void accept(Map<String, Object> attributes) throws IOException;
     }
-
-    /** The attributes a {@link Check} sees. */
-    public static final String ATTRIBUTES = "unix:size,lastModifiedTime,ctime,fileKey,isRegularFile,mode";
 
     /**
      * Opens entry {@code name} for reading only if it is a regular file: without following a symlink and without

@@ -7,6 +7,10 @@ import java.util.Set;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Settings for the Kafka clients Ferry runs itself, outside the messaging channels (topic admin, receipts): the
@@ -32,10 +36,8 @@ public final class KafkaClients {
         producer.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         // Callers wait for each batch of records they send: lingering would only add to that wait.
         producer.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-        producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
-                org.apache.kafka.common.serialization.StringSerializer.class.getName());
-        producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
-                org.apache.kafka.common.serialization.StringSerializer.class.getName());
+        producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         return producer;
     }
 
@@ -45,8 +47,7 @@ public final class KafkaClients {
      */
     public static Map<String, Object> frameProducer(Map<String, Object> kafka, String clientId, int maxRecordBytes) {
         Map<String, Object> producer = durableProducer(kafka, clientId);
-        producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
-                org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
+        producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         producer.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxRecordBytes);
         return producer;
     }
@@ -58,8 +59,7 @@ public final class KafkaClients {
     public static Map<String, Object> positionedReader(Map<String, Object> kafka, String clientId, String groupId) {
         Map<String, Object> consumer = reader(kafka, clientId);
         consumer.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
-        consumer.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-                org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName());
+        consumer.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         return consumer;
     }
 
@@ -71,10 +71,8 @@ public final class KafkaClients {
         consumer.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         consumer.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumer.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        consumer.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
-                org.apache.kafka.common.serialization.StringDeserializer.class.getName());
-        consumer.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-                org.apache.kafka.common.serialization.StringDeserializer.class.getName());
+        consumer.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        consumer.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         return consumer;
     }
 

@@ -5,6 +5,7 @@ import java.util.Optional;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.SslAuthenticationException;
+import org.jboss.logging.Logger;
 
 /**
  * Turns Kafka's authentication failures into a sentence an operator can act on. Kafka's own log lines say "failed
@@ -47,11 +48,11 @@ public final class KafkaRefusal {
      */
     public static final class Reporter {
 
-        private final org.jboss.logging.Logger log;
+        private final Logger log;
         private final String what;
         private volatile String current;
 
-        public Reporter(org.jboss.logging.Logger log, String what) {
+        public Reporter(Logger log, String what) {
             this.log = log;
             this.what = what;
         }

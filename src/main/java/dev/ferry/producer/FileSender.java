@@ -6,10 +6,13 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.BitSet;
 import java.util.HexFormat;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.jboss.logging.Logger;
@@ -45,6 +48,18 @@ final class FileSender {
     /** How long a stopping producer waits for acknowledgements and its abort record: well within a 30 s grace. */
     static final long STOP_WAIT_SECONDS = 10;
 
+    /** How often the acknowledged prefix of a file is recorded: bounds what a restart sends again. */
+    static final long PROGRESS_INTERVAL_NANOS = 1_000_000_000L;
+
+    private final Publisher publisher;
+    private final int chunkSize;
+    private final int window;
+    private final RateLimiter rateLimiter;
+    private final Path inbox;
+    private final ChunkBuffers buffers;
+    private final Semaphore shared;
+    private final long ackTimeoutNanos;
+
     private volatile boolean stopping;
 
     /** The file could not be opened (permissions, I/O): nothing was sent; it is retried later. */
@@ -58,21 +73,6 @@ final class FileSender {
         CompletionStage<Void> send(FerryRecord record, int partition);
     }
 
-    /** Ends an attempt a previous process left open, e.g. because its file changed while the producer was down. */
-    void abandon(String transferId, int attempt, int partition, String path, String reason)
-            throws InterruptedException {
-        abort(transferId, attempt, partition, path, new Semaphore(window), Result.FAILED, reason);
-    }
-
-    private final Publisher publisher;
-    private final int chunkSize;
-    private final int window;
-    private final RateLimiter rateLimiter;
-    private final Path inbox;
-    private final ChunkBuffers buffers;
-    private final Semaphore shared;
-    private final long ackTimeoutNanos;
-
     /**
      * @param totalWindow
      *            chunks that may wait for the broker's acknowledgement at once, over all files
@@ -82,7 +82,7 @@ final class FileSender {
      *            {@code delivery.timeout.ms}) plus a margin, so a send whose answer is lost cannot hang an attempt
      */
     FileSender(Publisher publisher, Path inbox, int chunkSize, int totalWindow, int filesInFlight,
-            RateLimiter rateLimiter, java.time.Duration ackTimeout) {
+            RateLimiter rateLimiter, Duration ackTimeout) {
         this.ackTimeoutNanos = ackTimeout.toNanos();
         this.publisher = publisher;
         this.inbox = inbox;
@@ -101,8 +101,11 @@ final class FileSender {
         void acknowledged(int next) throws IOException;
     }
 
-    /** How often the acknowledged prefix of a file is recorded: bounds what a restart sends again. */
-    static final long PROGRESS_INTERVAL_NANOS = 1_000_000_000L;
+    /** Ends an attempt a previous process left open, e.g. because its file changed while the producer was down. */
+    void abandon(String transferId, int attempt, int partition, String path, String reason)
+            throws InterruptedException {
+        abort(transferId, attempt, partition, path, new Semaphore(window), Result.FAILED, reason);
+    }
 
     /**
      * Sends chunks {@code from..count-1} of one attempt to {@code partition}; chunks before {@code from} were
@@ -248,7 +251,7 @@ final class FileSender {
 
     /** The acknowledged prefix of an attempt: acknowledgements may complete out of order. */
     private static final class AckedPrefix {
-        private final java.util.BitSet acked = new java.util.BitSet();
+        private final BitSet acked = new BitSet();
         private int next;
 
         AckedPrefix(int from) {
@@ -299,10 +302,8 @@ final class FileSender {
             }
             long silent = System.nanoTime() - lastAnswer;
             if (inFlight.availablePermits() < window && silent > ackTimeoutNanos) {
-                failure.compareAndSet(null,
-                        new java.util.concurrent.TimeoutException(
-                                "no acknowledgement from Kafka for " + silent / 1_000_000_000L
-                                        + " s with chunks in flight (max.block.ms + delivery.timeout.ms)"));
+                failure.compareAndSet(null, new TimeoutException("no acknowledgement from Kafka for "
+                        + silent / 1_000_000_000L + " s with chunks in flight (max.block.ms + delivery.timeout.ms)"));
                 return true;
             }
             return false;

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What the producer knows of one inbox file at one moment. Two equal states mean "nothing visible changed": same size,
@@ -53,7 +54,7 @@ record FileState(String relativePath, Path file, long size, long modifiedMillis,
 
     private static long changeTime(Map<String, Object> attrs) {
         Object ctime = attrs.get("ctime");
-        return ctime instanceof FileTime t ? t.to(java.util.concurrent.TimeUnit.NANOSECONDS) : 0L;
+        return ctime instanceof FileTime t ? t.to(TimeUnit.NANOSECONDS) : 0L;
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -136,7 +137,7 @@ final class Ledger implements AutoCloseable {
     }
 
     /** Records several transfers as done with one fsync. */
-    synchronized void done(java.util.Collection<String> transferIds) throws IOException {
+    synchronized void done(Collection<String> transferIds) throws IOException {
         StringBuilder lines = new StringBuilder();
         for (String id : transferIds) {
             Entry e = entries.get(id);

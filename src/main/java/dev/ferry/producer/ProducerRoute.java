@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -67,7 +68,7 @@ final class ProducerRoute {
     private final Thread watcherThread;
 
     ProducerRoute(Route route, Path ledgerDir, FerryConfig config, ChunkPublisher.TopicPublisher publisher,
-            java.time.Duration ackTimeout, TransferBoard board, TransferMetrics metrics) throws IOException {
+            Duration ackTimeout, TransferBoard board, TransferMetrics metrics) throws IOException {
         this.route = route;
         this.board = board;
         this.publisher = publisher;

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.function.Function;
 
 import org.jboss.logging.Logger;
 
@@ -21,14 +22,14 @@ final class SourceDisposer {
     private final SourcePolicy policy;
     private final Path inbox;
     private final Path archive;
-    private final java.util.function.Function<FileState, String> ids;
+    private final Function<FileState, String> ids;
 
     SourceDisposer(SourcePolicy policy, Path inbox, Path archive) {
         this(policy, inbox, archive, TransferIds::of);
     }
 
     /** {@code ids}: how the route names a file's version (a named route's ids include the route). */
-    SourceDisposer(SourcePolicy policy, Path inbox, Path archive, java.util.function.Function<FileState, String> ids) {
+    SourceDisposer(SourcePolicy policy, Path inbox, Path archive, Function<FileState, String> ids) {
         this.policy = policy;
         this.inbox = inbox;
         this.archive = archive;

@@ -45,16 +45,17 @@ import dev.ferry.kafka.KafkaClients;
  */
 public final class KafkaReceipts implements Receipts, AutoCloseable {
 
+    /** The longest receipt read: a path (4 KiB), a reason (1 KiB) and the rest, with room to spare. */
+    public static final int MAX_RECEIPT_BYTES = 16 * 1024;
+    /** Whole receipts kept besides the {@code keep} ones, most recent first. */
+    static final int RECENT = 10_000;
+
     private static final Logger LOG = Logger.getLogger(KafkaReceipts.class);
 
     private final String topic;
     private final Duration timeout;
     private final Predicate<String> keep;
     private final KafkaProducer<String, String> writer;
-    /** The longest receipt read: a path (4 KiB), a reason (1 KiB) and the rest, with room to spare. */
-    public static final int MAX_RECEIPT_BYTES = 16 * 1024;
-    /** Whole receipts kept besides the {@code keep} ones, most recent first. */
-    static final int RECENT = 10_000;
 
     private final ReceiptIndex index = new ReceiptIndex();
     private final Map<String, Receipt> table = new HashMap<>();

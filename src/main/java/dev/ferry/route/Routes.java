@@ -1,5 +1,6 @@
 package dev.ferry.route;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,7 +16,7 @@ public record Routes(List<Route> all) {
 
     public Map<String, Route> byName() {
         return all.stream()
-                .collect(Collectors.toMap(Route::name, Function.identity(), (a, b) -> a, java.util.LinkedHashMap::new));
+                .collect(Collectors.toMap(Route::name, Function.identity(), (a, b) -> a, LinkedHashMap::new));
     }
 
     /** The consumer's route for records of {@code topic}; a consumer has at most one per topic. */

@@ -7,9 +7,11 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -123,7 +125,7 @@ public final class RoutesFile {
         for (Iterator<String> keys = node.fieldNames(); keys.hasNext();) {
             String key = keys.next();
             if (!KEYS.contains(key)) {
-                problems.add(at + ": unknown key \"" + key + "\"; allowed: " + new java.util.TreeSet<>(KEYS));
+                problems.add(at + ": unknown key \"" + key + "\"; allowed: " + new TreeSet<>(KEYS));
             }
         }
         Optional<Path> inbox = path(at, node, "inbox");
@@ -164,7 +166,7 @@ public final class RoutesFile {
         if (node.has("source-policy")) {
             String value = node.get("source-policy").asText();
             try {
-                policy = SourcePolicy.valueOf(value.toUpperCase(java.util.Locale.ROOT));
+                policy = SourcePolicy.valueOf(value.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
                 problems.add(at + ": source-policy is " + quote(value) + "; allowed: keep, delete, move");
             }

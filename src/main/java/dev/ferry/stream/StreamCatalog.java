@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -48,7 +50,7 @@ public class StreamCatalog {
     private volatile KafkaConsumer<String, String> reader;
     private volatile boolean stopped;
     /** Counted down at shutdown: ends any pause at once. */
-    private final java.util.concurrent.CountDownLatch pause = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch pause = new CountDownLatch(1);
     private Thread thread;
 
     void start(@Observes StartupEvent event) {
@@ -100,7 +102,7 @@ public class StreamCatalog {
                 }
                 if (consumer.partitionsFor(topic, Duration.ofSeconds(10)).isEmpty()) {
                     reader = null;
-                    pause.await(5, java.util.concurrent.TimeUnit.SECONDS); // no stream was announced here yet
+                    pause.await(5, TimeUnit.SECONDS); // no stream was announced here yet
                     continue;
                 }
                 consumer.assign(List.of(partition));
@@ -121,7 +123,7 @@ public class StreamCatalog {
                 }
                 LOG.warnf("Reading stream announcements from %s failed (retrying in 5 s): %s", topic, e.toString());
                 try {
-                    pause.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                    pause.await(5, TimeUnit.SECONDS);
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     return;

@@ -27,6 +27,9 @@ import dev.ferry.config.FerryConfig;
 @ApplicationScoped
 public class ProgressLog {
 
+    /** Progress lines per interval at most, so thousands of transfers in flight do not flood the log. */
+    static final int MAX_LINES = 20;
+
     @Inject
     FerryConfig config;
 
@@ -83,9 +86,6 @@ public class ProgressLog {
         }
         last = seen;
     }
-
-    /** Progress lines per interval at most, so thousands of transfers in flight do not flood the log. */
-    static final int MAX_LINES = 20;
 
     private record Sample(long bytes, Instant at) {
     }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -35,6 +36,9 @@ import dev.ferry.config.StartupOrder;
 @ApplicationScoped
 public class TransferBoard {
 
+    /** Dead letters kept for the API and the dashboard, newest first; all of them are in the dead-letter topic. */
+    static final int DEAD_LETTERS_KEPT = 100;
+
     @Inject
     FerryConfig config;
 
@@ -43,14 +47,11 @@ public class TransferBoard {
 
     private final Map<String, Transfer> inFlight = new ConcurrentHashMap<>();
     /** Bytes sent (producer) and staged (consumer) since start: the dashboard's throughput is their growth. */
-    private final java.util.concurrent.atomic.AtomicLong bytesSent = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong bytesSent = new AtomicLong();
+    private final AtomicLong bytesReceived = new AtomicLong();
     private volatile TransferHistory history;
     private final Deque<DeadLetter> deadLetters = new ArrayDeque<>();
     private volatile Supplier<Capacity> capacitySource;
-
-    /** Dead letters kept for the API and the dashboard, newest first; all of them are in the dead-letter topic. */
-    static final int DEAD_LETTERS_KEPT = 100;
 
     /**
      * A record the consumer refused.

@@ -2,6 +2,7 @@ package dev.ferry.verify;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.Map;
 
 import org.roaringbitmap.RoaringBitmap;
@@ -62,7 +63,7 @@ final class SentTransfers {
                 a.count = c.count();
                 a.seen.add(c.index());
                 if (c.sha256() != null) {
-                    a.sha256 = java.util.HexFormat.of().formatHex(c.sha256());
+                    a.sha256 = HexFormat.of().formatHex(c.sha256());
                 }
             }
         });

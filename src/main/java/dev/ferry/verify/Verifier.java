@@ -1,5 +1,6 @@
 package dev.ferry.verify;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -245,7 +246,7 @@ public final class Verifier {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                 if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-                    files.put(outbox.relativize(file).toString().replace(java.io.File.separatorChar, '/'), file);
+                    files.put(outbox.relativize(file).toString().replace(File.separatorChar, '/'), file);
                 }
                 return FileVisitResult.CONTINUE;
             }

@@ -5,13 +5,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -19,7 +24,9 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.GroupState;
+import org.apache.kafka.common.TopicPartition;
 
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.testing.FerryProcess;
@@ -289,8 +296,7 @@ public final class Benchmark {
             waitFor(Duration.ofSeconds(60), "consumer-perf joined", () -> groupStable(group));
             // The clock starts when the first record lands, as Ferry's starts when it begins sending: the tools'
             // JVM start-up is not part of the pipe.
-            java.util.concurrent.CompletableFuture<Long> firstRecord = java.util.concurrent.CompletableFuture
-                    .supplyAsync(() -> awaitFirstRecord(topic));
+            CompletableFuture<Long> firstRecord = CompletableFuture.supplyAsync(() -> awaitFirstRecord(topic));
             Process producer = tool(producerLog, "org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
                     "--num-records", Long.toString(records), "--record-size", Integer.toString(recordSize),
                     "--throughput", "-1", "--producer-props", "bootstrap.servers=" + broker.bootstrapServers(),
@@ -313,10 +319,9 @@ public final class Benchmark {
 
     private long awaitFirstRecord(String topic) {
         try (Admin admin = admin()) {
-            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
             for (int p = 0; p < 6; p++) {
-                latest.put(new org.apache.kafka.common.TopicPartition(topic, p),
-                        org.apache.kafka.clients.admin.OffsetSpec.latest());
+                latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
             }
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
             while (System.nanoTime() < deadline) {
@@ -399,7 +404,7 @@ public final class Benchmark {
     /** Peak heap before and after GC from the GC log, peak resident set from /proc. */
     /** Where a process spent its CPU, by thread name (profiling aid: {@code -Dbench.threads=true}). */
     private static void printThreadCpu(String role, long pid) throws IOException {
-        Map<String, Double> byName = new java.util.TreeMap<>();
+        Map<String, Double> byName = new TreeMap<>();
         try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             for (Path task : tasks.toList()) {
                 String stat = Files.readString(task.resolve("stat"));
@@ -467,8 +472,7 @@ public final class Benchmark {
     /** The time stamp of a Ferry log line (JSON records have ISO instants) or a Kafka tool's line. */
     private static LocalDateTime time(String line) {
         if (line.matches("^\\d{4}-\\d\\d-\\d\\dT.*")) {
-            return LocalDateTime.ofInstant(java.time.Instant.parse(line.substring(0, line.indexOf(' '))),
-                    java.time.ZoneOffset.UTC);
+            return LocalDateTime.ofInstant(Instant.parse(line.substring(0, line.indexOf(' '))), ZoneOffset.UTC);
         }
         Matcher m = LOG_TIME.matcher(line);
         if (!m.find()) {
@@ -520,7 +524,7 @@ public final class Benchmark {
             return;
         }
         try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
     }
 }

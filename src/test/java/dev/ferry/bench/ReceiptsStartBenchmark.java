@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -39,8 +40,8 @@ public final class ReceiptsStartBenchmark {
             String topic = "ferry-chunks-receipts";
             try (Admin admin = Admin
                     .create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-                admin.createTopics(java.util.List
-                        .of(new NewTopic(topic, 1, (short) 1).configs(Map.of("cleanup.policy", "compact")))).all()
+                admin.createTopics(
+                        List.of(new NewTopic(topic, 1, (short) 1).configs(Map.of("cleanup.policy", "compact")))).all()
                         .get(30, TimeUnit.SECONDS);
             }
             long writeStart = System.nanoTime();

@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.awaitility.Awaitility;
+
 import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaBroker;
 import dev.ferry.testing.MjpegClient;
@@ -146,6 +148,6 @@ public final class StreamBenchmark {
     }
 
     private static void await(Duration limit, Condition condition) {
-        org.awaitility.Awaitility.await().atMost(limit).pollInterval(Duration.ofMillis(200)).until(condition::holds);
+        Awaitility.await().atMost(limit).pollInterval(Duration.ofMillis(200)).until(condition::holds);
     }
 }

@@ -9,6 +9,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 import javax.imageio.ImageIO;
@@ -33,7 +34,7 @@ final class SweepPlot {
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, w, h);
-        double max = figures.stream().flatMapToDouble(java.util.Arrays::stream).max().orElse(1) * 1.15;
+        double max = figures.stream().flatMapToDouble(Arrays::stream).max().orElse(1) * 1.15;
         int plotW = w - left - right;
         int plotH = h - top - bottom;
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));

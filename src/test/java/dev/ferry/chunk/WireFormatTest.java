@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Random;
 
 import org.apache.kafka.common.compress.Compression;
@@ -149,7 +150,7 @@ class WireFormatTest {
     void worstCaseRecordFitsTheHeadroom() {
         int chunkSize = 64 * 1024;
         // 16 segments of 254 bytes and separators: 4079 bytes, the longest kind of path the rule allows.
-        String longPath = String.join("/", java.util.Collections.nCopies(16, "é".repeat(127)));
+        String longPath = String.join("/", Collections.nCopies(16, "é".repeat(127)));
         assertThat(RelativePaths.problemWith(longPath)).isNull();
         Chunk worst = new Chunk(ID, Integer.MAX_VALUE, longPath, Integer.MAX_VALUE - 1, Integer.MAX_VALUE,
                 Long.MAX_VALUE / 2, Long.MAX_VALUE, Long.MAX_VALUE, 07777, new byte[chunkSize], new byte[32]);

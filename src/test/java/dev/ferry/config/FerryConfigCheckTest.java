@@ -2,10 +2,14 @@ package dev.ferry.config;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.quarkus.runtime.configuration.MemorySize;
+import io.quarkus.runtime.configuration.MemorySizeConverter;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
 
@@ -14,10 +18,8 @@ class FerryConfigCheckTest {
 
     static FerryConfig config(Map<String, String> values) {
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(FerryConfig.class)
-                .withConverter(io.quarkus.runtime.configuration.MemorySize.class, 100,
-                        new io.quarkus.runtime.configuration.MemorySizeConverter())
-                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
-                .withDefaultValues(values).build();
+                .withConverter(MemorySize.class, 100, new MemorySizeConverter())
+                .withConverter(Duration.class, 100, new DurationConverter()).withDefaultValues(values).build();
         return config.getConfigMapping(FerryConfig.class);
     }
 

@@ -4,12 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,9 +31,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.roaringbitmap.RoaringBitmap;
 
 import dev.ferry.chunk.Abort;
 import dev.ferry.chunk.Chunk;
+import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.InvalidRecordException;
 import dev.ferry.config.FerryConfig.ConflictPolicy;
 import dev.ferry.receipt.MemoryReceipts;
@@ -99,7 +112,7 @@ class AssemblerTest {
         return String.format("%032x", n);
     }
 
-    void feed(dev.ferry.chunk.FerryRecord c) throws Exception {
+    void feed(FerryRecord c) throws Exception {
         assembler.accept(c, P0, acks::incrementAndGet);
         assembler.flushIfDue();
     }
@@ -119,9 +132,8 @@ class AssemblerTest {
         assertThat(Files.readAllBytes(outbox.resolve("a/b.bin"))).isEqualTo(content);
         assertThat(acks.get()).as("every record acknowledged once the file is delivered").isEqualTo(shuffled.size());
         assertThat(Files.getLastModifiedTime(outbox.resolve("a/b.bin")).toMillis()).isEqualTo(1_600_000_000_000L);
-        assertThat(java.nio.file.attribute.PosixFilePermissions
-                .toString(Files.getPosixFilePermissions(outbox.resolve("a/b.bin")))).as("mode 0640")
-                        .isEqualTo("rw-r-----");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(outbox.resolve("a/b.bin"))))
+                .as("mode 0640").isEqualTo("rw-r-----");
         assertThat(assembler.inProgress()).isZero();
         assertStagingEmpty();
     }
@@ -238,8 +250,8 @@ class AssemblerTest {
         assembler.close();
         Path staging = outbox.resolve(".ferry/staging/test/" + id(8) + "-0.part");
         // Mark the staged bytes: if the restart rewrote chunk 1, the mark would disappear.
-        try (var ch = java.nio.channels.FileChannel.open(staging, java.nio.file.StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.wrap(new byte[] { 1, 2, 3 }), 1000);
+        try (var ch = FileChannel.open(staging, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] { 1, 2, 3 }), 1000);
         }
 
         assembler = newAssembler();
@@ -406,10 +418,10 @@ class AssemblerTest {
         List<String> acked = new ArrayList<>();
         assembler.accept(chunks.get(0), P0, () -> acked.add("first"));
         assembler.accept(chunks.get(1), P0, () -> acked.add("second"));
-        assembler.expireIncomplete(java.time.Duration.ofHours(1));
+        assembler.expireIncomplete(Duration.ofHours(1));
         assertThat(assembler.inProgress()).as("not idle for an hour yet").isEqualTo(1);
 
-        assembler.expireIncomplete(java.time.Duration.ZERO);
+        assembler.expireIncomplete(Duration.ZERO);
 
         assertThat(assembler.inProgress()).isZero();
         assertThat(assembler.abandonedTransfers()).isEqualTo(1);
@@ -516,12 +528,12 @@ class AssemblerTest {
     }
 
     private static String sha256Hex(byte[] content) throws Exception {
-        return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
     }
 
     private static void deleteTree(Path dir) throws IOException {
         try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(p);
             }
         }
@@ -534,8 +546,7 @@ class AssemblerTest {
 
     @Test
     void aTransferClaimingMoreThanTheMaxFileSizeIsRefusedBeforeTheDisk() throws Exception {
-        replaceAssembler(
-                new Assembler.Limits(10_000, 1000, 64, java.time.Duration.ofDays(7), Assembler.Limits.EVICT_IDLE));
+        replaceAssembler(new Assembler.Limits(10_000, 1000, 64, Duration.ofDays(7), Assembler.Limits.EVICT_IDLE));
         List<Chunk> big = chunksOf(id(40), 0, "too-big.bin", bytes(12_000, 40));
         assertThatThrownBy(() -> feed(big.get(0))).isInstanceOf(InvalidRecordException.class)
                 .hasMessageContaining("transfer claims 12000 bytes, more than this consumer takes")
@@ -552,7 +563,7 @@ class AssemblerTest {
         Chunk first = new Chunk(id(41), 0, "sparse.bin", 0, count, 0, size, 0, 0644, new byte[1024], null);
         Chunk late = new Chunk(id(41), 0, "sparse.bin", count - 2, count, (long) (count - 2) * 1024, size, 0, 0644,
                 new byte[1024], null);
-        Assembly a = new Assembly(first, P0, root.resolve("sparse.part"), new org.roaringbitmap.RoaringBitmap());
+        Assembly a = new Assembly(first, P0, root.resolve("sparse.part"), new RoaringBitmap());
         a.write(first);
         a.write(late);
         a.closeIdle();
@@ -600,8 +611,7 @@ class AssemblerTest {
 
     @Test
     void aNewTransferBeyondTheCapIsRefusedWithAFailedReceiptAndOneChunkFilesStillArrive() throws Exception {
-        replaceAssembler(
-                new Assembler.Limits(1L << 40, 3, 64, java.time.Duration.ofDays(7), Assembler.Limits.EVICT_IDLE));
+        replaceAssembler(new Assembler.Limits(1L << 40, 3, 64, Duration.ofDays(7), Assembler.Limits.EVICT_IDLE));
         for (int i = 0; i < 3; i++) {
             feed(chunksOf(id(50 + i), 0, "cap/held" + i, bytes(3000, i)).get(0));
         }
@@ -626,7 +636,7 @@ class AssemblerTest {
 
     @Test
     void atTheCapTheLongestIdleUnfinishedTransferMakesRoomForANewOne() throws Exception {
-        replaceAssembler(new Assembler.Limits(1L << 40, 2, 64, java.time.Duration.ofDays(7), java.time.Duration.ZERO));
+        replaceAssembler(new Assembler.Limits(1L << 40, 2, 64, Duration.ofDays(7), Duration.ZERO));
         feed(chunksOf(id(70), 0, "junk/a", bytes(3000, 70)).get(0)); // first chunks whose rest never comes
         feed(chunksOf(id(71), 0, "junk/b", bytes(3000, 71)).get(0));
         List<Chunk> real = chunksOf(id(72), 0, "real.bin", bytes(3000, 72));
@@ -654,7 +664,7 @@ class AssemblerTest {
         try (Stream<Path> files = Files.list(outbox)) {
             Path numbered = files.filter(f -> f.getFileName().toString().contains(" (2)")).findFirst().orElseThrow();
             assertThat(numbered.getFileName().toString()).endsWith(" (2).bin");
-            assertThat(numbered.getFileName().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+            assertThat(numbered.getFileName().toString().getBytes(StandardCharsets.UTF_8).length)
                     .isLessThanOrEqualTo(255);
             assertThat(Files.readAllBytes(numbered)).isEqualTo(content);
         }
@@ -670,23 +680,20 @@ class AssemblerTest {
         try (Stream<Path> quarantined = Files.list(outbox.resolve(".ferry/quarantine"))) {
             assertThat(quarantined.map(f -> f.getFileName().toString()))
                     .anySatisfy(n -> assertThat(n).startsWith(id(61) + "-0-nnn").endsWith(".reason"))
-                    .allSatisfy(n -> assertThat(n.getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
-                            .isLessThanOrEqualTo(255));
+                    .allSatisfy(n -> assertThat(n.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(255));
         }
         assertThat(receipts.find(id(61))).get().extracting(Receipt::outcome).isEqualTo(Receipt.Outcome.QUARANTINED);
     }
 
     @Test
     void quarantinedFilesOlderThanTheRetentionAreDeleted() throws Exception {
-        replaceAssembler(
-                new Assembler.Limits(1L << 40, 1000, 64, java.time.Duration.ofMinutes(1), Assembler.Limits.EVICT_IDLE));
+        replaceAssembler(new Assembler.Limits(1L << 40, 1000, 64, Duration.ofMinutes(1), Assembler.Limits.EVICT_IDLE));
         Path quarantine = outbox.resolve(".ferry/quarantine");
         Path old = Files.write(quarantine.resolve("old"), new byte[1]);
         Path oldReason = Files.writeString(quarantine.resolve("old.reason"), "x");
         Path fresh = Files.write(quarantine.resolve("fresh"), new byte[1]);
         Path freshReason = Files.writeString(quarantine.resolve("fresh.reason"), "x");
-        java.nio.file.attribute.FileTime hourAgo = java.nio.file.attribute.FileTime
-                .fromMillis(System.currentTimeMillis() - 3_600_000);
+        FileTime hourAgo = FileTime.fromMillis(System.currentTimeMillis() - 3_600_000);
         Files.setLastModifiedTime(old, hourAgo);
         Files.setLastModifiedTime(oldReason, hourAgo);
         assembler.sweepQuarantine();
@@ -717,12 +724,10 @@ class AssemblerTest {
 
     @Test
     void recordFaultsAreToldFromTheEnvironments() {
-        assertThat(
-                RecordFaults.isRecordFault(new java.nio.file.FileSystemException("/o/x", null, "File name too long")))
-                        .isTrue();
+        assertThat(RecordFaults.isRecordFault(new FileSystemException("/o/x", null, "File name too long"))).isTrue();
         assertThat(RecordFaults.isRecordFault(new IOException("File too large"))).isTrue();
         assertThat(RecordFaults.isRecordFault(new IOException("No space left on device"))).isFalse();
-        assertThat(RecordFaults.isRecordFault(new java.nio.file.AccessDeniedException("/o/x"))).isFalse();
+        assertThat(RecordFaults.isRecordFault(new AccessDeniedException("/o/x"))).isFalse();
     }
 
     private void assertStagingEmpty() throws IOException {

@@ -10,6 +10,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -191,7 +193,7 @@ class PoisonSoakIT {
         run(jcmd.toString(), Long.toString(pid), "GC.run");
         String info = run(jcmd.toString(), Long.toString(pid), "GC.heap_info");
         // "garbage-first heap total 262144K, used 61234K [...]"
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(info);
+        Matcher m = Pattern.compile("used (\\d+)K").matcher(info);
         assertThat(m.find()).as("jcmd GC.heap_info: " + info).isTrue();
         return Long.parseLong(m.group(1)) * 1024;
     }

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -114,7 +115,7 @@ class StartupErrorsIT {
         env.putAll(settings);
         Path log = Path.of("target", "e2e-logs", "startup-" + name + ".log");
         try (FerryProcess process = FerryProcess.start(profile, env, log)) {
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> !process.isAlive());
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> !process.isAlive());
         }
         return ProcessLog.text(log);
     }

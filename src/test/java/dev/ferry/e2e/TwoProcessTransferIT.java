@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -160,8 +162,7 @@ class TwoProcessTransferIT {
                 .contains(BIG + " bytes in ").contains("MB/s").contains("sha256 ");
 
         for (JsonNode r : records) {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^Transfer (\\S+) \\(")
-                    .matcher(r.get("message").asText());
+            Matcher m = Pattern.compile("^Transfer (\\S+) \\(").matcher(r.get("message").asText());
             if (m.find()) {
                 assertThat(r.path("mdc").path("transferId").asText()).as("MDC of: " + r.get("message").asText())
                         .isEqualTo(m.group(1));
@@ -169,11 +170,10 @@ class TwoProcessTransferIT {
         }
 
         List<Long> percents = new ArrayList<>();
-        java.util.regex.Pattern progress = java.util.regex.Pattern
-                .compile("^Transfer " + java.util.regex.Pattern.quote(id) + " \\(big/slow.bin\\): " + moving
-                        + ", (\\d+)% \\(\\d+ of " + BIG + " bytes, \\d+ of \\d+ chunks\\) after \\d+ s, [\\d.]+ MB/s");
+        Pattern progress = Pattern.compile("^Transfer " + Pattern.quote(id) + " \\(big/slow.bin\\): " + moving
+                + ", (\\d+)% \\(\\d+ of " + BIG + " bytes, \\d+ of \\d+ chunks\\) after \\d+ s, [\\d.]+ MB/s");
         for (JsonNode r : records) {
-            java.util.regex.Matcher m = progress.matcher(r.get("message").asText());
+            Matcher m = progress.matcher(r.get("message").asText());
             if (m.find()) {
                 percents.add(Long.parseLong(m.group(1)));
             }
@@ -211,7 +211,7 @@ class TwoProcessTransferIT {
                 assertThat(producer.stop(Duration.ofSeconds(30))).as("graceful exit on SIGTERM").isEqualTo(143);
                 assertThat(Duration.ofNanos(System.nanoTime() - stopping)).isLessThan(Duration.ofSeconds(30));
             }
-            java.util.regex.Matcher paused = java.util.regex.Pattern.compile("attempt 0 paused at chunk (\\d+)")
+            Matcher paused = Pattern.compile("attempt 0 paused at chunk (\\d+)")
                     .matcher(ProcessLog.text(logs.resolve("restart-producer-1.log")));
             assertThat(paused.find()).as("the stopping producer records how far it got").isTrue();
             int resumeAt = Integer.parseInt(paused.group(1));
@@ -290,7 +290,7 @@ class TwoProcessTransferIT {
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(GROUP)
                     .partitionsToOffsetAndMetadata().get();
             Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-            admin.describeTopics(java.util.List.of(TOPIC)).allTopicNames().get().get(TOPIC).partitions()
+            admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC).partitions()
                     .forEach(p -> latest.put(new TopicPartition(TOPIC, p.partition()), OffsetSpec.latest()));
             AtomicLong lag = new AtomicLong();
             admin.listOffsets(latest).all().get().forEach((tp, info) -> {

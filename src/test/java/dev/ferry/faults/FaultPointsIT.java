@@ -2,9 +2,11 @@ package dev.ferry.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import dev.ferry.fault.FaultPoints;
@@ -51,7 +53,7 @@ class FaultPointsIT {
                         .isEqualTo(FaultPoints.HALT_STATUS);
                 FerryProcess restarted = rig.producer(slow);
                 rig.awaitDelivered(Duration.ofMinutes(2));
-                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> allSourcesGone(rig));
+                Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> allSourcesGone(rig));
                 assertThat(restarted.stop(Duration.ofSeconds(30))).isEqualTo(143);
             }
             Verifier.Report report = rig.verify();
@@ -70,6 +72,6 @@ class FaultPointsIT {
     }
 
     private static boolean allSourcesGone(FaultRig rig) {
-        return rig.expected.keySet().stream().noneMatch(p -> java.nio.file.Files.exists(rig.inbox.resolve(p)));
+        return rig.expected.keySet().stream().noneMatch(p -> Files.exists(rig.inbox.resolve(p)));
     }
 }

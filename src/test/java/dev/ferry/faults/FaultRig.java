@@ -4,21 +4,30 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.MemberToRemove;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.quota.ClientQuotaAlteration;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
 
 import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaCluster;
@@ -42,12 +51,13 @@ final class FaultRig implements AutoCloseable {
     final Path outbox;
     final KafkaCluster cluster;
     final Map<String, String> expected = new LinkedHashMap<>();
-    final Map<String, Long> sizes = new java.util.concurrent.ConcurrentHashMap<>();
+    final Map<String, Long> sizes = new ConcurrentHashMap<>();
     final OutboxWatch watch;
     final Map<String, String> extraEnv = new HashMap<>();
     private final List<FerryProcess> processes = new ArrayList<>();
     private final long started = System.nanoTime();
     private int logSeq;
+    private boolean closed;
 
     FaultRig(String name, int brokers) throws IOException {
         this.name = name;
@@ -218,7 +228,7 @@ final class FaultRig implements AutoCloseable {
         long n = 0;
         try (Stream<Path> logs = Files.list(root.resolve("logs"))) {
             for (Path log : logs.toList()) {
-                n += ProcessLog.text(log).split(java.util.regex.Pattern.quote(text), -1).length - 1;
+                n += ProcessLog.text(log).split(Pattern.quote(text), -1).length - 1;
             }
         }
         return n;
@@ -229,9 +239,8 @@ final class FaultRig implements AutoCloseable {
      * time order: a partition given back to the instance that had it (static membership) is not a move.
      */
     int partitionMoves() throws IOException {
-        java.util.regex.Pattern line = java.util.regex.Pattern
-                .compile("^(\\S+ \\S+) .*Partitions assigned: \\[(.*)\\]$", java.util.regex.Pattern.MULTILINE);
-        java.util.TreeMap<String, List<String[]>> events = new java.util.TreeMap<>();
+        Pattern line = Pattern.compile("^(\\S+ \\S+) .*Partitions assigned: \\[(.*)\\]$", Pattern.MULTILINE);
+        TreeMap<String, List<String[]>> events = new TreeMap<>();
         try (Stream<Path> logs = Files.list(root.resolve("logs"))) {
             for (Path log : logs.filter(l -> l.toString().contains("consumer-")).toList()) {
                 String instance = log.getFileName().toString().replaceAll("^\\d+-|\\.log$", "");
@@ -266,10 +275,10 @@ final class FaultRig implements AutoCloseable {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("ferry-" + name)
                     .partitionsToOffsetAndMetadata().get();
-            Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new HashMap<>();
-            admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().forEach(p -> latest
-                    .put(new TopicPartition(topic, p.partition()), org.apache.kafka.clients.admin.OffsetSpec.latest()));
-            Map<Integer, long[]> result = new java.util.TreeMap<>();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+                    .forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+            Map<Integer, long[]> result = new TreeMap<>();
             admin.listOffsets(latest).all().get().forEach((tp, info) -> {
                 OffsetAndMetadata c = committed.get(tp);
                 result.put(tp.partition(), new long[] { c == null ? 0 : c.offset(), info.offset() });
@@ -281,16 +290,12 @@ final class FaultRig implements AutoCloseable {
     /** A broker quota on every client's produce rate, in bytes per second; negative removes it. */
     void setProducerQuota(long bytesPerSecond) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
-            var entity = new org.apache.kafka.common.quota.ClientQuotaEntity(java.util.Collections
-                    .singletonMap(org.apache.kafka.common.quota.ClientQuotaEntity.CLIENT_ID, null));
-            var op = new org.apache.kafka.common.quota.ClientQuotaAlteration.Op("producer_byte_rate",
+            var entity = new ClientQuotaEntity(Collections.singletonMap(ClientQuotaEntity.CLIENT_ID, null));
+            var op = new ClientQuotaAlteration.Op("producer_byte_rate",
                     bytesPerSecond < 0 ? null : (double) bytesPerSecond);
-            admin.alterClientQuotas(
-                    List.of(new org.apache.kafka.common.quota.ClientQuotaAlteration(entity, List.of(op)))).all().get();
+            admin.alterClientQuotas(List.of(new ClientQuotaAlteration(entity, List.of(op)))).all().get();
         }
     }
-
-    private boolean closed;
 
     @Override
     public void close() throws Exception {
@@ -323,11 +328,11 @@ final class FaultRig implements AutoCloseable {
             return;
         }
         try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
                 if (!p.equals(dir) && !(keepLogs && p.toString().endsWith(".log"))) {
                     try {
                         Files.delete(p);
-                    } catch (java.nio.file.DirectoryNotEmptyException e) {
+                    } catch (DirectoryNotEmptyException e) {
                         // a folder holding a kept log
                     }
                 }

@@ -10,7 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.regex.Pattern;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import dev.ferry.testing.FerryProcess;
@@ -209,7 +211,7 @@ class FaultScenariosIT {
             rig.producer(Map.of("FERRY_RATE_LIMIT", FULL ? "32M" : "4M"));
             FerryProcess consumer = rig.consumer(0, Map.of());
             awaitLog(consumer, "(large/big.bin): assembling", Duration.ofSeconds(60));
-            var from = java.util.regex.Pattern.compile("\\(large/big.bin\\): assembling .* from \\S+-(\\d+)")
+            var from = Pattern.compile("\\(large/big.bin\\): assembling .* from \\S+-(\\d+)")
                     .matcher(ProcessLog.text(consumer.log()));
             assertThat(from.find()).isTrue();
             int bigPartition = Integer.parseInt(from.group(1));
@@ -334,7 +336,7 @@ class FaultScenariosIT {
     void aFullTmpfsPausesTheConsumerWhichResumesWhenSpaceReturns() throws Exception {
         try (FaultRig rig = new FaultRig("tmpfs-full", 1)) {
             long capacity = 128L << 20;
-            org.junit.jupiter.api.Assumptions.assumeTrue(Tmpfs.mount(rig.outbox, capacity),
+            Assumptions.assumeTrue(Tmpfs.mount(rig.outbox, capacity),
                     "cannot mount a tmpfs here (needs root with mount rights): the disk-full fault point test "
                             + "covers this path; run as root to test a real full file system");
             try {

@@ -3,6 +3,7 @@ package dev.ferry.kubernetes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.File;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -272,7 +274,7 @@ class KubernetesManifestsIT {
 
     /** Secrets Strimzi makes: one per KafkaUser, and the cluster CA certificate of each Kafka. */
     private static Set<String> strimziSecrets() {
-        Set<String> secrets = new java.util.HashSet<>();
+        Set<String> secrets = new HashSet<>();
         rendered.stream().filter(d -> d.path("kind").asText().equals("KafkaUser"))
                 .forEach(d -> secrets.add(d.path("metadata").path("name").asText()));
         rendered.stream().filter(d -> d.path("kind").asText().equals("Kafka"))
@@ -366,7 +368,7 @@ class KubernetesManifestsIT {
     }
 
     private static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
             if (Files.isExecutable(Path.of(dir, tool))) {
                 return true;
             }

@@ -1,7 +1,9 @@
 package dev.ferry.kubernetes;
 
 import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -59,8 +61,7 @@ final class ManifestChecks {
     static Set<String> ferryEnvNames() {
         Set<String> names = new TreeSet<>();
         for (Method m : FerryConfig.class.getDeclaredMethods()) {
-            if (m.getParameterCount() == 0 && !m.isDefault()
-                    && !java.lang.reflect.Modifier.isStatic(m.getModifiers())) {
+            if (m.getParameterCount() == 0 && !m.isDefault() && !Modifier.isStatic(m.getModifiers())) {
                 names.add("FERRY_" + m.getName().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT));
             }
         }
@@ -178,7 +179,7 @@ final class ManifestChecks {
     }
 
     static Map<String, String> envOf(JsonNode workload) {
-        Map<String, String> env = new java.util.HashMap<>();
+        Map<String, String> env = new HashMap<>();
         workload.path("spec").path("template").path("spec").path("containers").get(0).path("env")
                 .forEach(e -> env.put(e.path("name").asText(), e.path("value").asText(null)));
         return env;

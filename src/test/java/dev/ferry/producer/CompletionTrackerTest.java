@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** When a file counts as finished, with a simulated clock. */
@@ -64,7 +67,7 @@ class CompletionTrackerTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Timeout(30)
+    @Timeout(30)
     void aQuietFileThatAProcessStillHoldsOpenForWritingIsNotFinished() throws Exception {
         CompletionTracker tracker = new CompletionTracker(SETTLE, false);
         Path file = inbox.resolve("slow.bin");
@@ -74,7 +77,7 @@ class CompletionTrackerTest {
         Process writer = new ProcessBuilder("sh", "-c", "exec 3>>'" + file + "'; read line; echo rest >&3")
                 .redirectInput(ProcessBuilder.Redirect.PIPE).start();
         try {
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+            Awaitility.await().atMost(Duration.ofSeconds(10))
                     .until(() -> OpenWriters.fileKeys().contains(FileState.read(inbox, file).fileKey()));
             tracker.observe(scan(), true, 0);
             assertThat(tracker.recheck(inbox, 5 * SETTLE)).as("quiet for 5 settle times, but open for writing")

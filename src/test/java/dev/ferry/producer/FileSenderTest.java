@@ -5,17 +5,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.ferry.chunk.Abort;
@@ -28,12 +34,12 @@ class FileSenderTest {
 
     static final String ID = "0123456789abcdef0123456789abcdef";
     static final int CHUNK = 4096;
-    static final java.time.Duration ACK_TIMEOUT = java.time.Duration.ofSeconds(30);
+    static final Duration ACK_TIMEOUT = Duration.ofSeconds(30);
 
     @TempDir
     Path inbox;
 
-    final java.util.concurrent.ScheduledExecutorService acker = Executors.newSingleThreadScheduledExecutor();
+    final ScheduledExecutorService acker = Executors.newSingleThreadScheduledExecutor();
 
     @AfterEach
     void stop() {
@@ -103,7 +109,7 @@ class FileSenderTest {
     void aFileChangedWhileReadEndsWithAnAbortInsteadOfItsLastChunk() throws Exception {
         Path file = TestFiles.random(inbox.resolve("changing.bin"), 5 * CHUNK, 2);
         FileState before = FileState.read(inbox, file);
-        Files.writeString(file, "appended", java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(file, "appended", StandardOpenOption.APPEND);
         RecordingPublisher publisher = new RecordingPublisher();
 
         FileSender.Result result = send(new FileSender(publisher, inbox, CHUNK, 2, 1, null, ACK_TIMEOUT), before, 4);
@@ -116,7 +122,7 @@ class FileSenderTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Timeout(10) // a leaked window permit would make the abort wait minutes
+    @Timeout(10) // a leaked window permit would make the abort wait minutes
     void aFailedSendAbortsTheAttemptAndReportsFailure() throws Exception {
         Path file = TestFiles.random(inbox.resolve("failing.bin"), 8 * CHUNK, 3);
         RecordingPublisher publisher = new RecordingPublisher();
@@ -132,11 +138,11 @@ class FileSenderTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Timeout(30)
+    @Timeout(30)
     void aStoppingProducerWaitsForItsAcknowledgementsAndRecordsHowFarItGotWithoutAnAbort() throws Exception {
         Path file = TestFiles.random(inbox.resolve("long.bin"), 2000L * CHUNK, 6);
         RecordingPublisher publisher = new RecordingPublisher();
-        List<Integer> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Integer> progress = new CopyOnWriteArrayList<>();
         AtomicInteger outstandingAtProgress = new AtomicInteger(-1);
         FileSender sender = new FileSender(publisher, inbox, CHUNK, 4, 1, new RateLimiter(400 * CHUNK), ACK_TIMEOUT);
         CompletableFuture<FileSender.Result> result = CompletableFuture.supplyAsync(() -> {
@@ -149,7 +155,7 @@ class FileSenderTest {
                 throw new IllegalStateException(e);
             }
         });
-        org.awaitility.Awaitility.await().until(() -> publisher.sent.size() > 10);
+        Awaitility.await().until(() -> publisher.sent.size() > 10);
 
         sender.stop();
 
@@ -179,10 +185,10 @@ class FileSenderTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Timeout(30)
+    @Timeout(30)
     void aSendWhoseAnswerNeverComesFailsTheAttemptAfterTheAckTimeout() throws Exception {
         Path file = TestFiles.random(inbox.resolve("silent.bin"), 20L * CHUNK, 9);
-        List<FerryRecord> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<FerryRecord> sent = new CopyOnWriteArrayList<>();
         FileSender.Publisher silent = new FileSender.Publisher() {
 
             @Override
@@ -193,7 +199,7 @@ class FileSenderTest {
         };
         long start = System.nanoTime();
 
-        FileSender.Result result = new FileSender(silent, inbox, CHUNK, 4, 1, null, java.time.Duration.ofSeconds(1))
+        FileSender.Result result = new FileSender(silent, inbox, CHUNK, 4, 1, null, Duration.ofSeconds(1))
                 .send(FileState.read(inbox, file), ID, 0, 0, 0, next -> {
                 });
 

@@ -8,13 +8,19 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+
+import dev.ferry.chunk.Abort;
+import dev.ferry.fs.NativeFiles;
 
 /**
  * A second party swapping inbox entries between the scan and the open: the producer opens exactly what it scanned, or
@@ -46,7 +52,7 @@ class InboxRacesTest {
         // Before: FileChannel.open on the FIFO waited for a writer, forever; four of them stopped the producer.
         assertThatThrownBy(() -> InboxFiles.open(inbox, scanned)).isInstanceOf(InboxFiles.NotTheScannedFile.class)
                 .hasMessageContaining("no longer a regular file");
-        assertThat(dev.ferry.fs.NativeFiles.available()).as("the native open is used on this machine").isTrue();
+        assertThat(NativeFiles.available()).as("the native open is used on this machine").isTrue();
     }
 
     @Test
@@ -71,7 +77,7 @@ class InboxRacesTest {
         Path file = Files.writeString(inbox.resolve("x.txt"), "one");
         FileState scanned = FileState.read(inbox, file);
         Path other = Files.writeString(inbox.resolve("y.txt"), "two");
-        Files.move(other, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(other, file, StandardCopyOption.REPLACE_EXISTING);
         assertThatThrownBy(() -> InboxFiles.open(inbox, scanned)).isInstanceOf(InboxFiles.NotTheScannedFile.class)
                 .hasMessageContaining("replaced or changed");
 
@@ -103,11 +109,11 @@ class InboxRacesTest {
         List<Object> sent = new ArrayList<>();
         FileSender sender = new FileSender((record, partition) -> {
             sent.add(record);
-            return java.util.concurrent.CompletableFuture.completedFuture(null);
-        }, inbox, 4096, 8, 1, null, java.time.Duration.ofSeconds(10));
+            return CompletableFuture.completedFuture(null);
+        }, inbox, 4096, 8, 1, null, Duration.ofSeconds(10));
         assertThat(sender.send(scanned, "0123456789abcdef0123456789abcdef", 0, 0, 0, next -> {
         })).isEqualTo(FileSender.Result.CHANGED);
-        assertThat(sent).hasSize(1).allSatisfy(r -> assertThat(r).isInstanceOf(dev.ferry.chunk.Abort.class));
+        assertThat(sent).hasSize(1).allSatisfy(r -> assertThat(r).isInstanceOf(Abort.class));
     }
 
     @Test

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -25,6 +27,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.utils.Utils;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
@@ -92,18 +95,17 @@ class PartitionsAddedMidFileTest {
      */
     private static Path fileThatKafkaWouldMove(Path inbox, String relative) throws Exception {
         Path hidden = TestFiles.random(inbox.resolve("grow/.partitions.writing"), 24L << 20, 5);
-        Object fileKey = Files.readAttributes(hidden, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        Object fileKey = Files.readAttributes(hidden, BasicFileAttributes.class).fileKey();
         long mtime = 1_700_000_000_000L;
         while (true) {
             String id = TransferIds.of(new FileState(relative, hidden, 24L << 20, mtime, 0, fileKey, 0644));
-            int hash = org.apache.kafka.common.utils.Utils
-                    .toPositive(org.apache.kafka.common.utils.Utils.murmur2(id.getBytes(StandardCharsets.UTF_8)));
+            int hash = Utils.toPositive(Utils.murmur2(id.getBytes(StandardCharsets.UTF_8)));
             if (hash % 4 != hash % 16) {
                 break;
             }
             mtime += 1000;
         }
-        Files.setLastModifiedTime(hidden, java.nio.file.attribute.FileTime.fromMillis(mtime));
+        Files.setLastModifiedTime(hidden, FileTime.fromMillis(mtime));
         return Files.move(hidden, inbox.resolve(relative));
     }
 

@@ -11,10 +11,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
 import javax.imageio.ImageIO;
+import javax.sound.sampled.AudioFileFormat;
+import javax.sound.sampled.AudioFormat;
+import javax.sound.sampled.AudioInputStream;
+import javax.sound.sampled.AudioSystem;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -109,11 +114,9 @@ class StreamsTest {
         assertThat(awaitState("notes", "failed").error()).contains("notes.mp4 is not a video FFmpeg can read");
 
         // A file FFmpeg reads but that has no picture: a second of silence as WAV, written by the JDK.
-        javax.sound.sampled.AudioFormat pcm = new javax.sound.sampled.AudioFormat(8000, 16, 1, true, false);
-        try (var silence = new javax.sound.sampled.AudioInputStream(new ByteArrayInputStream(new byte[16000]), pcm,
-                8000)) {
-            javax.sound.sampled.AudioSystem.write(silence, javax.sound.sampled.AudioFileFormat.Type.WAVE,
-                    INBOX.resolveSibling("hum.wav").toFile());
+        AudioFormat pcm = new AudioFormat(8000, 16, 1, true, false);
+        try (var silence = new AudioInputStream(new ByteArrayInputStream(new byte[16000]), pcm, 8000)) {
+            AudioSystem.write(silence, AudioFileFormat.Type.WAVE, INBOX.resolveSibling("hum.wav").toFile());
         }
         Files.move(INBOX.resolveSibling("hum.wav"), INBOX.resolve("hum.wav"));
         assertThat(awaitState("hum", "failed").error()).isEqualTo("hum.wav has no video stream (format wav)");
@@ -121,7 +124,7 @@ class StreamsTest {
         // Matroska keeps its length up front: a file cut in half is found truncated after the frames that are there.
         Path whole = TestVideos.record(INBOX.resolveSibling("cut.mkv"), "matroska", 96, 24, 160, 120);
         byte[] bytes = Files.readAllBytes(whole);
-        Files.write(whole, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        Files.write(whole, Arrays.copyOf(bytes, bytes.length / 2));
         Files.move(whole, INBOX.resolve("cut.mkv"));
         StreamInfo cut = awaitState("cut", "failed");
         assertThat(cut.error()).contains("cut.mkv is truncated");

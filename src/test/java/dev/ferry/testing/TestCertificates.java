@@ -7,6 +7,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -102,7 +103,7 @@ public final class TestCertificates {
         try {
             return new JcaX509CertificateConverter()
                     .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(signer)));
-        } catch (OperatorCreationException | java.security.cert.CertificateException e) {
+        } catch (OperatorCreationException | CertificateException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -1,6 +1,7 @@
 package dev.ferry.testing;
 
 import java.awt.Color;
+import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -51,7 +52,7 @@ public final class TestVideos {
         if (width >= 160) {
             // Readable in screenshots; kept away from the centre, where indexOf looks.
             g.setColor(Color.WHITE);
-            g.setFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, Math.max(12, height / 10)));
+            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, Math.max(12, height / 10)));
             g.drawString("frame " + index, width / 20, height / 8);
         }
         g.dispose();

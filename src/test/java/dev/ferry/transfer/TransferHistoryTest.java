@@ -52,8 +52,8 @@ class TransferHistoryTest {
 
     @Test
     void historyWrittenBeforeTheSideWasAnEnumReadsTheSameAndTheSideStaysText() throws Exception {
-        java.nio.file.Path file = dir.resolve("old.jsonl");
-        java.nio.file.Files.writeString(file,
+        Path file = dir.resolve("old.jsonl");
+        Files.writeString(file,
                 "{\"id\":\"old\",\"side\":\"consumer\",\"route\":\"default\","
                         + "\"path\":\"a\",\"size\":1,\"bytesDone\":1,\"chunksDone\":1,\"chunksTotal\":1,"
                         + "\"state\":\"DELIVERED\",\"startedAt\":\"2026-11-30T10:00:00Z\"}\n");
@@ -62,6 +62,6 @@ class TransferHistoryTest {
             h.append(Transfer.start("new", Side.PRODUCER, "default", "b", 1, 1, 0, TransferState.SENDING)
                     .finish(TransferState.DELIVERED, "abc", null));
         }
-        assertThat(java.nio.file.Files.readString(file)).contains("\"side\":\"producer\"");
+        assertThat(Files.readString(file)).contains("\"side\":\"producer\"");
     }
 }

@@ -14,6 +14,8 @@ import java.util.Map;
 
 import jakarta.inject.Inject;
 
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.Serdes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +23,10 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 
+import dev.ferry.chunk.Chunk;
+import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.testing.KafkaBrokerResource;
 import dev.ferry.testing.TestFiles;
@@ -87,14 +92,12 @@ class VerifyTest {
         Files.copy(outbox.resolve("v/f2.bin"), outbox.resolve("v/f2 (2).bin"));
         Files.writeString(outbox.resolve("v/stranger.txt"), "nobody sent me");
         // A record the consumer refuses (a name no file system should show as is): sent, never to arrive.
-        dev.ferry.chunk.Chunk refused = new dev.ferry.chunk.Chunk("abcdef0123456789abcdef0123456789", 0,
-                "v/back\\slash.bin", 0, 1, 0, 3, 0, 0644, new byte[3], new byte[32]);
-        try (var companion = new io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion(bootstrap)) {
-            companion
-                    .produce(org.apache.kafka.common.serialization.Serdes.String(),
-                            org.apache.kafka.common.serialization.Serdes.ByteArray())
-                    .fromRecords(new org.apache.kafka.clients.producer.ProducerRecord<>(config.topics().topic(), null,
-                            refused.transferId(), refused.data(), dev.ferry.chunk.WireFormat.headersOf(refused)))
+        Chunk refused = new Chunk("abcdef0123456789abcdef0123456789", 0, "v/back\\slash.bin", 0, 1, 0, 3, 0, 0644,
+                new byte[3], new byte[32]);
+        try (var companion = new KafkaCompanion(bootstrap)) {
+            companion.produce(Serdes.String(), Serdes.ByteArray())
+                    .fromRecords(new ProducerRecord<>(config.topics().topic(), null, refused.transferId(),
+                            refused.data(), WireFormat.headersOf(refused)))
                     .awaitCompletion();
         }
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))

@@ -3,6 +3,7 @@ package dev.ferry.stream.source;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -11,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 import jakarta.annotation.Priority;
@@ -107,8 +109,8 @@ public class StreamService {
         running.values().forEach(StreamSender::stop);
         senders.shutdown();
         senders.awaitTermination(10, TimeUnit.SECONDS);
-        frames.close(java.time.Duration.ofSeconds(5));
-        announcements.close(java.time.Duration.ofSeconds(5));
+        frames.close(Duration.ofSeconds(5));
+        announcements.close(Duration.ofSeconds(5));
     }
 
     /** Streams each source that has settled, is not streaming now and was not streamed in this version before. */
@@ -156,8 +158,7 @@ public class StreamService {
 
     private void stream(String name, Path entry, String fingerprint, long skip) {
         String source = entry.getFileName().toString();
-        java.util.concurrent.atomic.AtomicReference<StreamInfo> latest = new java.util.concurrent.atomic.AtomicReference<>(
-                StreamInfo.starting(name, source));
+        AtomicReference<StreamInfo> latest = new AtomicReference<>(StreamInfo.starting(name, source));
         StreamSender sender = new StreamSender(frames, config.streams().topic(),
                 config.streams().pace() == FerryConfig.Pace.SOURCE);
         running.put(name, sender);

@@ -17,6 +17,7 @@ import org.bytedeco.javacv.Java2DFrameConverter;
 final class VideoFrames implements FrameSource {
 
     private static final double DEFAULT_RATE = 25;
+    private static boolean ffmpegLoaded;
 
     private final Path file;
     private final FFmpegFrameGrabber grabber;
@@ -49,8 +50,6 @@ final class VideoFrames implements FrameSource {
             ffmpegLoaded = true;
         }
     }
-
-    private static boolean ffmpegLoaded;
 
     static VideoFrames open(Path file) throws BadSourceException {
         loadFfmpeg();
@@ -101,13 +100,7 @@ final class VideoFrames implements FrameSource {
 
     @Override
     public Frame next() throws BadSourceException {
-        org.bytedeco.javacv.Frame frame;
-        try {
-            frame = grabber.grabImage();
-        } catch (FrameGrabber.Exception e) {
-            throw new BadSourceException(
-                    file.getFileName() + ": decoding failed at frame " + index + " (" + reason(e) + ")", e);
-        }
+        var frame = grab(); // JavaCV's Frame, not ours: the names clash
         if (frame == null || frame.image == null) {
             return null;
         }
@@ -118,6 +111,16 @@ final class VideoFrames implements FrameSource {
         // Some containers have no timestamps: fall back to the frame's place at the declared rate.
         long pts = timestamp > 0 || index == 0 ? timestamp - firstTimestamp : Math.round(index * 1e6 / rate);
         return new Frame(index++, Math.max(0, pts), converter.convert(frame));
+    }
+
+    // JavaCV's Frame, written out: the names clash with FrameSource.Frame.
+    private org.bytedeco.javacv.Frame grab() throws BadSourceException {
+        try {
+            return grabber.grabImage();
+        } catch (FrameGrabber.Exception e) {
+            throw new BadSourceException(
+                    file.getFileName() + ": decoding failed at frame " + index + " (" + reason(e) + ")", e);
+        }
     }
 
     @Override

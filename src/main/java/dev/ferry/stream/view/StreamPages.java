@@ -5,10 +5,12 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
@@ -25,6 +27,7 @@ import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.common.annotation.Identifier;
 import io.vertx.core.http.Cookie;
+import io.vertx.core.http.CookieSameSite;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -104,7 +107,7 @@ public class StreamPages {
         if (requested == null || requested.isEmpty()) {
             from = Viewer.From.RESUME;
         } else if (requested.equals("start") || requested.equals("live")) {
-            from = Viewer.From.valueOf(requested.toUpperCase(java.util.Locale.ROOT));
+            from = Viewer.From.valueOf(requested.toUpperCase(Locale.ROOT));
         } else {
             problem(ctx, 400, "from is '" + requested + "'; allowed: start, live, or none to resume");
             return;
@@ -157,7 +160,7 @@ public class StreamPages {
                     sink.end();
                 }
             });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             // shutting down
             watching.decrementAndGet();
             consumer.close();
@@ -177,7 +180,7 @@ public class StreamPages {
         }
         String fresh = UUID.randomUUID().toString();
         ctx.response().addCookie(Cookie.cookie(COOKIE, fresh).setPath("/streams").setMaxAge(365L * 24 * 3600)
-                .setHttpOnly(true).setSameSite(io.vertx.core.http.CookieSameSite.LAX));
+                .setHttpOnly(true).setSameSite(CookieSameSite.LAX));
         return fresh;
     }
 

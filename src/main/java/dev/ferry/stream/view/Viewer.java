@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.consumer.Consumer;
@@ -176,8 +177,7 @@ final class Viewer implements Runnable {
                     ? known.lastOffset()
                     : end;
             case RESUME -> {
-                OffsetAndMetadata kept = consumer.committed(java.util.Set.of(partition), Duration.ofSeconds(5))
-                        .get(partition);
+                OffsetAndMetadata kept = consumer.committed(Set.of(partition), Duration.ofSeconds(5)).get(partition);
                 // A position from before the stream's current run (or aged out of the topic) starts it over.
                 yield kept != null && kept.offset() >= first && kept.offset() <= end ? kept.offset() : first;
             }

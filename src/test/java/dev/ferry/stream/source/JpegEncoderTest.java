@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.util.OptionalInt;
+import java.util.Random;
 
 import javax.imageio.ImageIO;
 
@@ -33,7 +34,7 @@ class JpegEncoderTest {
     @Test
     void lowerQualityMakesSmallerFramesAndAlphaIsDropped() throws Exception {
         BufferedImage noisy = new BufferedImage(320, 240, BufferedImage.TYPE_INT_ARGB);
-        java.util.Random random = new java.util.Random(7);
+        Random random = new Random(7);
         for (int y = 0; y < 240; y++) {
             for (int x = 0; x < 320; x++) {
                 noisy.setRGB(x, y, 0x80000000 | random.nextInt(0x1000000));
