@@ -433,8 +433,14 @@ public class ConsumerService {
         return !stopping;
     }
 
-    boolean running() {
+    /** True once the consumer role has started in this process. */
+    public boolean isRunning() {
         return running;
+    }
+
+    /** Why the consumer cannot write now (readiness is down meanwhile), if it cannot. */
+    public Optional<String> storageProblem() {
+        return storage.problem();
     }
 
     StorageStatus storage() {

@@ -1,4 +1,4 @@
-package dev.ferry.consumer;
+package dev.ferry.health;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -7,7 +7,12 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Not ready while the consumer cannot write (see {@link StorageStatus}): it consumes nothing until it can. */
+import dev.ferry.consumer.ConsumerService;
+
+/**
+ * Not ready while the consumer cannot write (disk full, staging or delivery failing, dead letters not written): it
+ * consumes nothing until it can.
+ */
 @Readiness
 @ApplicationScoped
 public class ConsumerReadiness implements HealthCheck {
@@ -18,10 +23,10 @@ public class ConsumerReadiness implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         var response = HealthCheckResponse.named("ferry-consumer-storage");
-        if (!consumer.running()) {
+        if (!consumer.isRunning()) {
             return response.up().withData("role", "not a consumer").build();
         }
-        return consumer.storage().problem().map(p -> response.down().withData("problem", p).build())
+        return consumer.storageProblem().map(p -> response.down().withData("problem", p).build())
                 .orElseGet(() -> response.up().build());
     }
 }
