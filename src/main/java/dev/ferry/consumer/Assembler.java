@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -84,8 +83,8 @@ final class Assembler implements AutoCloseable {
     private final Receipts receipts;
     private final String instance;
     private final long syncIntervalNanos;
-    private final Map<String, Assembly> assemblies = new HashMap<>();
-    private final Set<TopicPartition> assigned = new HashSet<>();
+    /** Each partition's transfers; partitions this consumer reads now and revoked ones that still hold transfers. */
+    private final Map<TopicPartition, PartitionAssemblies> partitions = new HashMap<>();
     private final Limits limits;
     private final FailureReceipts failures;
     /** Assemblies whose staging file is open, least recently written first; at most {@link Limits#maxOpenFiles}. */
@@ -159,7 +158,7 @@ final class Assembler implements AutoCloseable {
     /** Where progress and outcomes are reported; told at once of the transfers resumed from the journal. */
     synchronized void events(AssemblyEvents events) {
         this.events = events;
-        assemblies.values().forEach(a -> {
+        assemblies().forEach(a -> {
             events.started(a);
             events.staged(a);
         });
@@ -186,12 +185,13 @@ final class Assembler implements AutoCloseable {
         if (closed) {
             return; // shutting down: not acknowledged, so read again after the restart
         }
-        if (!assigned.contains(source)) {
+        PartitionAssemblies partition = partitions.get(source);
+        if (partition == null || !partition.isAssigned()) {
             // Read before its partition was revoked: the new owner handles it; finishing it here could race.
             return;
         }
         if (receipts.isFinal(id)) {
-            Assembly finishedElsewhere = assemblies.get(id);
+            Assembly finishedElsewhere = partition.get(id);
             if (finishedElsewhere != null && finishedElsewhere.phase() != Assembly.Phase.DECIDED) {
                 // Another instance delivered it while this one assembled it (the partition moved and came back).
                 LOG.infof("Transfer %s (%s): delivered meanwhile by another instance; staged data dropped", id,
@@ -206,7 +206,10 @@ final class Assembler implements AutoCloseable {
             ack.run(); // finished (here or by another instance), read again
             return;
         }
-        Assembly current = assemblies.get(id);
+        Assembly current = partition.get(id);
+        if (current == null) {
+            current = fromOtherPartition(id, record);
+        }
         if (current != null && record.attempt() < current.attempt) {
             ack.run(); // a superseded attempt, read again
             return;
@@ -244,7 +247,6 @@ final class Assembler implements AutoCloseable {
         } else {
             current.checkMatches(chunk);
         }
-        current.source = source;
         if (!current.has(chunk.index())) {
             FaultPoints.diskWrite();
             current.write(chunk);
@@ -266,20 +268,71 @@ final class Assembler implements AutoCloseable {
     }
 
     synchronized void assign(Collection<TopicPartition> sources) {
-        assigned.addAll(sources);
+        sources.forEach(tp -> partitions.computeIfAbsent(tp, PartitionAssemblies::new).assigned(true));
         // Their previous owner may have delivered files of them: see its receipts before delivering anything.
         delivery.receiptsStale();
     }
 
     /** The partitions behind {@code sources} now belong to another consumer, or to nobody. */
     synchronized void revoke(Collection<TopicPartition> sources) {
-        assigned.removeAll(sources);
         // Complete but not yet delivered: leave them to the partition's next owner (or to us, if it comes back).
         completed.removeIf(a -> sources.contains(a.source));
-        for (Assembly a : assemblies.values()) {
-            if (sources.contains(a.source) && a.heldAck != null) {
-                // Not acknowledged: the commit stays before this file, so its next owner reads all of it.
-                a.heldAck = null;
+        for (TopicPartition tp : sources) {
+            PartitionAssemblies partition = partitions.get(tp);
+            if (partition != null) {
+                partition.revoke();
+                if (partition.isEmpty()) {
+                    partitions.remove(tp);
+                }
+            }
+        }
+    }
+
+    /** Every transfer being assembled, of every partition. */
+    private List<Assembly> assemblies() {
+        List<Assembly> all = new ArrayList<>();
+        partitions.values().forEach(p -> all.addAll(p.all()));
+        return all;
+    }
+
+    /**
+     * The transfer's state in another partition, for a record of a transfer this partition has not seen: an attempt
+     * lives in one partition, but a later attempt may land elsewhere after partitions were added to the topic, and must
+     * supersede the earlier one there.
+     *
+     * @throws InvalidRecordException
+     *             a record of the same attempt in a second partition: no producer writes that
+     */
+    private Assembly fromOtherPartition(String transferId, FerryRecord record) throws InvalidRecordException {
+        for (PartitionAssemblies other : partitions.values()) {
+            Assembly a = other.get(transferId);
+            if (a != null && a.attempt == record.attempt()) {
+                throw new InvalidRecordException("transfer " + transferId + " attempt " + record.attempt()
+                        + " is being assembled from " + a.source + "; a record of it came from another partition");
+            }
+            if (a != null) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    private PartitionAssemblies partitionOf(Assembly a) {
+        return partitions.computeIfAbsent(a.source, PartitionAssemblies::new);
+    }
+
+    private boolean isAssigned(TopicPartition tp) {
+        PartitionAssemblies partition = partitions.get(tp);
+        return partition != null && partition.isAssigned();
+    }
+
+    /** The assembly is over here; a revoked partition left with nothing is forgotten too. */
+    private void forget(Assembly a) {
+        PartitionAssemblies partition = partitions.get(a.source);
+        if (partition != null) {
+            partition.remove(a);
+            if (partition.isEmpty() && !partition.isAssigned()) {
+                partitions.remove(a.source);
             }
         }
     }
@@ -295,7 +348,7 @@ final class Assembler implements AutoCloseable {
         lastSync = System.nanoTime(); // a failed sync is retried at the next interval, not in a tight loop
         boolean any = false;
         long now = System.nanoTime();
-        for (Assembly a : assemblies.values()) {
+        for (Assembly a : assemblies()) {
             if (a.dirty) {
                 FaultPoints.diskWrite();
                 a.force();
@@ -322,7 +375,7 @@ final class Assembler implements AutoCloseable {
     /** Multi-chunk transfers not yet complete: what {@link Limits#maxUnfinished} counts. */
     private int unfinished() {
         int n = 0;
-        for (Assembly a : assemblies.values()) {
+        for (Assembly a : assemblies()) {
             if (a.phase() == Assembly.Phase.RECEIVING && a.count > 1) {
                 n++;
             }
@@ -340,7 +393,7 @@ final class Assembler implements AutoCloseable {
      */
     private boolean evictIdlest() throws IOException {
         Assembly idlest = null;
-        for (Assembly a : assemblies.values()) {
+        for (Assembly a : assemblies()) {
             if (a.phase() == Assembly.Phase.RECEIVING && a.count > 1
                     && (idlest == null || a.lastActivityNanos < idlest.lastActivityNanos)) {
                 idlest = a;
@@ -384,7 +437,8 @@ final class Assembler implements AutoCloseable {
      */
     synchronized void refused(String transferId, int attempt, String path, TopicPartition source, String reason,
             boolean dropAssembly) {
-        Assembly current = assemblies.get(transferId);
+        PartitionAssemblies partition = partitions.get(source);
+        Assembly current = partition == null ? null : partition.get(transferId);
         if (dropAssembly && current != null && current.attempt == attempt
                 && current.phase() != Assembly.Phase.DECIDED) {
             try (TransferLog.Scope log = TransferLog.about(transferId, current.path)) {
@@ -458,7 +512,7 @@ final class Assembler implements AutoCloseable {
      */
     synchronized void expireIncomplete(Duration ttl) throws IOException {
         long now = System.nanoTime();
-        for (Assembly a : new ArrayList<>(assemblies.values())) {
+        for (Assembly a : assemblies()) {
             long idle = now - a.lastActivityNanos;
             if (!completed.contains(a) && idle >= ttl.toNanos()) {
                 expire(a, idle, ttl);
@@ -485,8 +539,8 @@ final class Assembler implements AutoCloseable {
      * would stay until ferry.incomplete-ttl. Transfers of partitions still assigned are left to their records.
      */
     synchronized void dropFinishedElsewhere() throws IOException {
-        for (Assembly a : new ArrayList<>(assemblies.values())) {
-            if (a.phase() != Assembly.Phase.DECIDED && !assigned.contains(a.source) && receipts.isFinal(a.transferId)) {
+        for (Assembly a : assemblies()) {
+            if (a.phase() != Assembly.Phase.DECIDED && !isAssigned(a.source) && receipts.isFinal(a.transferId)) {
                 try (TransferLog.Scope log = TransferLog.about(a.transferId, a.path)) {
                     LOG.infof("Transfer %s (%s): finished by another instance after %s moved away; staged data "
                             + "dropped", a.transferId, a.path, a.source);
@@ -507,7 +561,7 @@ final class Assembler implements AutoCloseable {
     }
 
     synchronized int inProgress() {
-        return assemblies.size();
+        return partitions.values().stream().mapToInt(p -> p.all().size()).sum();
     }
 
     /**
@@ -517,7 +571,7 @@ final class Assembler implements AutoCloseable {
      */
     synchronized void warnStalled(long idleNanos) {
         long now = System.nanoTime();
-        for (Assembly a : assemblies.values()) {
+        for (Assembly a : assemblies()) {
             long idle = now - a.lastActivityNanos;
             if (idle >= idleNanos && !a.stallReported) {
                 a.stallReported = true;
@@ -540,7 +594,7 @@ final class Assembler implements AutoCloseable {
         Path staging = stagingDir.resolve(chunk.transferId() + "-" + chunk.attempt() + ".part");
         Files.deleteIfExists(staging);
         Assembly a = new Assembly(chunk, source, staging, new RoaringBitmap());
-        assemblies.put(chunk.transferId(), a);
+        partitionOf(a).put(a);
         LOG.infof("Transfer %s (%s): assembling %d bytes in %d chunks from %s", a.transferId, a.path, a.size, a.count,
                 source);
         events.started(a);
@@ -581,7 +635,7 @@ final class Assembler implements AutoCloseable {
         }
         Files.deleteIfExists(a.staging);
         journal.delete(a.transferId, a.attempt);
-        assemblies.remove(a.transferId);
+        forget(a);
         completed.remove(a);
         release(a);
     }
@@ -598,7 +652,7 @@ final class Assembler implements AutoCloseable {
         a.close();
         Files.deleteIfExists(a.staging);
         journal.delete(a.transferId, a.attempt);
-        assemblies.remove(a.transferId);
+        forget(a);
         release(a);
     }
 
@@ -622,7 +676,7 @@ final class Assembler implements AutoCloseable {
             }
             Assembly a = new Assembly(d, e.chunkLength(), e.source(), staging, e.durable());
             a.expectedSha256 = e.sha256();
-            assemblies.put(d.transferId(), a);
+            partitionOf(a).put(a);
             keep.add(staging);
             try (TransferLog.Scope log = TransferLog.about(d.transferId(), d.path())) {
                 LOG.infof("Transfer %s (%s): resuming with %d of %d chunks staged", d.transferId(), d.path(),
@@ -646,7 +700,7 @@ final class Assembler implements AutoCloseable {
         flush();
         closed = true;
         sync();
-        assemblies.values().forEach(Assembly::close);
+        assemblies().forEach(Assembly::close);
         delivery.close();
         stagingFolder.close();
     }

@@ -48,9 +48,9 @@ final class Assembly {
     final Path staging;
     final RoaringBitmap received;
     final RoaringBitmap durable;
+    /** The partition its records come from; a record of this attempt from another one is refused. */
+    final TopicPartition source;
 
-    /** Where its records come from; its chunks are only accepted from there. */
-    TopicPartition source;
     byte[] expectedSha256;
     /** Acknowledges the earliest record of this transfer read since its partition was (re)assigned. */
     Runnable heldAck;

@@ -340,6 +340,38 @@ class AssemblerTest {
     }
 
     @Test
+    void aChunkOfTheSameAttemptFromAnotherPartitionIsRefusedAndTheRealFileStillArrives() throws Exception {
+        assembler.assign(List.of(P1));
+        byte[] real = bytes(3000, 40);
+        List<Chunk> chunks = chunksOf(id(40), 0, "real.bin", real);
+        feed(chunks.get(0));
+        // Same id, attempt and geometry, other bytes, written to another partition: before partitions kept their own
+        // state, it was staged into the real transfer's file and the file was quarantined.
+        Chunk forged = chunksOf(id(40), 0, "real.bin", bytes(3000, 41)).get(1);
+        assertThatThrownBy(() -> assembler.accept(forged, P1, acks::incrementAndGet))
+                .isInstanceOf(InvalidRecordException.class).hasMessageContaining("from another partition");
+        feed(chunks.get(1));
+        feed(chunks.get(2));
+        assertThat(Files.readAllBytes(outbox.resolve("real.bin"))).isEqualTo(real);
+    }
+
+    @Test
+    void aNewerAttemptInAnotherPartitionSupersedesTheUnfinishedOne() throws Exception {
+        // Partitions added to the topic between attempts move the transfer's key to another partition.
+        assembler.assign(List.of(P1));
+        byte[] v1 = bytes(3000, 42);
+        byte[] v2 = bytes(3000, 43);
+        feed(chunksOf(id(42), 0, "moved.bin", v1).get(0));
+        for (Chunk c : chunksOf(id(42), 1, "moved.bin", v2)) {
+            assembler.accept(c, P1, acks::incrementAndGet);
+        }
+        assembler.flush();
+        assertThat(Files.readAllBytes(outbox.resolve("moved.bin"))).isEqualTo(v2);
+        assertThat(assembler.inProgress()).as("attempt 0 dropped, attempt 1 delivered").isZero();
+        assertStagingEmpty();
+    }
+
+    @Test
     void aChunkContradictingItsTransferIsRefused() throws Exception {
         List<Chunk> chunks = chunksOf(id(14), 0, "one.bin", bytes(2000, 16));
         feed(chunks.get(0));
