@@ -1,7 +1,6 @@
 package dev.ferry.consumer;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,14 +14,12 @@ import java.util.Set;
 
 import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
-import org.roaringbitmap.RoaringBitmap;
 
 import dev.ferry.chunk.Abort;
 import dev.ferry.chunk.Chunk;
 import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.InvalidRecordException;
 import dev.ferry.fault.FaultPoints;
-import dev.ferry.fs.FolderHandle;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.receipt.Receipts;
 import dev.ferry.transfer.TransferLog;
@@ -65,20 +62,10 @@ final class Assembler implements AutoCloseable {
     /** Files delivered together at most; more wait for the next batch. */
     static final int MAX_BATCH = 64;
 
-    /** A staging file that received nothing for this long is closed at the next sync. */
-    static final long IDLE_CLOSE_NANOS = 5_000_000_000L;
-
     private static final Logger LOG = Logger.getLogger(Assembler.class);
 
-    /**
-     * The staging folder, opened once without following a symlink at any level below the outbox, and used through its
-     * descriptor: someone who can write the outbox cannot swap {@code .ferry} for a link and redirect staged data (the
-     * quarantine folder is opened the same way, by {@link Delivery}).
-     */
-    private final FolderHandle stagingFolder;
-    private final Path stagingDir;
     private final Path outbox;
-    private final Journal journal;
+    private final Staging staging;
     private final Delivery delivery;
     private final Receipts receipts;
     private final String instance;
@@ -87,8 +74,6 @@ final class Assembler implements AutoCloseable {
     private final Map<TopicPartition, PartitionAssemblies> partitions = new HashMap<>();
     private final Limits limits;
     private final FailureReceipts failures;
-    /** Assemblies whose staging file is open, least recently written first; at most {@link Limits#maxOpenFiles}. */
-    private final LinkedHashSet<Assembly> open = new LinkedHashSet<>();
     private long abandonedTransfers;
     private long failedTransfers;
     private long refusedForCapacity;
@@ -144,15 +129,16 @@ final class Assembler implements AutoCloseable {
         this.failures = failures;
         this.batchWindowNanos = batchWindowNanos;
         this.outbox = deliverer.outbox();
-        this.stagingFolder = openBelow(outbox, stagingDir);
-        this.stagingDir = stagingFolder.path();
-        this.delivery = new Delivery(deliverer, receipts, openBelow(outbox, quarantineDir), instance,
+        this.staging = new Staging(outbox, stagingDir, journal, limits.maxOpenFiles());
+        this.delivery = new Delivery(deliverer, receipts, Staging.openBelow(outbox, quarantineDir), instance,
                 limits.quarantineRetention());
-        this.journal = journal;
         this.receipts = receipts;
         this.instance = instance;
         this.syncIntervalNanos = syncIntervalNanos;
-        resume();
+        // Transfers journaled before a restart; anything in staging without a journal entry is stale.
+        for (Assembly a : staging.resume(receipts::isFinal)) {
+            partitionOf(a).put(a);
+        }
     }
 
     /** Where progress and outcomes are reported; told at once of the transfers resumed from the journal. */
@@ -181,7 +167,6 @@ final class Assembler implements AutoCloseable {
 
     private void apply(FerryRecord record, TopicPartition source, Runnable ack)
             throws InvalidRecordException, UnsafePathException, IOException {
-        String id = record.transferId();
         if (closed) {
             return; // shutting down: not acknowledged, so read again after the restart
         }
@@ -190,19 +175,9 @@ final class Assembler implements AutoCloseable {
             // Read before its partition was revoked: the new owner handles it; finishing it here could race.
             return;
         }
+        String id = record.transferId();
         if (receipts.isFinal(id)) {
-            Assembly finishedElsewhere = partition.get(id);
-            if (finishedElsewhere != null && finishedElsewhere.phase() != Assembly.Phase.DECIDED) {
-                // Another instance delivered it while this one assembled it (the partition moved and came back).
-                LOG.infof("Transfer %s (%s): delivered meanwhile by another instance; staged data dropped", id,
-                        finishedElsewhere.path);
-                discard(finishedElsewhere);
-            }
-            if (record instanceof Chunk c && c.index() == 0 && finishedElsewhere == null) {
-                Receipt r = receipts.find(id).orElseThrow();
-                LOG.infof("Transfer %s (%s): already %s as %s by %s (receipt); its chunks are skipped", id, c.path(),
-                        r.outcome().name().toLowerCase(), r.target(), r.instance());
-            }
+            skipFinished(partition.get(id), record);
             ack.run(); // finished (here or by another instance), read again
             return;
         }
@@ -230,27 +205,64 @@ final class Assembler implements AutoCloseable {
             return;
         }
         Chunk chunk = (Chunk) record;
-        if (current == null && chunk.index() > 0) {
-            // The safe offset guarantees a transfer's first chunk is read before its others, so a later chunk with no
-            // state means the start is gone for good: waiting would be forever.
-            reportMissingStart(chunk, source);
-            ack.run();
-            return;
-        }
         if (current == null) {
-            if (chunk.count() > 1 && unfinished() >= limits.maxUnfinished() && !evictIdlest()) {
-                refuseForCapacity(chunk, source);
+            current = startOrRefuse(chunk, source);
+            if (current == null) {
                 ack.run();
                 return;
             }
-            current = start(chunk, source);
         } else {
             current.checkMatches(chunk);
         }
+        stage(current, chunk, ack);
+    }
+
+    /** A record of a transfer a receipt says is finished; staged data of it here is dropped. */
+    private void skipFinished(Assembly finishedElsewhere, FerryRecord record) throws IOException {
+        String id = record.transferId();
+        if (finishedElsewhere != null && finishedElsewhere.phase() != Assembly.Phase.DECIDED) {
+            // Another instance delivered it while this one assembled it (the partition moved and came back).
+            LOG.infof("Transfer %s (%s): delivered meanwhile by another instance; staged data dropped", id,
+                    finishedElsewhere.path);
+            discard(finishedElsewhere);
+        }
+        if (record instanceof Chunk c && c.index() == 0 && finishedElsewhere == null) {
+            Receipt r = receipts.find(id).orElseThrow();
+            LOG.infof("Transfer %s (%s): already %s as %s by %s (receipt); its chunks are skipped", id, c.path(),
+                    r.outcome().name().toLowerCase(), r.target(), r.instance());
+        }
+    }
+
+    /**
+     * A chunk of a transfer with no state here: its first chunk starts it, unless the consumer is full; a later chunk
+     * has lost its start.
+     *
+     * @return the new assembly, or null if the chunk is refused (its producer is told) and only acknowledged
+     */
+    private Assembly startOrRefuse(Chunk chunk, TopicPartition source)
+            throws InvalidRecordException, UnsafePathException, IOException {
+        if (chunk.index() > 0) {
+            // The safe offset guarantees a transfer's first chunk is read before its others, so a later chunk with no
+            // state means the start is gone for good: waiting would be forever.
+            reportMissingStart(chunk, source);
+            return null;
+        }
+        if (chunk.count() > 1 && unfinished() >= limits.maxUnfinished() && !evictIdlest()) {
+            refuseForCapacity(chunk, source);
+            return null;
+        }
+        return start(chunk, source);
+    }
+
+    /**
+     * Writes the chunk (unless it is a duplicate), holds the acknowledgement of the transfer's first record read and
+     * acknowledges the others, and queues the file for delivery once it is complete.
+     */
+    private void stage(Assembly current, Chunk chunk, Runnable ack) throws IOException {
         if (!current.has(chunk.index())) {
             FaultPoints.diskWrite();
             current.write(chunk);
-            keepOpenFilesBounded(current);
+            staging.written(current);
             FaultPoints.reach(FaultPoints.Point.CONSUMER_STAGED);
             events.staged(current);
         }
@@ -344,27 +356,10 @@ final class Assembler implements AutoCloseable {
         }
     }
 
+    /** Syncs staged chunks and journals them ({@link Staging#sync}). */
     synchronized void sync() throws IOException {
         lastSync = System.nanoTime(); // a failed sync is retried at the next interval, not in a tight loop
-        boolean any = false;
-        long now = System.nanoTime();
-        for (Assembly a : assemblies()) {
-            if (a.dirty) {
-                FaultPoints.diskWrite();
-                a.force();
-                journal.write(a);
-                any = true;
-            }
-            if (a.isOpen() && !completed.contains(a) && now - a.lastWriteNanos >= IDLE_CLOSE_NANOS) {
-                // Not held open while idle: a transfer waiting for its producer costs no descriptor.
-                a.closeIdle();
-                open.remove(a);
-            }
-        }
-        if (any) {
-            journal.syncDirectory();
-            FaultPoints.reach(FaultPoints.Point.CONSUMER_JOURNALED);
-        }
+        staging.sync(assemblies(), completed::contains);
         lastSync = System.nanoTime();
     }
 
@@ -466,17 +461,6 @@ final class Assembler implements AutoCloseable {
 
     int maxUnfinished() {
         return limits.maxUnfinished();
-    }
-
-    /** Open staging files stay under {@link Limits#maxOpenFiles}: the least recently written is synced and closed. */
-    private void keepOpenFilesBounded(Assembly written) throws IOException {
-        open.remove(written);
-        open.add(written);
-        while (open.size() > limits.maxOpenFiles()) {
-            Assembly eldest = open.iterator().next();
-            open.remove(eldest);
-            eldest.closeIdle();
-        }
     }
 
     private void reportMissingStart(Chunk chunk, TopicPartition source) {
@@ -591,9 +575,7 @@ final class Assembler implements AutoCloseable {
         }
         // Refuse an unsafe path now, before any byte of it is staged.
         OutboxPaths.prepare(outbox, chunk.path());
-        Path staging = stagingDir.resolve(chunk.transferId() + "-" + chunk.attempt() + ".part");
-        Files.deleteIfExists(staging);
-        Assembly a = new Assembly(chunk, source, staging, new RoaringBitmap());
+        Assembly a = staging.start(chunk, source);
         partitionOf(a).put(a);
         LOG.infof("Transfer %s (%s): assembling %d bytes in %d chunks from %s", a.transferId, a.path, a.size, a.count,
                 source);
@@ -620,7 +602,7 @@ final class Assembler implements AutoCloseable {
             return;
         }
         List<Assembly> batch = new ArrayList<>(completed);
-        batch.forEach(open::remove);
+        batch.forEach(staging::release);
         for (Delivery.Outcome outcome : delivery.deliver(batch)) {
             finish(outcome.assembly(), outcome.decision());
         }
@@ -633,8 +615,7 @@ final class Assembler implements AutoCloseable {
                 events.finished(a, decision.end(), decision.sha256(), decision.reason(), decision.note());
             }
         }
-        Files.deleteIfExists(a.staging);
-        journal.delete(a.transferId, a.attempt);
+        staging.remove(a);
         forget(a);
         completed.remove(a);
         release(a);
@@ -646,12 +627,9 @@ final class Assembler implements AutoCloseable {
     }
 
     private void discard(Assembly a) throws IOException {
-        open.remove(a);
         events.dropped(a);
         completed.remove(a);
-        a.close();
-        Files.deleteIfExists(a.staging);
-        journal.delete(a.transferId, a.attempt);
+        staging.remove(a);
         forget(a);
         release(a);
     }
@@ -661,34 +639,6 @@ final class Assembler implements AutoCloseable {
         a.heldAck = null;
         if (held != null) {
             held.run();
-        }
-    }
-
-    /** Picks up journaled assemblies after a restart; anything in staging without a journal entry is stale. */
-    private void resume() throws IOException {
-        List<Path> keep = new ArrayList<>();
-        for (Journal.Entry e : journal.load()) {
-            Chunk d = e.description();
-            Path staging = stagingDir.resolve(d.transferId() + "-" + d.attempt() + ".part");
-            if (!Files.exists(staging) || receipts.isFinal(d.transferId())) {
-                journal.delete(d.transferId(), d.attempt());
-                continue;
-            }
-            Assembly a = new Assembly(d, e.chunkLength(), e.source(), staging, e.durable());
-            a.expectedSha256 = e.sha256();
-            partitionOf(a).put(a);
-            keep.add(staging);
-            try (TransferLog.Scope log = TransferLog.about(d.transferId(), d.path())) {
-                LOG.infof("Transfer %s (%s): resuming with %d of %d chunks staged", d.transferId(), d.path(),
-                        e.durable().getCardinality(), d.count());
-            }
-        }
-        try (DirectoryStream<Path> staged = Files.newDirectoryStream(stagingDir)) {
-            for (Path file : staged) {
-                if (!keep.contains(file)) {
-                    Files.delete(file);
-                }
-            }
         }
     }
 
@@ -702,12 +652,7 @@ final class Assembler implements AutoCloseable {
         sync();
         assemblies().forEach(Assembly::close);
         delivery.close();
-        stagingFolder.close();
+        staging.close();
     }
 
-    /** Opens (and creates) {@code folder}: below the outbox without following links, elsewhere as it is. */
-    private static FolderHandle openBelow(Path outbox, Path folder) throws IOException {
-        Path root = folder.startsWith(outbox) ? outbox : folder;
-        return FolderHandle.open(root, root.relativize(folder), true);
-    }
 }

@@ -1,0 +1,160 @@
+package dev.ferry.consumer;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+
+import org.apache.kafka.common.TopicPartition;
+import org.jboss.logging.Logger;
+import org.roaringbitmap.RoaringBitmap;
+
+import dev.ferry.chunk.Chunk;
+import dev.ferry.fault.FaultPoints;
+import dev.ferry.fs.FolderHandle;
+import dev.ferry.transfer.TransferLog;
+
+/**
+ * Where partial files live: one staging file per attempt ({@code <transfer>-<attempt>.part}) in a folder on the
+ * outbox's file system, so that delivery is an atomic link; the {@link Journal} of which chunks in them are durable;
+ * and the cap on staging files open at once.
+ * <p>
+ * The folder is opened once without following a symlink at any level below the outbox and used through its descriptor:
+ * someone who can write the outbox cannot swap {@code .ferry} for a link and redirect staged data.
+ */
+final class Staging implements AutoCloseable {
+
+    /** A staging file that received nothing for this long is closed at the next sync. */
+    static final long IDLE_CLOSE_NANOS = 5_000_000_000L;
+
+    private static final Logger LOG = Logger.getLogger(Staging.class);
+
+    private final FolderHandle folder;
+    private final Path dir;
+    private final Journal journal;
+    private final int maxOpenFiles;
+    /** Assemblies whose staging file is open, least recently written first; at most {@link #maxOpenFiles}. */
+    private final LinkedHashSet<Assembly> open = new LinkedHashSet<>();
+
+    Staging(Path outbox, Path stagingDir, Journal journal, int maxOpenFiles) throws IOException {
+        this.folder = openBelow(outbox, stagingDir);
+        this.dir = folder.path();
+        this.journal = journal;
+        this.maxOpenFiles = maxOpenFiles;
+    }
+
+    /** A new, empty assembly for the first chunk of an attempt; a stale staging file of the same attempt is removed. */
+    Assembly start(Chunk first, TopicPartition source) throws IOException {
+        Path staging = fileOf(first.transferId(), first.attempt());
+        Files.deleteIfExists(staging);
+        return new Assembly(first, source, staging, new RoaringBitmap());
+    }
+
+    /**
+     * A chunk was written to {@code a}'s file: it becomes the most recently used, and the least recently written files
+     * beyond the cap are synced and closed (the next chunk opens them again).
+     */
+    void written(Assembly a) throws IOException {
+        open.remove(a);
+        open.add(a);
+        while (open.size() > maxOpenFiles) {
+            Assembly eldest = open.iterator().next();
+            open.remove(eldest);
+            eldest.closeIdle();
+        }
+    }
+
+    /** {@code a}'s file is about to be delivered or dropped: no longer counted as open here. */
+    void release(Assembly a) {
+        open.remove(a);
+    }
+
+    /**
+     * Fsyncs what was written since the last sync and journals it, then closes staging files idle for
+     * {@link #IDLE_CLOSE_NANOS}, except those {@code busy} says are about to be delivered.
+     */
+    void sync(Collection<Assembly> assemblies, Predicate<Assembly> busy) throws IOException {
+        boolean any = false;
+        long now = System.nanoTime();
+        for (Assembly a : assemblies) {
+            if (a.dirty) {
+                FaultPoints.diskWrite();
+                a.force();
+                journal.write(a);
+                any = true;
+            }
+            if (a.isOpen() && !busy.test(a) && now - a.lastWriteNanos >= IDLE_CLOSE_NANOS) {
+                // Not held open while idle: a transfer waiting for its producer costs no descriptor.
+                a.closeIdle();
+                open.remove(a);
+            }
+        }
+        if (any) {
+            journal.syncDirectory();
+            FaultPoints.reach(FaultPoints.Point.CONSUMER_JOURNALED);
+        }
+    }
+
+    /** The assembly is over (delivered or dropped): its staging file and journal entry go. */
+    void remove(Assembly a) throws IOException {
+        open.remove(a);
+        a.close();
+        Files.deleteIfExists(a.staging);
+        journal.delete(a.transferId, a.attempt);
+    }
+
+    /**
+     * The assemblies journaled before a restart whose staging file is still there and which are not {@code finished} (a
+     * receipt says so); every other journal entry and staging file is stale and removed.
+     */
+    List<Assembly> resume(Predicate<String> finished) throws IOException {
+        List<Assembly> resumed = new ArrayList<>();
+        Set<Path> keep = new HashSet<>();
+        for (Journal.Entry e : journal.load()) {
+            Chunk d = e.description();
+            Path staging = fileOf(d.transferId(), d.attempt());
+            if (!Files.exists(staging) || finished.test(d.transferId())) {
+                journal.delete(d.transferId(), d.attempt());
+                continue;
+            }
+            Assembly a = new Assembly(d, e.chunkLength(), e.source(), staging, e.durable());
+            a.expectedSha256 = e.sha256();
+            resumed.add(a);
+            keep.add(staging);
+            try (TransferLog.Scope log = TransferLog.about(d.transferId(), d.path())) {
+                LOG.infof("Transfer %s (%s): resuming with %d of %d chunks staged", d.transferId(), d.path(),
+                        e.durable().getCardinality(), d.count());
+            }
+        }
+        try (DirectoryStream<Path> staged = Files.newDirectoryStream(dir)) {
+            for (Path file : staged) {
+                if (!keep.contains(file)) {
+                    Files.delete(file);
+                }
+            }
+        }
+        return resumed;
+    }
+
+    @Override
+    public void close() {
+        folder.close();
+    }
+
+    private Path fileOf(String transferId, int attempt) {
+        return dir.resolve(transferId + "-" + attempt + ".part");
+    }
+
+    /** Opens (and creates) {@code folder}: below the outbox without following links, elsewhere as it is. */
+    static FolderHandle openBelow(Path outbox, Path folder) throws IOException {
+        Path root = folder.startsWith(outbox) ? outbox : folder;
+        return FolderHandle.open(root, root.relativize(folder), true);
+    }
+}
