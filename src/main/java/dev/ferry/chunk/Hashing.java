@@ -22,6 +22,10 @@ public final class Hashing {
         }
     }
 
+    public static byte[] sha256(byte[] data) {
+        return sha256().digest(data);
+    }
+
     /** SHA-256 of a whole file, read with one fixed buffer. */
     public static byte[] sha256(Path file) throws IOException {
         MessageDigest digest = sha256();

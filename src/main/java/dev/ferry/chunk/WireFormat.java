@@ -1,5 +1,6 @@
 package dev.ferry.chunk;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
@@ -10,7 +11,7 @@ import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
- * Ferry's wire format, version 1: how a {@link FerryRecord} is laid out in a Kafka record. This class is the only place
+ * Ferry's wire format, version 2: how a {@link FerryRecord} is laid out in a Kafka record. This class is the only place
  * that knows it; {@code docs/wire-format.md} explains it for people writing other clients.
  *
  * <pre>
@@ -19,7 +20,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * value  the chunk's bytes, raw (no encoding, no envelope). Empty for an abort and for an empty file.
  *
  * headers (integers big-endian, strings UTF-8)        on
- *   ferry-version   1 byte   format version, 1           every record; checked first
+ *   ferry-version   1 byte   format version, 2 (1 is still read)  every record; checked first
  *   ferry-kind      1 byte   'C' chunk, 'A' abort         every record
  *   ferry-transfer  string   transfer id, equal to the key  every record (survives re-keying by mirror tools)
  *   ferry-attempt   4 bytes  attempt number, &gt;= 0        every record
@@ -33,14 +34,24 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  *   ferry-crc32c    4 bytes  CRC32C of the value          chunks
  *   ferry-sha256    32 bytes SHA-256 of the whole file    last chunk only (index == count - 1)
  *   ferry-reason    string   why the attempt ended        aborts
+ *   ferry-key       string   key id of the signer (16 hex)   signed records (version 2)
+ *   ferry-signature 64 bytes Ed25519 signature of {@link #signedBytes}  signed records (version 2)
  * </pre>
  *
- * A decoder rejects a record whose version it does not know before reading anything else, so a future version can
- * change every other header. Unknown extra headers are ignored, so optional metadata can be added within a version.
+ * A signature covers everything the record says and the topic it was written to, so a signed record cannot be altered,
+ * replayed onto another route's topic, or passed off with a higher attempt: for a chunk the topic, transfer id,
+ * attempt, path, index, count, offset, size, mtime, mode, key id, the SHA-256 of the value and (last chunk) the file's
+ * SHA-256; for an abort the topic, transfer id, attempt, path, key id and reason. Version 1 is version 2 without
+ * signatures. A decoder rejects a record whose version it does not know before reading anything else, so a future
+ * version can change every other header. Unknown extra headers are ignored, so optional metadata can be added within a
+ * version.
  */
 public final class WireFormat {
 
-    public static final byte VERSION = 1;
+    public static final byte VERSION = 2;
+
+    /** The version before signatures, still read (and refused where signatures are required). */
+    public static final byte VERSION_UNSIGNED = 1;
 
     public static final String VERSION_HEADER = "ferry-version";
     public static final String KIND_HEADER = "ferry-kind";
@@ -56,6 +67,11 @@ public final class WireFormat {
     public static final String CRC_HEADER = "ferry-crc32c";
     public static final String SHA256_HEADER = "ferry-sha256";
     public static final String REASON_HEADER = "ferry-reason";
+    public static final String KEY_HEADER = "ferry-key";
+    public static final String SIGNATURE_HEADER = "ferry-signature";
+
+    /** Bytes of an Ed25519 signature. */
+    public static final int SIGNATURE_BYTES = 64;
 
     static final byte KIND_CHUNK = 'C';
     static final byte KIND_ABORT = 'A';
@@ -65,6 +81,9 @@ public final class WireFormat {
 
     /** The largest chunk a producer may cut ({@code ferry.chunk-size}, a route's chunk size). */
     public static final int MAX_CHUNK_BYTES = 16 * 1024 * 1024;
+
+    /** Longest key id read: ids are 16 hex digits, anything much longer is not one. */
+    static final int MAX_KEY_ID_BYTES = 64;
 
     /** Longest abort reason kept on the wire; longer ones are cut. */
     static final int MAX_REASON_BYTES = 1024;
@@ -118,6 +137,50 @@ public final class WireFormat {
         return h;
     }
 
+    /** The headers of a record signed by {@code keyId} with {@code signature} over {@link #signedBytes}. */
+    public static Headers headersOf(FerryRecord record, String keyId, byte[] signature) {
+        Headers h = headersOf(record);
+        h.add(KEY_HEADER, keyId.getBytes(StandardCharsets.UTF_8));
+        h.add(SIGNATURE_HEADER, signature);
+        return h;
+    }
+
+    /**
+     * What a signature of {@code record} covers, written to {@code topic} and signed by {@code keyId}: a domain tag,
+     * then every field length-prefixed, so no two different records have the same bytes. The chunk's value enters as
+     * its SHA-256.
+     */
+    public static byte[] signedBytes(FerryRecord record, String topic, String keyId) {
+        SignedBytes b = new SignedBytes();
+        if (record instanceof Chunk c) {
+            b.text("ferry-chunk-v2").text(topic).text(c.transferId()).i32(c.attempt()).text(c.path()).i32(c.index())
+                    .i32(c.count()).i64(c.offset()).i64(c.size()).i64(c.modifiedMillis()).i32(c.mode()).text(keyId)
+                    .bytes(Hashing.sha256(c.data())).bytes(c.sha256() == null ? new byte[0] : c.sha256());
+        } else if (record instanceof Abort a) {
+            b.text("ferry-abort-v2").text(topic).text(a.transferId()).i32(a.attempt()).text(a.path()).text(keyId)
+                    .text(new String(truncate(a.reason().getBytes(StandardCharsets.UTF_8), MAX_REASON_BYTES),
+                            StandardCharsets.UTF_8));
+        } else {
+            throw new IllegalArgumentException("not a Ferry record: " + record);
+        }
+        return b.toByteArray();
+    }
+
+    /**
+     * A decoded record and its signature, if it carries one.
+     *
+     * @param keyId
+     *            the signer's key id; null if unsigned
+     * @param signature
+     *            null if unsigned
+     */
+    public record Signed(FerryRecord record, String keyId, byte[] signature) {
+
+        public boolean isSigned() {
+            return signature != null;
+        }
+    }
+
     public static byte[] valueOf(FerryRecord record) {
         return record instanceof Chunk c ? c.data() : new byte[0];
     }
@@ -129,14 +192,51 @@ public final class WireFormat {
      *             naming the header or rule that failed
      */
     public static FerryRecord decode(String key, Headers headers, byte[] value) throws InvalidRecordException {
+        return decodeSigned(key, headers, value).record();
+    }
+
+    /**
+     * Like {@link #decode}, and returns the record's signature (not checked here: that needs keys, see
+     * {@code dev.ferry.trust}).
+     */
+    public static Signed decodeSigned(String key, Headers headers, byte[] value) throws InvalidRecordException {
         if (headers == null) {
             throw new InvalidRecordException("record has no headers; not a Ferry record");
         }
         byte[] version = required(headers, VERSION_HEADER, 1);
-        if (version[0] != VERSION) {
+        if (version[0] != VERSION && version[0] != VERSION_UNSIGNED) {
             throw new InvalidRecordException("unknown " + VERSION_HEADER + " " + (version[0] & 0xff)
-                    + "; this consumer reads version " + VERSION);
+                    + "; this consumer reads versions " + VERSION_UNSIGNED + " and " + VERSION);
         }
+        FerryRecord record = decodeFields(key, headers, value);
+        Header keyId = headers.lastHeader(KEY_HEADER);
+        Header signature = headers.lastHeader(SIGNATURE_HEADER);
+        if (version[0] == VERSION_UNSIGNED || keyId == null && signature == null) {
+            return new Signed(record, null, null);
+        }
+        String id = keyId == null ? null : keyIdOf(keyId.value());
+        if (id == null) {
+            throw new InvalidRecordException("a signed record needs a " + KEY_HEADER + " of 1 to " + MAX_KEY_ID_BYTES
+                    + " lower-case hex digits");
+        }
+        byte[] sig = required(headers, SIGNATURE_HEADER, SIGNATURE_BYTES);
+        return new Signed(record, id, sig);
+    }
+
+    /** A key id header's value as text, if it is one (1 to 64 lower-case hex digits); null otherwise. */
+    public static String keyIdOf(byte[] value) {
+        if (value == null || value.length == 0 || value.length > MAX_KEY_ID_BYTES) {
+            return null;
+        }
+        for (byte b : value) {
+            if (!(b >= '0' && b <= '9' || b >= 'a' && b <= 'f')) {
+                return null;
+            }
+        }
+        return new String(value, StandardCharsets.US_ASCII);
+    }
+
+    private static FerryRecord decodeFields(String key, Headers headers, byte[] value) throws InvalidRecordException {
         if (!isTransferId(key)) {
             throw new InvalidRecordException("record key must be a transfer id (32 hex digits), was "
                     + (key == null ? "null" : RelativePaths.printable(key)));
@@ -262,6 +362,35 @@ public final class WireFormat {
 
     private static byte[] longBytes(long v) {
         return ByteBuffer.allocate(Long.BYTES).putLong(v).array();
+    }
+
+    /** Length-prefixed fields in a fixed order: the canonical form signatures are computed over. */
+    private static final class SignedBytes {
+        private final ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+
+        SignedBytes text(String s) {
+            return bytes(s.getBytes(StandardCharsets.UTF_8));
+        }
+
+        SignedBytes bytes(byte[] b) {
+            i32(b.length);
+            out.writeBytes(b);
+            return this;
+        }
+
+        SignedBytes i32(int v) {
+            out.writeBytes(intBytes(v));
+            return this;
+        }
+
+        SignedBytes i64(long v) {
+            out.writeBytes(longBytes(v));
+            return this;
+        }
+
+        byte[] toByteArray() {
+            return out.toByteArray();
+        }
     }
 
     private static byte[] truncate(byte[] bytes, int max) {

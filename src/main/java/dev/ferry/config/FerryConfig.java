@@ -127,8 +127,43 @@ public interface FerryConfig {
     @WithParentName
     Consumer consumer();
 
+    /** Who is trusted: this instance's signing key, the keys it trusts, whether signatures are required. */
+    @WithParentName
+    Trust trust();
+
     /** Live video: frames of videos (or image folders) through Kafka to browsers. */
     Streams streams();
+
+    /**
+     * Signatures (docs/security.md, "Signed transfers"). Keys are Ed25519 PEM files as {@code openssl} writes them,
+     * usually mounted from Secrets. Keys keep the {@code ferry.} prefix (no group name in them).
+     */
+    interface Trust {
+
+        /**
+         * This instance's private key: the producer signs every record with it, the consumer every receipt. Unset:
+         * nothing is signed.
+         */
+        Optional<Path> signingKey();
+
+        /**
+         * Public keys this instance trusts, files or folders of them (every file in a folder): the producers' keys,
+         * whose records a consumer accepts, and the consumers' keys, whose receipts both roles accept. A process that
+         * also has a signing key trusts its own. Several keys at once let keys rotate without stopping.
+         */
+        Optional<List<Path>> trustedKeys();
+
+        /**
+         * Refuse what is not signed by a trusted key: unsigned or wrongly signed records are dead-lettered, such
+         * receipts ignored. Defaults to on whenever trusted keys are set, off otherwise.
+         */
+        Optional<Boolean> requireSignatures();
+
+        /** Whether signatures are required: {@link #requireSignatures()}, or whether trusted keys are set. */
+        default boolean signaturesRequired() {
+            return requireSignatures().orElse(trustedKeys().isPresent());
+        }
+    }
 
     interface Streams {
 

@@ -55,6 +55,11 @@ public final class FerryConfigCheck {
             problems.add(key("ferry.max-file-size") + " is " + config.maxFileSize().asLongValue()
                     + " bytes; allowed: at least 1 byte, e.g. 1T");
         }
+        FerryConfig.Trust trust = config.trust();
+        if (trust.requireSignatures().orElse(false) && trust.trustedKeys().isEmpty() && trust.signingKey().isEmpty()) {
+            problems.add(key("ferry.require-signatures") + " is true but " + key("ferry.trusted-keys")
+                    + " is not set: nothing could be verified; allowed: set the trusted keys, or false");
+        }
         boolean routed = config.routesFile().isPresent();
         if (routed) {
             for (var flat : List.of(Map.entry("ferry.inbox", config.producer().inbox()),
@@ -169,7 +174,7 @@ public final class FerryConfigCheck {
     }
 
     public static final class InvalidConfigException extends RuntimeException {
-        InvalidConfigException(List<String> problems) {
+        public InvalidConfigException(List<String> problems) {
             super("Ferry cannot start, its configuration is invalid:\n  - " + String.join("\n  - ", problems));
         }
 

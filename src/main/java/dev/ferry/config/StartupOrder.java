@@ -11,6 +11,8 @@ public final class StartupOrder {
 
     public static final int CONFIG_CHECK = Interceptor.Priority.PLATFORM_BEFORE;
     public static final int DEV_BROKER = CONFIG_CHECK + 1;
+    /** Signing and trusted keys read (and refused with their key's name if they are not keys). */
+    public static final int KEYS = CONFIG_CHECK + 2;
     public static final int ROUTES = CONFIG_CHECK + 5;
     public static final int TOPICS = CONFIG_CHECK + 10;
     public static final int CONSUMER_STATE = CONFIG_CHECK + 20;

@@ -25,6 +25,8 @@ import dev.ferry.chunk.InvalidRecordException;
 import dev.ferry.chunk.RelativePaths;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.kafka.Channels;
+import dev.ferry.trust.Authenticity;
+import dev.ferry.trust.KeyRing;
 
 /**
  * Receives chunk records from Kafka, one at a time on a worker thread (file I/O never runs on the event loop), and
@@ -45,6 +47,9 @@ public class ChunkIngest {
     @Inject
     ConsumerService consumer;
 
+    @Inject
+    KeyRing keys;
+
     @Incoming(Channels.CHUNKS_IN)
     @Blocking
     @Acknowledgment(Acknowledgment.Strategy.MANUAL)
@@ -54,12 +59,23 @@ public class ChunkIngest {
                 .orElseThrow(() -> new IllegalStateException("chunks-in must be a Kafka channel"));
         TopicPartition partition = new TopicPartition(kafka.getTopic(), kafka.getPartition());
         String source = partition.toString();
-        FerryRecord record;
+        WireFormat.Signed signed;
         try {
-            record = WireFormat.decode(kafka.getKey(), kafka.getHeaders(), message.getPayload());
+            signed = WireFormat.decodeSigned(kafka.getKey(), kafka.getHeaders(), message.getPayload());
         } catch (InvalidRecordException e) {
-            return refuse(message, kafka, partition, "invalid-record", e.getMessage(), false);
+            return refuse(message, kafka, partition, "invalid-record", e.getMessage(), false,
+                    !keys.signaturesRequired());
         }
+        FerryRecord record = signed.record();
+        Authenticity authenticity = keys.check(signed.keyId(), signed.signature(),
+                () -> WireFormat.signedBytes(record, partition.topic(), signed.keyId()));
+        if (authenticity.refused()) {
+            // Nothing a record that is not the producer's says can be believed: its transfer is not told, not ended.
+            return refuse(message, kafka, partition, authenticity.category, authenticity.reason(signed.keyId()), false,
+                    false);
+        }
+        // Only a record its producer really wrote may fail its transfer (and so make the producer send it again).
+        boolean tellProducer = authenticity == Authenticity.AUTHENTIC || !keys.signaturesRequired();
         while (true) {
             try {
                 Assembler assembler = consumer.assemblerFor(kafka.getTopic()).orElse(null);
@@ -72,13 +88,13 @@ public class ChunkIngest {
                 consumer.storage().succeeded(StorageStatus.Area.STAGING);
                 break;
             } catch (InvalidRecordException e) {
-                return refuse(message, kafka, partition, "invalid-record", e.getMessage(), false);
+                return refuse(message, kafka, partition, "invalid-record", e.getMessage(), false, tellProducer);
             } catch (UnsafePathException e) {
-                return refuse(message, kafka, partition, "unsafe-path", e.getMessage(), false);
+                return refuse(message, kafka, partition, "unsafe-path", e.getMessage(), false, tellProducer);
             } catch (IOException | UncheckedIOException e) {
                 IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
                 if (RecordFaults.isRecordFault(io)) {
-                    return refuse(message, kafka, partition, "undeliverable", io.getMessage(), true);
+                    return refuse(message, kafka, partition, "undeliverable", io.getMessage(), true, tellProducer);
                 }
                 consumer.storage().failed(StorageStatus.Area.STAGING, "Record " + source + "@" + kafka.getOffset()
                         + " (transfer " + record.transferId() + ") could not be staged", io);
@@ -89,7 +105,7 @@ public class ChunkIngest {
                 // A defect that this record brings out: refusing the record keeps every other transfer moving.
                 LOG.errorf(e, "Record %s@%d (transfer %s) could not be handled", source, kafka.getOffset(),
                         record.transferId());
-                return refuse(message, kafka, partition, "internal-error", e.toString(), false);
+                return refuse(message, kafka, partition, "internal-error", e.toString(), false, tellProducer);
             }
         }
         consumer.deliverIfDue();
@@ -104,9 +120,12 @@ public class ChunkIngest {
      * @param dropAssembly
      *            the record's transfer attempt cannot complete here (a write the file system refuses): its staged data
      *            goes too
+     * @param tellProducer
+     *            the record is its producer's (signed, or signatures are not required): its transfer's attempt is
+     *            failed with a receipt. A record that may be forged changes nothing but the dead-letter topic.
      */
     private CompletionStage<Void> refuse(Message<byte[]> message, IncomingKafkaRecordMetadata<String, byte[]> kafka,
-            TopicPartition partition, String category, String reason, boolean dropAssembly) {
+            TopicPartition partition, String category, String reason, boolean dropAssembly, boolean tellProducer) {
         String source = partition.toString();
         while (true) {
             try {
@@ -126,7 +145,7 @@ public class ChunkIngest {
         LOG.warnf("Record %s@%d refused (%s), sent to the dead-letter topic: %s", source, kafka.getOffset(), category,
                 reason);
         String transfer = kafka.getKey();
-        if (WireFormat.isTransferId(transfer)) {
+        if (tellProducer && WireFormat.isTransferId(transfer)) {
             int attempt = attemptOf(kafka.getHeaders());
             consumer.assemblerFor(partition.topic()).ifPresent(
                     a -> a.refused(transfer, attempt, pathOf(kafka.getHeaders()), partition, reason, dropAssembly));

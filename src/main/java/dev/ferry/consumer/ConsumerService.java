@@ -39,6 +39,7 @@ import dev.ferry.route.RouteReconciler;
 import dev.ferry.route.RouteTable;
 import dev.ferry.transfer.TransferBoard;
 import dev.ferry.transfer.TransferMetrics;
+import dev.ferry.trust.KeyRing;
 
 /**
  * The consumer role's state: builds the {@link Assembler} before the messaging channels start, so the first record
@@ -79,6 +80,9 @@ public class ConsumerService {
     KafkaClientService kafkaClients;
 
     @Inject
+    KeyRing keys;
+
+    @Inject
     @Identifier("default-kafka-broker")
     Map<String, Object> kafkaConfig;
 
@@ -103,7 +107,7 @@ public class ConsumerService {
         Files.createDirectories(stateDir);
         String instance = config.instance();
         receipts = new KafkaReceipts(kafkaConfig, config.topics().receiptsTopicName(), "ferry-consumer-" + instance,
-                true, id -> false, config.kafkaStartupTimeout());
+                true, id -> false, config.kafkaStartupTimeout()).signedWith(keys, metrics::receiptRejected);
         // Every receipt must be known before the first record is judged: it is what stops a second delivery.
         receipts.refresh();
         deadLetters = new DeadLetters(kafkaConfig, config.topics().deadLetterTopicName(), topics.deadLetterMaxBytes(),

@@ -7,6 +7,7 @@ import java.util.concurrent.CompletionStage;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.utils.Utils;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
@@ -21,6 +22,8 @@ import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.kafka.Channels;
+import dev.ferry.trust.KeyRing;
+import dev.ferry.trust.SigningKey;
 
 /**
  * Sends Ferry records to the chunk topic and reports the broker's acknowledgement. The returned stage completes only
@@ -41,6 +44,9 @@ public class ChunkPublisher {
 
     @Inject
     FerryConfig config;
+
+    @Inject
+    KeyRing keys;
 
     /**
      * The partition a new transfer goes to: the key's hash, as Kafka's default partitioner computes it, over the
@@ -75,11 +81,23 @@ public class ChunkPublisher {
         }
     }
 
+    /**
+     * The record's headers, signed with this producer's key if it has one: every record, so a consumer can check each
+     * chunk before it stages a byte of it.
+     */
+    private Headers headersOf(FerryRecord record, String topic) {
+        SigningKey key = keys.signingKey().orElse(null);
+        if (key == null) {
+            return WireFormat.headersOf(record);
+        }
+        byte[] signature = key.sign(WireFormat.signedBytes(record, topic, key.keyId()));
+        return WireFormat.headersOf(record, key.keyId(), signature);
+    }
+
     CompletionStage<Void> send(String topic, FerryRecord record, int partition) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
         OutgoingKafkaRecordMetadata<String> metadata = OutgoingKafkaRecordMetadata.<String> builder().withTopic(topic)
-                .withKey(record.transferId()).withPartition(partition).withHeaders(WireFormat.headersOf(record))
-                .build();
+                .withKey(record.transferId()).withPartition(partition).withHeaders(headersOf(record, topic)).build();
         Message<byte[]> message = Message.of(WireFormat.valueOf(record), Metadata.of(metadata), () -> {
             acked.complete(null);
             return CompletableFuture.completedFuture(null);

@@ -99,6 +99,10 @@ final class FileSender {
     interface Progress {
         /** Chunks {@code 0..next-1} are all acknowledged by the broker. */
         void acknowledged(int next) throws IOException;
+
+        /** The whole file was read: its SHA-256, as its last chunk carries it. */
+        default void hashed(byte[] sha256) {
+        }
     }
 
     /** Ends an attempt a previous process left open, e.g. because its file changed while the producer was down. */
@@ -155,6 +159,7 @@ final class FileSender {
                                 "file changed while it was read");
                     }
                     digest = sha.digest();
+                    progress.hashed(digest);
                 }
                 if (rateLimiter != null) {
                     rateLimiter.acquire(length);

@@ -32,7 +32,8 @@ import org.jboss.logging.Logger;
  * A id attempt partition path   attempt started, all its records go to that partition
  * P id attempt next             chunks 0..next-1 of the attempt are acknowledged by the broker
  * E id attempt                  attempt ended without success (aborted, changed, failed receipt)
- * S id attempt                  every chunk acknowledged; waiting for the consumer side's receipt
+ * S id attempt [size sha256]    every chunk acknowledged; waiting for the consumer side's receipt, which must
+ *                               name this attempt, size and SHA-256 (older ledgers have no size and hash)
  * D id                          receipt acted on: done, never sent again while unchanged
  * </pre>
  */
@@ -44,11 +45,23 @@ final class Ledger implements AutoCloseable {
         SENDING, ENDED, SENT, DONE
     }
 
-    /** What the ledger knows of one transfer. */
-    record Entry(String transferId, int attempt, int partition, String path, int next, Stage stage) {
+    /**
+     * What the ledger knows of one transfer.
+     *
+     * @param size
+     *            the size the attempt was sent with; -1 until sent (or in a ledger written before this was recorded)
+     * @param sha256
+     *            the SHA-256 (hex) the attempt was sent with; null until sent (or in an older ledger)
+     */
+    record Entry(String transferId, int attempt, int partition, String path, int next, Stage stage, long size,
+            String sha256) {
 
         Entry with(int next, Stage stage) {
-            return new Entry(transferId, attempt, partition, path, next, stage);
+            return new Entry(transferId, attempt, partition, path, next, stage, size, sha256);
+        }
+
+        Entry sentAs(long size, String sha256) {
+            return new Entry(transferId, attempt, partition, path, next, Stage.SENT, size, sha256);
         }
     }
 
@@ -103,7 +116,7 @@ final class Ledger implements AutoCloseable {
     synchronized Entry startAttempt(String transferId, String path, int partition) throws IOException {
         int attempt = Optional.ofNullable(entries.get(transferId)).map(e -> e.attempt + 1).orElse(0);
         append("A " + transferId + " " + attempt + " " + partition + " " + encode(path));
-        Entry e = new Entry(transferId, attempt, partition, path, 0, Stage.SENDING);
+        Entry e = new Entry(transferId, attempt, partition, path, 0, Stage.SENDING, -1, null);
         entries.put(transferId, e);
         return e;
     }
@@ -124,12 +137,20 @@ final class Ledger implements AutoCloseable {
         }
     }
 
-    synchronized void sent(String transferId, int attempt) throws IOException {
+    /**
+     * Every chunk of the attempt is acknowledged, the file had {@code size} bytes and the SHA-256 {@code sha256} (hex;
+     * null if this process did not read the whole file, e.g. a restart found every chunk acknowledged).
+     */
+    synchronized void sent(String transferId, int attempt, long size, String sha256) throws IOException {
         Entry e = current(transferId, attempt);
         if (e != null) {
-            append("S " + transferId + " " + attempt);
-            entries.put(transferId, e.with(e.next, Stage.SENT));
+            append(sentLine(transferId, attempt, size, sha256));
+            entries.put(transferId, e.sentAs(sha256 == null ? -1 : size, sha256));
         }
+    }
+
+    private static String sentLine(String transferId, int attempt, long size, String sha256) {
+        return "S " + transferId + " " + attempt + (sha256 == null ? "" : " " + size + " " + sha256);
     }
 
     synchronized void done(String transferId) throws IOException {
@@ -184,7 +205,8 @@ final class Ledger implements AutoCloseable {
             case "A" -> {
                 int attempt = Integer.parseInt(p[2]);
                 if (e == null || attempt > e.attempt) {
-                    entries.put(id, new Entry(id, attempt, Integer.parseInt(p[3]), decode(p[4]), 0, Stage.SENDING));
+                    entries.put(id,
+                            new Entry(id, attempt, Integer.parseInt(p[3]), decode(p[4]), 0, Stage.SENDING, -1, null));
                 }
             }
             case "P" -> {
@@ -192,9 +214,14 @@ final class Ledger implements AutoCloseable {
                     entries.put(id, e.with(Math.max(e.next, Integer.parseInt(p[3])), e.stage));
                 }
             }
-            case "E", "S" -> {
+            case "E" -> {
                 if (e != null && e.attempt == Integer.parseInt(p[2])) {
-                    entries.put(id, e.with(e.next, p[0].equals("E") ? Stage.ENDED : Stage.SENT));
+                    entries.put(id, e.with(e.next, Stage.ENDED));
+                }
+            }
+            case "S" -> {
+                if (e != null && e.attempt == Integer.parseInt(p[2])) {
+                    entries.put(id, p.length >= 5 ? e.sentAs(Long.parseLong(p[3]), p[4]) : e.sentAs(-1, null));
                 }
             }
             case "D" -> {
@@ -216,7 +243,7 @@ final class Ledger implements AutoCloseable {
                 }
                 switch (e.stage) {
                     case ENDED -> out.write("E " + e.transferId + " " + e.attempt + "\n");
-                    case SENT -> out.write("S " + e.transferId + " " + e.attempt + "\n");
+                    case SENT -> out.write(sentLine(e.transferId, e.attempt, e.size, e.sha256) + "\n");
                     case DONE -> out.write("D " + e.transferId + "\n");
                     case SENDING -> {
                     }

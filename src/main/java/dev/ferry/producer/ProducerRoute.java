@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -59,6 +60,9 @@ final class ProducerRoute {
     private final int maxResends;
     private final long maxFileSize;
     private final Map<String, Long> retryDelays = new ConcurrentHashMap<>();
+    /** Receipts ignored because they do not match what was sent, by transfer: each is reported once. */
+    private final Map<String, Receipt> mismatched = new ConcurrentHashMap<>();
+    private final TransferMetrics metrics;
     private final ExecutorService workers;
     private final ScheduledExecutorService retries;
     private final CompletionTracker tracker;
@@ -71,6 +75,7 @@ final class ProducerRoute {
             Duration ackTimeout, TransferBoard board, TransferMetrics metrics) throws IOException {
         this.route = route;
         this.board = board;
+        this.metrics = metrics;
         this.publisher = publisher;
         this.inbox = route.inbox().orElseThrow().toAbsolutePath().normalize();
         this.maxResends = config.producer().maxResends();
@@ -156,6 +161,9 @@ final class ProducerRoute {
 
     private void actOn(Ledger.Entry e, Receipt r, List<String> done, List<String> spent) throws IOException {
         String id = e.transferId();
+        if (r.outcome().isFinal() && !matchesWhatWasSent(e, r)) {
+            return;
+        }
         switch (r.outcome()) {
             case DELIVERED -> {
                 FaultPoints.reach(FaultPoints.Point.PRODUCER_RECEIPT_SEEN);
@@ -224,6 +232,56 @@ final class ProducerRoute {
     }
 
     /** An entry the scanner will never send: listed as skipped with the reason, once. */
+    /**
+     * A receipt that ends a transfer (and may delete its source) must be about what was sent: this attempt, this size,
+     * this SHA-256. Anyone who can write the receipts topic could write one for a file never delivered; with signatures
+     * such a receipt is not even read, without them this check still stops a forged hash or size. Entries from a ledger
+     * written before sizes and hashes were recorded are checked on the attempt alone.
+     */
+    private boolean matchesWhatWasSent(Ledger.Entry e, Receipt r) {
+        boolean matches = r.attempt() == e.attempt() && (e.sha256() == null
+                || r.size() == e.size() && e.sha256().equalsIgnoreCase(String.valueOf(r.sha256())));
+        if (!matches && !r.equals(mismatched.put(e.transferId(), r))) {
+            metrics.receiptRejected("mismatch");
+            LOG.warnf(
+                    "Transfer %s (%s): receipt ignored, it does not match what was sent (receipt: attempt %d, %d bytes, "
+                            + "sha256 %s by %s; sent: attempt %d, %d bytes, sha256 %s); still waiting for the real one",
+                    e.transferId(), e.path(), r.attempt(), r.size(), r.sha256(), r.instance(), e.attempt(), e.size(),
+                    e.sha256());
+        }
+        if (matches) {
+            mismatched.remove(e.transferId());
+        }
+        return matches;
+    }
+
+    /** Records an attempt's progress in the ledger and on the board, and keeps the file's hash for its receipt. */
+    private final class AttemptProgress implements FileSender.Progress {
+        private final String transferId;
+        private final int attempt;
+        private final long size;
+        /** Hex SHA-256 of the file as sent; null until its last chunk was read. */
+        volatile String sha256;
+
+        AttemptProgress(String transferId, int attempt, long size) {
+            this.transferId = transferId;
+            this.attempt = attempt;
+            this.size = size;
+        }
+
+        @Override
+        public void acknowledged(int next) throws IOException {
+            ledger.progress(transferId, attempt, next);
+            board.progress(Side.PRODUCER, transferId, next, Math.min(size, (long) next * route.chunkSize()));
+            FaultPoints.reach(FaultPoints.Point.PRODUCER_PROGRESS);
+        }
+
+        @Override
+        public void hashed(byte[] digest) {
+            sha256 = HexFormat.of().formatHex(digest);
+        }
+    }
+
     private void onSkipped(InboxScanner.Skipped skipped) {
         String id = TransferIds.ofSkipped(route.name(), skipped.relativePath(), skipped.fileKey());
         board.started(Side.PRODUCER, id, route.name(), skipped.relativePath(), 0, 0, null);
@@ -280,16 +338,12 @@ final class ProducerRoute {
             board.started(Side.PRODUCER, transferId, route.name(), path, state.size(), chunks, entry.partition());
             board.progress(Side.PRODUCER, transferId, from, Math.min(state.size(), (long) from * route.chunkSize()));
             long started = System.nanoTime();
-            FileSender.Result result = sender.send(state, transferId, attempt, entry.partition(), from, next -> {
-                ledger.progress(transferId, attempt, next);
-                board.progress(Side.PRODUCER, transferId, next,
-                        Math.min(state.size(), (long) next * route.chunkSize()));
-                FaultPoints.reach(FaultPoints.Point.PRODUCER_PROGRESS);
-            });
+            AttemptProgress progress = new AttemptProgress(transferId, attempt, state.size());
+            FileSender.Result result = sender.send(state, transferId, attempt, entry.partition(), from, progress);
             switch (result) {
                 case SENT -> {
                     FaultPoints.reach(FaultPoints.Point.PRODUCER_ACKNOWLEDGED);
-                    ledger.sent(transferId, attempt);
+                    ledger.sent(transferId, attempt, state.size(), progress.sha256);
                     board.sent(transferId);
                     retryDelays.remove(path);
                     double seconds = Math.max(1e-9, (System.nanoTime() - started) / 1e9);

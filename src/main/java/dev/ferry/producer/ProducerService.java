@@ -36,6 +36,7 @@ import dev.ferry.route.RouteReconciler;
 import dev.ferry.route.RouteTable;
 import dev.ferry.transfer.TransferBoard;
 import dev.ferry.transfer.TransferMetrics;
+import dev.ferry.trust.KeyRing;
 
 /**
  * The producer role: runs one {@link ProducerRoute} per route, kept in line with the routes by a
@@ -70,6 +71,9 @@ public class ProducerService {
     TransferMetrics metrics;
 
     @Inject
+    KeyRing keys;
+
+    @Inject
     @Identifier("default-kafka-broker")
     Map<String, Object> kafkaConfig;
 
@@ -83,7 +87,8 @@ public class ProducerService {
             return;
         }
         receipts = new KafkaReceipts(kafkaConfig, config.topics().receiptsTopicName(),
-                "ferry-producer-" + config.instance(), false, this::anyRouteWaitsFor, config.kafkaStartupTimeout());
+                "ferry-producer-" + config.instance(), false, this::anyRouteWaitsFor, config.kafkaStartupTimeout())
+                        .signedWith(keys, metrics::receiptRejected);
         routes.follow(routeTable, "ferry-producer-routes");
         receiptPoller = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-receipts"));
         receiptPoller.scheduleWithFixedDelay(this::checkReceipts, 0, RECEIPT_POLL_MILLIS, TimeUnit.MILLISECONDS);

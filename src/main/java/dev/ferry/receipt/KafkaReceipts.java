@@ -13,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -24,11 +25,15 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.jboss.logging.Logger;
 
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.kafka.KafkaClients;
+import dev.ferry.trust.Authenticity;
+import dev.ferry.trust.KeyRing;
+import dev.ferry.trust.SigningKey;
 
 /**
  * {@link Receipts} kept in a compacted Kafka topic, read into memory: the whole topic at start-up, then whatever is new
@@ -66,6 +71,9 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
         }
     };
     private final KafkaConsumer<String, byte[]> reader;
+    private KeyRing keys;
+    private Consumer<String> onRejected = reason -> {
+    };
     private long skipped;
     private List<TopicPartition> partitions;
 
@@ -88,6 +96,17 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
         settings.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
         this.reader = new KafkaConsumer<>(settings);
         this.writer = writable ? new KafkaProducer<>(KafkaClients.durableProducer(kafka, clientId + "-writer")) : null;
+    }
+
+    /**
+     * Signs the receipts this process writes with its key, and keeps only receipts whose signature {@code keys} accepts
+     * (with {@code ferry.require-signatures}, only receipts signed by a trusted key): a receipt anyone could have
+     * written is never acted on. {@code onRejected} hears the category of each receipt refused (for a metric).
+     */
+    public KafkaReceipts signedWith(KeyRing keys, Consumer<String> onRejected) {
+        this.keys = keys;
+        this.onRejected = onRejected;
+        return this;
     }
 
     @Override
@@ -181,6 +200,18 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
             skip(record, "it has " + record.value().length + " bytes, more than a receipt (" + MAX_RECEIPT_BYTES + ")");
             return;
         }
+        if (keys != null) {
+            Header keyId = record.headers().lastHeader(WireFormat.KEY_HEADER);
+            Header signature = record.headers().lastHeader(WireFormat.SIGNATURE_HEADER);
+            String signer = keyId == null ? null : WireFormat.keyIdOf(keyId.value());
+            Authenticity authenticity = keys.check(signer, signature == null ? null : signature.value(),
+                    () -> Receipt.signedBytes(record.topic(), id, record.value(), signer));
+            if (authenticity.refused()) {
+                onRejected.accept(authenticity.category);
+                skip(record, "its signature is refused: " + authenticity.reason(signer));
+                return;
+            }
+        }
         Receipt r;
         try {
             r = Receipt.parse(new String(record.value(), StandardCharsets.UTF_8));
@@ -222,8 +253,17 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
         }
         List<Future<RecordMetadata>> sends = new ArrayList<>();
         try {
+            SigningKey key = keys == null ? null : keys.signingKey().orElse(null);
             for (Receipt r : receipts) {
-                sends.add(writer.send(new ProducerRecord<>(topic, r.transfer(), r.toJson())));
+                String json = r.toJson();
+                ProducerRecord<String, String> record = new ProducerRecord<>(topic, r.transfer(), json);
+                if (key != null) {
+                    byte[] signed = Receipt.signedBytes(topic, r.transfer(), json.getBytes(StandardCharsets.UTF_8),
+                            key.keyId());
+                    record.headers().add(WireFormat.KEY_HEADER, key.keyId().getBytes(StandardCharsets.UTF_8));
+                    record.headers().add(WireFormat.SIGNATURE_HEADER, key.sign(signed));
+                }
+                sends.add(writer.send(record));
             }
             long deadline = System.nanoTime() + timeout.toNanos();
             for (Future<RecordMetadata> send : sends) {

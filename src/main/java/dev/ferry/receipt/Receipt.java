@@ -1,6 +1,9 @@
 package dev.ferry.receipt;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -88,6 +91,23 @@ public record Receipt(int v, String transfer, int attempt, Outcome outcome, Stri
             return new Receipt(VERSION, transfer, attempt, outcome, path, target, size, sha256, instance, Instant.now(),
                     reason, topic);
         }
+    }
+
+    /**
+     * What a receipt's signature covers: a domain tag, the receipts topic, the record key and the value exactly as
+     * written (so no JSON is re-serialised to check it), and the signer's key id, each length-prefixed.
+     */
+    public static byte[] signedBytes(String topic, String key, byte[] value, String keyId) {
+        ByteBuffer b = ByteBuffer
+                .allocate(64 + 4 * 5 + utf8(topic).length + utf8(key).length + value.length + utf8(keyId).length);
+        for (byte[] field : new byte[][] { utf8("ferry-receipt-v1"), utf8(topic), utf8(key), value, utf8(keyId) }) {
+            b.putInt(field.length).put(field);
+        }
+        return Arrays.copyOf(b.array(), b.position());
+    }
+
+    private static byte[] utf8(String s) {
+        return s == null ? new byte[0] : s.getBytes(StandardCharsets.UTF_8);
     }
 
     public String toJson() {

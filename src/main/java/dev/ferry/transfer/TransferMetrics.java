@@ -82,6 +82,16 @@ public class TransferMetrics {
                 .tags("reason", category).register(registry).increment();
     }
 
+    /**
+     * A receipt not acted on: its signature refused ({@code unsigned}, {@code unknown-key}, {@code bad-signature}), or
+     * it does not match what was sent ({@code mismatch}).
+     */
+    public void receiptRejected(String reason) {
+        Counter.builder("ferry.receipts.rejected")
+                .description("Receipts ignored: not signed by a trusted key, or not " + "matching what was sent")
+                .tags("reason", reason).register(registry).increment();
+    }
+
     /** The consumer's unfinished transfers against its cap, and the transfers refused because it was full. */
     public void watchConsumerCapacity(IntSupplier unfinished, int cap, LongSupplier refused) {
         Gauge.builder("ferry.unfinished.transfers", unfinished::getAsInt)

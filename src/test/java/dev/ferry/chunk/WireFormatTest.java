@@ -93,7 +93,49 @@ class WireFormatTest {
         RecordHeaders headers = new RecordHeaders();
         headers.add(WireFormat.VERSION_HEADER, new byte[] { 9 });
         assertThatThrownBy(() -> WireFormat.decode("not-an-id", headers, new byte[0]))
-                .hasMessage("unknown ferry-version 9; this consumer reads version 1");
+                .hasMessage("unknown ferry-version 9; this consumer reads versions 1 and 2");
+    }
+
+    @Test
+    void aSignedRecordCarriesItsKeyAndSignatureAndAVersionOneRecordIsStillRead() throws Exception {
+        Chunk c = chunk(0, 1, 0, 3, new byte[] { 1, 2, 3 }, new byte[32]);
+        byte[] signature = new byte[WireFormat.SIGNATURE_BYTES];
+        Arrays.fill(signature, (byte) 7);
+        Headers signed = WireFormat.headersOf(c, "0011223344556677", signature);
+        WireFormat.Signed s = WireFormat.decodeSigned(ID, signed, c.data());
+        assertThat(s.record()).isEqualTo(c);
+        assertThat(s.keyId()).isEqualTo("0011223344556677");
+        assertThat(s.signature()).isEqualTo(signature);
+
+        Headers v1 = WireFormat.headersOf(c);
+        v1.remove(WireFormat.VERSION_HEADER);
+        v1.add(WireFormat.VERSION_HEADER, new byte[] { WireFormat.VERSION_UNSIGNED });
+        WireFormat.Signed old = WireFormat.decodeSigned(ID, v1, c.data());
+        assertThat(old.record()).isEqualTo(c);
+        assertThat(old.isSigned()).isFalse();
+
+        signed.remove(WireFormat.SIGNATURE_HEADER);
+        signed.add(WireFormat.SIGNATURE_HEADER, new byte[10]);
+        assertThatThrownBy(() -> WireFormat.decodeSigned(ID, signed, c.data()))
+                .hasMessage("header ferry-signature must be 64 bytes, was 10");
+    }
+
+    @Test
+    void whatIsSignedChangesWithEveryFieldTheTopicAndTheBytes() {
+        byte[] data = { 1, 2, 3 };
+        Chunk c = chunk(0, 1, 0, 3, data, new byte[32]);
+        byte[] base = WireFormat.signedBytes(c, "ferry-chunks", "k1");
+        assertThat(WireFormat.signedBytes(c, "ferry-chunks", "k1")).isEqualTo(base);
+        assertThat(WireFormat.signedBytes(c, "ferry-chunks.other", "k1")).as("another route's topic")
+                .isNotEqualTo(base);
+        assertThat(WireFormat.signedBytes(c, "ferry-chunks", "k2")).as("another key").isNotEqualTo(base);
+        Chunk higherAttempt = new Chunk(ID, 7, c.path(), 0, 1, 0, 3, c.modifiedMillis(), c.mode(), data, c.sha256());
+        assertThat(WireFormat.signedBytes(higherAttempt, "ferry-chunks", "k1")).isNotEqualTo(base);
+        Chunk otherBytes = new Chunk(ID, 0, c.path(), 0, 1, 0, 3, c.modifiedMillis(), c.mode(), new byte[] { 1, 2, 4 },
+                c.sha256());
+        assertThat(WireFormat.signedBytes(otherBytes, "ferry-chunks", "k1")).isNotEqualTo(base);
+        Abort abort = new Abort(ID, 0, c.path(), "file changed");
+        assertThat(WireFormat.signedBytes(abort, "ferry-chunks", "k1")).isNotEqualTo(base);
     }
 
     @Test

@@ -21,7 +21,7 @@ class LedgerTest {
             assertThat(ledger.startAttempt("t1", "a b/c.txt", 3).attempt()).isZero();
             ledger.ended("t1", 0);
             assertThat(ledger.startAttempt("t1", "a b/c.txt", 5).attempt()).isEqualTo(1);
-            ledger.sent("t1", 1);
+            ledger.sent("t1", 1, 42, "ab12");
         }
         try (Ledger ledger = new Ledger(state)) {
             assertThat(ledger.isSent("t1")).isTrue();
@@ -29,6 +29,8 @@ class LedgerTest {
             assertThat(ledger.awaitingReceipt()).singleElement().satisfies(e -> {
                 assertThat(e.path()).as("paths with spaces survive").isEqualTo("a b/c.txt");
                 assertThat(e.partition()).isEqualTo(5);
+                assertThat(e.size()).as("what was sent, for checking its receipt").isEqualTo(42);
+                assertThat(e.sha256()).isEqualTo("ab12");
             });
             ledger.done("t1");
             assertThat(ledger.startAttempt("t1", "a b/c.txt", 0).attempt()).as("attempt numbers never repeat")
@@ -59,10 +61,22 @@ class LedgerTest {
     }
 
     @Test
+    void aLedgerWrittenBeforeSizesAndHashesWereRecordedIsStillRead() throws Exception {
+        Files.writeString(state.resolve("producer-ledger"), "A t1 0 2 old.txt\nS t1 0\n", StandardCharsets.UTF_8);
+        try (Ledger ledger = new Ledger(state)) {
+            assertThat(ledger.awaitingReceipt()).singleElement().satisfies(e -> {
+                assertThat(e.attempt()).isZero();
+                assertThat(e.size()).isEqualTo(-1);
+                assertThat(e.sha256()).as("unknown: its receipt is checked on the attempt alone").isNull();
+            });
+        }
+    }
+
+    @Test
     void aTornLastLineFromACrashIsIgnored() throws Exception {
         try (Ledger ledger = new Ledger(state)) {
             ledger.startAttempt("t1", "x", 0);
-            ledger.sent("t1", 0);
+            ledger.sent("t1", 0, 1, null);
         }
         Files.writeString(state.resolve("producer-ledger"), "A t2 ", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         try (Ledger ledger = new Ledger(state)) {
