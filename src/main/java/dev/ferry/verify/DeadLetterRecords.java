@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -28,13 +29,22 @@ final class DeadLetterRecords {
     record DeadLetter(String key, String path, String reason, String sourceTopic) {
     }
 
+    /** Categories of records refused for their signature: forgeries, which describe no file that was sent. */
+    static final Set<String> FORGED = Set.of("unsigned", "unknown-key", "bad-signature");
+
     final List<DeadLetter> kept = new ArrayList<>();
     long total;
+    /** Records refused for their signature: counted, never listed as a file that will not arrive. */
+    long forged;
 
     static DeadLetterRecords read(Map<String, Object> kafka, String deadLetterTopic, Duration timeout) {
         DeadLetterRecords result = new DeadLetterRecords();
         // No dead-letter topic: nothing was refused.
         TopicSnapshot.read(kafka, deadLetterTopic, "ferry-verify-dead-letters", timeout, true, r -> {
+            if (FORGED.contains(text(r.headers(), "dead-letter-category"))) {
+                result.forged++;
+                return;
+            }
             result.total++;
             if (result.kept.size() < MAX_KEPT) {
                 result.kept.add(new DeadLetter(printableKey(r.key()), path(r.headers()),

@@ -12,6 +12,7 @@ import dev.ferry.chunk.Chunk;
 import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.InvalidRecordException;
 import dev.ferry.chunk.WireFormat;
+import dev.ferry.trust.KeyRing;
 
 /**
  * What the chunk topic says was sent: every transfer with an attempt whose chunks are all in the topic and that no
@@ -40,15 +41,31 @@ final class SentTransfers {
     final Map<String, Unfinished> unfinished = new HashMap<>();
     long records;
     long invalid;
+    /** Records not signed by a trusted key, when keys are given: not taken as sent. */
+    long untrusted;
 
     static SentTransfers read(Map<String, Object> kafka, String topic, Duration timeout) {
+        return read(kafka, topic, timeout, null);
+    }
+
+    /**
+     * @param keys
+     *            if not null, only records signed by a key it trusts count as sent
+     */
+    static SentTransfers read(Map<String, Object> kafka, String topic, Duration timeout, KeyRing keys) {
         Map<String, Map<Integer, Attempt>> attempts = new HashMap<>();
         SentTransfers result = new SentTransfers();
         TopicSnapshot.read(kafka, topic, "ferry-verify", timeout, false, r -> {
             result.records++;
             FerryRecord record;
             try {
-                record = WireFormat.decode(r.key(), r.headers(), r.value());
+                WireFormat.Signed signed = WireFormat.decodeSigned(r.key(), r.headers(), r.value());
+                record = signed.record();
+                if (keys != null && keys.check(signed.keyId(), signed.signature(),
+                        () -> WireFormat.signedBytes(signed.record(), r.topic(), signed.keyId())).refused()) {
+                    result.untrusted++;
+                    return;
+                }
             } catch (InvalidRecordException e) {
                 result.invalid++;
                 return;

@@ -23,6 +23,7 @@ import dev.ferry.chunk.Hashing;
 import dev.ferry.chunk.RelativePaths;
 import dev.ferry.receipt.KafkaReceipts;
 import dev.ferry.receipt.Receipt;
+import dev.ferry.trust.KeyRing;
 
 /**
  * Compares what was sent with what is in an outbox, the way an operator would check a transfer by hand: every file sent
@@ -73,8 +74,13 @@ public final class Verifier {
     }
 
     /** The outcome: counts and findings; {@link #clean()} is what the exit code reflects. */
+    /**
+     * @param untrusted
+     *            with trusted keys given: records and receipts not signed by one of them, ignored, and dead letters
+     *            refused for their signature (forgeries, which describe no file that was sent)
+     */
     public record Report(int sent, int identical, List<Finding> findings, long stagedFiles, long quarantinedFiles,
-            long topicRecords, long invalidRecords) {
+            long topicRecords, long invalidRecords, long untrusted) {
 
         public boolean clean() {
             return findings.stream().noneMatch(f -> f.kind().isDifference);
@@ -90,6 +96,7 @@ public final class Verifier {
     private final String receiptsTopic;
     private final String deadLetterTopic;
     private final Duration timeout;
+    private KeyRing keys;
 
     /** Checks against {@code topic}, its receipts and its dead letters ({@code topic-dlq}). */
     public Verifier(Map<String, Object> kafka, String topic, String receiptsTopic, Duration timeout) {
@@ -105,14 +112,25 @@ public final class Verifier {
         this.timeout = timeout;
     }
 
+    /** Believes only records and receipts signed by a key {@code keys} trusts (as a consumer requiring signatures). */
+    public Verifier trusting(KeyRing keys) {
+        this.keys = keys;
+        return this;
+    }
+
     public Report verify(Path outbox, boolean receiptsOnly) throws IOException {
         Map<String, Receipt> receipts;
+        long[] untrusted = { 0 };
         try (KafkaReceipts table = new KafkaReceipts(kafka, receiptsTopic, "ferry-verify", false, id -> true,
                 timeout)) {
+            if (keys != null) {
+                table.signedWith(keys, reason -> untrusted[0]++);
+            }
             table.refresh();
             receipts = table.all();
         }
-        SentTransfers topicView = receiptsOnly ? new SentTransfers() : SentTransfers.read(kafka, topic, timeout);
+        SentTransfers topicView = receiptsOnly ? new SentTransfers() : SentTransfers.read(kafka, topic, timeout, keys);
+        untrusted[0] += topicView.untrusted;
 
         // Expected: what the topic says was sent, plus deliveries whose chunks have aged out of it.
         Map<String, SentTransfers.Sent> sent = new HashMap<>(topicView.sent);
@@ -196,6 +214,7 @@ public final class Verifier {
         if (!receiptsOnly) {
             // Refused records of this topic whose transfer was not delivered after all: sent, never to arrive.
             DeadLetterRecords dead = DeadLetterRecords.read(kafka, deadLetterTopic, timeout);
+            untrusted[0] += dead.forged;
             for (DeadLetterRecords.DeadLetter d : dead.kept) {
                 boolean thisTopic = d.sourceTopic() == null || d.sourceTopic().equals(topic);
                 Receipt r = receipts.get(d.key());
@@ -215,7 +234,7 @@ public final class Verifier {
                         + u.chunks() + " of " + u.count() + " chunks in the topic")));
         findings.sort(Comparator.comparing((Finding f) -> f.kind()).thenComparing(Finding::path));
         return new Report(sent.size(), identical, findings, countFiles(outbox.resolve(".ferry/staging")),
-                countFiles(outbox.resolve(".ferry/quarantine")), topicView.records, topicView.invalid);
+                countFiles(outbox.resolve(".ferry/quarantine")), topicView.records, topicView.invalid, untrusted[0]);
     }
 
     private static String receiptTime(Receipt r) {

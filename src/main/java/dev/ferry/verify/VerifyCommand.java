@@ -6,9 +6,14 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+
+import dev.ferry.trust.KeyRing;
+import dev.ferry.trust.TrustedKeys;
 
 /**
  * {@code verify}: checks an outbox against the topics and exits non-zero on any difference. Runs without starting
@@ -17,9 +22,12 @@ import java.util.Properties;
  * <pre>
  * java -jar quarkus-run.jar verify --outbox /data/outbox --bootstrap-server kafka:9092 [--topic ferry-chunks]
  *      [--receipts-topic ferry-chunks-receipts] [--command-config client.properties] [--receipts-only]
+ *      [--trusted-keys /etc/ferry/trusted]
  * </pre>
  *
- * Defaults come from the same environment variables as Ferry's settings ({@code FERRY_OUTBOX}, {@code FERRY_TOPIC},
+ * With {@code --trusted-keys} (default {@code FERRY_TRUSTED_KEYS}), only records and receipts signed by one of those
+ * keys count, as in a consumer that requires signatures: forgeries in the topics are counted, never expected. Defaults
+ * come from the same environment variables as Ferry's settings ({@code FERRY_OUTBOX}, {@code FERRY_TOPIC},
  * {@code FERRY_RECEIPTS_TOPIC}, {@code KAFKA_BOOTSTRAP_SERVERS}), so inside a consumer pod it needs no argument.
  * {@code --command-config} takes Kafka client properties (TLS, SASL), as Kafka's own tools do.
  */
@@ -76,8 +84,16 @@ public final class VerifyCommand {
             }
             kafka.put("bootstrap.servers", bootstrap);
             Duration timeout = Duration.ofSeconds(Long.parseLong(options.getOrDefault("--timeout-seconds", "60")));
-            Verifier.Report report = new Verifier(kafka, topic, receipts, deadLetters, timeout).verify(Path.of(outbox),
-                    receiptsOnly);
+            Verifier verifier = new Verifier(kafka, topic, receipts, deadLetters, timeout);
+            String trusted = options.getOrDefault("--trusted-keys", env.get("FERRY_TRUSTED_KEYS"));
+            if (trusted != null) {
+                KeyRing keys = new KeyRing();
+                keys.use(Optional.empty(),
+                        TrustedKeys.read(Arrays.stream(trusted.split(",")).map(String::trim).map(Path::of).toList()),
+                        true);
+                verifier.trusting(keys);
+            }
+            Verifier.Report report = verifier.verify(Path.of(outbox), receiptsOnly);
             print(report, outbox, topic, receiptsOnly, out);
             return report.clean() ? CLEAN : DIFFERENCES;
         } catch (IOException | RuntimeException e) {
@@ -89,7 +105,7 @@ public final class VerifyCommand {
     private static boolean isOption(String arg) {
         return switch (arg) {
             case "--outbox", "--bootstrap-server", "--topic", "--receipts-topic", "--dead-letter-topic",
-                    "--command-config", "--timeout-seconds" -> true;
+                    "--command-config", "--timeout-seconds", "--trusted-keys" -> true;
             default -> false;
         };
     }
@@ -106,6 +122,10 @@ public final class VerifyCommand {
                 r.count(Verifier.Kind.NO_RECEIPT), r.count(Verifier.Kind.REPLACED), r.count(Verifier.Kind.SKIPPED),
                 r.count(Verifier.Kind.QUARANTINED), r.count(Verifier.Kind.UNFINISHED), r.stagedFiles(),
                 r.quarantinedFiles(), r.topicRecords(), r.invalidRecords());
+        if (r.untrusted() > 0) {
+            out.printf("  ignored as forged (not signed by a trusted key): %d records, receipts and dead letters%n",
+                    r.untrusted());
+        }
         for (Verifier.Finding f : r.findings()) {
             out.printf("  %-11s %s  (%s)%n", f.kind(), f.path(), f.detail());
         }
@@ -115,7 +135,7 @@ public final class VerifyCommand {
     private static void usage(PrintStream out) {
         out.println("usage: verify [--outbox DIR] [--bootstrap-server HOST:PORT] [--topic T] [--receipts-topic T]");
         out.println("              [--dead-letter-topic T] [--command-config FILE] [--receipts-only]");
-        out.println("              [--timeout-seconds N]");
+        out.println("              [--timeout-seconds N] [--trusted-keys FILE_OR_DIR[,...]]");
         out.println("exit status: 0 identical, 1 differences found, 2 bad arguments, 3 could not check");
     }
 }

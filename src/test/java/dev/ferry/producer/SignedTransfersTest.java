@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 
 import jakarta.inject.Inject;
@@ -44,8 +45,10 @@ import dev.ferry.testing.KafkaBrokerResource;
 import dev.ferry.testing.TestFiles;
 import dev.ferry.testing.TestKeys;
 import dev.ferry.testing.TopicReader;
+import dev.ferry.trust.KeyRing;
 import dev.ferry.trust.SigningKey;
 import dev.ferry.trust.TrustedKeys;
+import dev.ferry.verify.Verifier;
 
 /**
  * Records and receipts written by anyone holding Kafka credentials, against both roles with signatures required. Each
@@ -180,6 +183,21 @@ class SignedTransfersTest {
             assertThat(Files.readAllBytes(delivered)).isEqualTo(content);
         });
         assertThat(deadLetterCategories(id)).isEmpty();
+    }
+
+    @Test
+    void verifyWithTheTrustedKeysSeesOnlyWhatWasReallySent() throws Exception {
+        // After the tests above (method order): forged records and receipts lie in every topic.
+        KeyRing keys = new KeyRing();
+        keys.use(Optional.empty(),
+                TrustedKeys.read(List.of(KEYS.dir.resolve("ferry.pub"), KEYS.dir.resolve("trusted"))), true);
+        Verifier.Report report = new Verifier(Map.of("bootstrap.servers", bootstrap), config.topics().topic(),
+                config.topics().receiptsTopicName(), config.topics().deadLetterTopicName(), Duration.ofSeconds(30))
+                        .trusting(keys).verify(config.consumer().outbox().orElseThrow(), false);
+        assertThat(report.findings()).isEmpty();
+        assertThat(report.identical()).isEqualTo(3);
+        assertThat(report.untrusted()).as("4 forged records, 2 planted receipts, their dead letters")
+                .isGreaterThanOrEqualTo(6);
     }
 
     /** The transfer id the producer will give {@code hidden} once it is renamed to {@code name} (same inode, mtime). */
