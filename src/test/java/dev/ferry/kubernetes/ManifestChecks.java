@@ -19,6 +19,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.smallrye.config.WithParentName;
+
 import dev.ferry.config.FerryConfig;
 
 /**
@@ -60,12 +62,24 @@ final class ManifestChecks {
     /** The names of FerryConfig's keys as environment variables (ferry.chunk-size is FERRY_CHUNK_SIZE). */
     static Set<String> ferryEnvNames() {
         Set<String> names = new TreeSet<>();
-        for (Method m : FerryConfig.class.getDeclaredMethods()) {
-            if (m.getParameterCount() == 0 && !m.isDefault() && !Modifier.isStatic(m.getModifiers())) {
-                names.add("FERRY_" + m.getName().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT));
+        addEnvNames(FerryConfig.class, "FERRY_", names);
+        return names;
+    }
+
+    /** Groups flat in the key space ({@code @WithParentName}) add their keys as they are; others add a prefix. */
+    private static void addEnvNames(Class<?> mapping, String prefix, Set<String> names) {
+        for (Method m : mapping.getDeclaredMethods()) {
+            if (m.getParameterCount() != 0 || m.isDefault() || Modifier.isStatic(m.getModifiers())) {
+                continue;
+            }
+            String name = m.getName().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+            Class<?> type = m.getReturnType();
+            if (type.isInterface() && type.getEnclosingClass() == FerryConfig.class) {
+                addEnvNames(type, m.isAnnotationPresent(WithParentName.class) ? prefix : prefix + name + "_", names);
+            } else {
+                names.add(prefix + name);
             }
         }
-        return names;
     }
 
     private void run() {
