@@ -25,7 +25,6 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.jboss.logging.Logger;
 
@@ -33,7 +32,7 @@ import dev.ferry.chunk.WireFormat;
 import dev.ferry.kafka.KafkaClients;
 import dev.ferry.trust.Authenticity;
 import dev.ferry.trust.KeyRing;
-import dev.ferry.trust.SigningKey;
+import dev.ferry.trust.RecordSignatures;
 
 /**
  * {@link Receipts} kept in a compacted Kafka topic, read into memory: the whole topic at start-up, then whatever is new
@@ -201,14 +200,12 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
             return;
         }
         if (keys != null) {
-            Header keyId = record.headers().lastHeader(WireFormat.KEY_HEADER);
-            Header signature = record.headers().lastHeader(WireFormat.SIGNATURE_HEADER);
-            String signer = keyId == null ? null : WireFormat.keyIdOf(keyId.value());
-            Authenticity authenticity = keys.check(signer, signature == null ? null : signature.value(),
-                    () -> Receipt.signedBytes(record.topic(), id, record.value(), signer));
+            Authenticity authenticity = RecordSignatures.check(keys, Receipt.SIGNATURE_DOMAIN, record.topic(), id,
+                    record.value(), record.headers());
             if (authenticity.refused()) {
                 onRejected.accept(authenticity.category);
-                skip(record, "its signature is refused: " + authenticity.reason(signer));
+                skip(record, "its signature is refused: "
+                        + authenticity.reason(RecordSignatures.signerOf(record.headers())));
                 return;
             }
         }
@@ -253,15 +250,12 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
         }
         List<Future<RecordMetadata>> sends = new ArrayList<>();
         try {
-            SigningKey key = keys == null ? null : keys.signingKey().orElse(null);
             for (Receipt r : receipts) {
                 String json = r.toJson();
                 ProducerRecord<String, String> record = new ProducerRecord<>(topic, r.transfer(), json);
-                if (key != null) {
-                    byte[] signed = Receipt.signedBytes(topic, r.transfer(), json.getBytes(StandardCharsets.UTF_8),
-                            key.keyId());
-                    record.headers().add(WireFormat.KEY_HEADER, key.keyId().getBytes(StandardCharsets.UTF_8));
-                    record.headers().add(WireFormat.SIGNATURE_HEADER, key.sign(signed));
+                if (keys != null) {
+                    RecordSignatures.sign(keys, Receipt.SIGNATURE_DOMAIN, topic, r.transfer(),
+                            json.getBytes(StandardCharsets.UTF_8), record.headers());
                 }
                 sends.add(writer.send(record));
             }

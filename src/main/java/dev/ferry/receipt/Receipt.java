@@ -1,15 +1,14 @@
 package dev.ferry.receipt;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Arrays;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+
+import dev.ferry.trust.RecordSignatures;
 
 /**
  * What the consumer side did with one transfer, the value of a record in the receipts topic (key: the transfer id;
@@ -93,22 +92,8 @@ public record Receipt(int v, String transfer, int attempt, Outcome outcome, Stri
         }
     }
 
-    /**
-     * What a receipt's signature covers: a domain tag, the receipts topic, the record key and the value exactly as
-     * written (so no JSON is re-serialised to check it), and the signer's key id, each length-prefixed.
-     */
-    public static byte[] signedBytes(String topic, String key, byte[] value, String keyId) {
-        ByteBuffer b = ByteBuffer
-                .allocate(64 + 4 * 5 + utf8(topic).length + utf8(key).length + value.length + utf8(keyId).length);
-        for (byte[] field : new byte[][] { utf8("ferry-receipt-v1"), utf8(topic), utf8(key), value, utf8(keyId) }) {
-            b.putInt(field.length).put(field);
-        }
-        return Arrays.copyOf(b.array(), b.position());
-    }
-
-    private static byte[] utf8(String s) {
-        return s == null ? new byte[0] : s.getBytes(StandardCharsets.UTF_8);
-    }
+    /** The domain of a receipt's signature ({@link RecordSignatures}): the receipts topic, key and value bytes. */
+    public static final String SIGNATURE_DOMAIN = "ferry-receipt-v1";
 
     public String toJson() {
         try {

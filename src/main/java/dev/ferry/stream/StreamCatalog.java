@@ -1,6 +1,7 @@
 package dev.ferry.stream;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Comparator;
@@ -19,6 +20,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
@@ -28,6 +31,9 @@ import io.smallrye.common.annotation.Identifier;
 import dev.ferry.DaemonThreads;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.kafka.KafkaClients;
+import dev.ferry.trust.Authenticity;
+import dev.ferry.trust.KeyRing;
+import dev.ferry.trust.RecordSignatures;
 
 /**
  * Every stream known, from the announcements topic (compacted: the latest announcement of each name), read from its
@@ -36,6 +42,9 @@ import dev.ferry.kafka.KafkaClients;
  */
 @ApplicationScoped
 public class StreamCatalog {
+
+    /** The domain of an announcement's signature ({@link RecordSignatures}). */
+    public static final String SIGNATURE_DOMAIN = "ferry-stream-v1";
 
     private static final Logger LOG = Logger.getLogger(StreamCatalog.class);
 
@@ -46,12 +55,16 @@ public class StreamCatalog {
     @Identifier("default-kafka-broker")
     Map<String, Object> kafka;
 
+    @Inject
+    KeyRing keys;
+
     private final Map<String, StreamInfo> streams = new ConcurrentHashMap<>();
-    private volatile KafkaConsumer<String, String> reader;
+    private volatile KafkaConsumer<String, byte[]> reader;
     private volatile boolean stopped;
     /** Counted down at shutdown: ends any pause at once. */
     private final CountDownLatch pause = new CountDownLatch(1);
     private Thread thread;
+    private long refused;
 
     void start(@Observes StartupEvent event) {
         if (config.role().isEmpty()) {
@@ -67,7 +80,7 @@ public class StreamCatalog {
             // Wherever it is (a poll, a metadata wait, the pause before a retry), it stops now: a shutdown must not
             // wait for a retry timer. (An interrupt would make the consumer's close fail noisily.)
             pause.countDown();
-            KafkaConsumer<String, String> r = reader;
+            KafkaConsumer<String, byte[]> r = reader;
             if (r != null) {
                 r.wakeup();
             }
@@ -94,8 +107,9 @@ public class StreamCatalog {
         String topic = FrameFormat.announcementsTopic(config.streams().topic());
         TopicPartition partition = new TopicPartition(topic, 0);
         while (!stopped) {
-            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(
-                    KafkaClients.reader(kafka, "ferry-stream-catalog"))) {
+            try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                    KafkaClients.reader(kafka, "ferry-stream-catalog"), new StringDeserializer(),
+                    new ByteArrayDeserializer())) {
                 reader = consumer;
                 if (stopped) {
                     return;
@@ -108,7 +122,7 @@ public class StreamCatalog {
                 consumer.assign(List.of(partition));
                 consumer.seekToBeginning(List.of(partition));
                 while (!stopped) {
-                    for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofSeconds(1))) {
+                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofSeconds(1))) {
                         read(r);
                     }
                 }
@@ -134,13 +148,23 @@ public class StreamCatalog {
         }
     }
 
-    private void read(ConsumerRecord<String, String> r) {
+    private void read(ConsumerRecord<String, byte[]> r) {
+        Authenticity authenticity = RecordSignatures.check(keys, SIGNATURE_DOMAIN, r.topic(), r.key(), r.value(),
+                r.headers());
+        if (authenticity.refused()) {
+            // Viewers see only streams a trusted producer announced; a forged one is not listed, nor is its removal.
+            if (refused++ % 100 == 0) {
+                LOG.warnf("Ignoring a stream announcement at offset %d (%d so far): %s", r.offset(), refused,
+                        authenticity.reason(RecordSignatures.signerOf(r.headers())));
+            }
+            return;
+        }
         if (r.value() == null) {
             streams.remove(r.key()); // a tombstone: the stream was removed by hand
             return;
         }
         try {
-            update(StreamInfo.fromJson(r.value()));
+            update(StreamInfo.fromJson(new String(r.value(), StandardCharsets.UTF_8)));
         } catch (IOException e) {
             LOG.warnf("Ignoring an unreadable stream announcement at offset %d: %s", r.offset(), e.getMessage());
         }

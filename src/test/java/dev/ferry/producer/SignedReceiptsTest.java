@@ -30,6 +30,7 @@ import dev.ferry.testing.Http;
 import dev.ferry.testing.KafkaBrokerResource;
 import dev.ferry.testing.TestFiles;
 import dev.ferry.testing.TestKeys;
+import dev.ferry.trust.RecordSignatures;
 import dev.ferry.trust.SigningKey;
 
 /**
@@ -105,8 +106,8 @@ class SignedReceiptsTest {
         String json = receipt.toJson();
         ProducerRecord<String, String> record = new ProducerRecord<>(topic, receipt.transfer(), json);
         if (key != null) {
-            byte[] signed = Receipt.signedBytes(topic, receipt.transfer(), json.getBytes(StandardCharsets.UTF_8),
-                    key.keyId());
+            byte[] signed = RecordSignatures.signedBytes(Receipt.SIGNATURE_DOMAIN, topic, receipt.transfer(),
+                    json.getBytes(StandardCharsets.UTF_8), key.keyId());
             record.headers().add(WireFormat.KEY_HEADER, key.keyId().getBytes(StandardCharsets.UTF_8));
             record.headers().add(WireFormat.SIGNATURE_HEADER, key.sign(signed));
         }

@@ -17,6 +17,8 @@ import java.util.Random;
 
 import jakarta.inject.Inject;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Headers;
@@ -40,12 +42,16 @@ import dev.ferry.chunk.Hashing;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.receipt.Receipt;
+import dev.ferry.stream.FrameFormat;
+import dev.ferry.stream.StreamCatalog;
+import dev.ferry.stream.StreamInfo;
 import dev.ferry.testing.Http;
 import dev.ferry.testing.KafkaBrokerResource;
 import dev.ferry.testing.TestFiles;
 import dev.ferry.testing.TestKeys;
 import dev.ferry.testing.TopicReader;
 import dev.ferry.trust.KeyRing;
+import dev.ferry.trust.RecordSignatures;
 import dev.ferry.trust.SigningKey;
 import dev.ferry.trust.TrustedKeys;
 import dev.ferry.verify.Verifier;
@@ -143,8 +149,9 @@ class SignedTransfersTest {
         ProducerRecord<String, byte[]> signedByStranger = new ProducerRecord<>(topic, id,
                 planted.toJson().getBytes(StandardCharsets.UTF_8));
         signedByStranger.headers().add(WireFormat.KEY_HEADER, mallory.keyId().getBytes(StandardCharsets.UTF_8));
-        signedByStranger.headers().add(WireFormat.SIGNATURE_HEADER, mallory.sign(
-                Receipt.signedBytes(topic, id, planted.toJson().getBytes(StandardCharsets.UTF_8), mallory.keyId())));
+        signedByStranger.headers().add(WireFormat.SIGNATURE_HEADER,
+                mallory.sign(RecordSignatures.signedBytes(Receipt.SIGNATURE_DOMAIN, topic, id,
+                        planted.toJson().getBytes(StandardCharsets.UTF_8), mallory.keyId())));
         produce(List.of(unsigned, signedByStranger));
 
         Path file = Files.move(hidden, inbox.resolve("planted.bin"));
@@ -183,6 +190,28 @@ class SignedTransfersTest {
             assertThat(Files.readAllBytes(delivered)).isEqualTo(content);
         });
         assertThat(deadLetterCategories(id)).isEmpty();
+    }
+
+    @Test
+    void viewersListOnlyStreamsATrustedProducerAnnounced() throws Exception {
+        SigningKey own = KEYS.read("ferry");
+        String topic = FrameFormat.announcementsTopic(config.streams().topic());
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            // No streams inbox here, so nothing made the topic; a producer that streams would.
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        }
+        StreamInfo forged = StreamInfo.starting("forged-stream", "mallory.mp4");
+        StreamInfo real = StreamInfo.starting("real-stream", "camera.mp4");
+        byte[] forgedJson = forged.toJson().getBytes(StandardCharsets.UTF_8);
+        byte[] realJson = real.toJson().getBytes(StandardCharsets.UTF_8);
+        ProducerRecord<String, byte[]> signed = new ProducerRecord<>(topic, real.name(), realJson);
+        KeyRing signer = new KeyRing();
+        signer.use(Optional.of(own), TrustedKeys.NONE, false);
+        RecordSignatures.sign(signer, StreamCatalog.SIGNATURE_DOMAIN, topic, real.name(), realJson, signed.headers());
+        produce(List.of(new ProducerRecord<>(topic, forged.name(), forgedJson), signed));
+        await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(Http.get(base, "/api/streams").body()).contains("real-stream"));
+        assertThat(Http.get(base, "/api/streams").body()).doesNotContain("forged-stream");
     }
 
     @Test

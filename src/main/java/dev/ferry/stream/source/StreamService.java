@@ -1,6 +1,7 @@
 package dev.ferry.stream.source;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +39,8 @@ import dev.ferry.kafka.TopicProvisioner;
 import dev.ferry.stream.FrameFormat;
 import dev.ferry.stream.StreamCatalog;
 import dev.ferry.stream.StreamInfo;
+import dev.ferry.trust.KeyRing;
+import dev.ferry.trust.RecordSignatures;
 
 /**
  * The producer's streams: watches {@code ferry.streams.inbox} for videos and folders of images, and streams each one
@@ -63,6 +66,9 @@ public class StreamService {
 
     @Inject
     TopicProvisioner topics;
+
+    @Inject
+    KeyRing keys;
 
     private Path inbox;
     private StreamLedger ledger;
@@ -211,12 +217,16 @@ public class StreamService {
 
     private void announce(StreamInfo info) {
         catalog.update(info);
-        announcements.send(new ProducerRecord<>(FrameFormat.announcementsTopic(config.streams().topic()), info.name(),
-                info.toJson()), (metadata, e) -> {
-                    if (e != null) {
-                        LOG.warnf("Stream %s: announcement not sent: %s", info.name(), e.toString());
-                    }
-                });
+        String topic = FrameFormat.announcementsTopic(config.streams().topic());
+        String json = info.toJson();
+        ProducerRecord<String, String> record = new ProducerRecord<>(topic, info.name(), json);
+        RecordSignatures.sign(keys, StreamCatalog.SIGNATURE_DOMAIN, topic, info.name(),
+                json.getBytes(StandardCharsets.UTF_8), record.headers());
+        announcements.send(record, (metadata, e) -> {
+            if (e != null) {
+                LOG.warnf("Stream %s: announcement not sent: %s", info.name(), e.toString());
+            }
+        });
     }
 
     private void record(String name, String fingerprint, long frames, boolean done) {
