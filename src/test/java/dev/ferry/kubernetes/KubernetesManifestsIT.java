@@ -124,6 +124,16 @@ class KubernetesManifestsIT {
                 .isGreaterThanOrEqualTo(30);
         assertThat(producer.path("spec").path("template").path("spec").path("terminationGracePeriodSeconds").asInt())
                 .isGreaterThanOrEqualTo(15);
+        // Signatures required: each role signs with its own key, from a Secret only the pod's group can read.
+        for (JsonNode workload : List.of(producer, consumer)) {
+            assertThat(ManifestChecks.envOf(workload)).containsEntry("FERRY_SIGNING_KEY", "/etc/ferry/signing/signing.key")
+                    .containsEntry("FERRY_TRUSTED_KEYS", "/etc/ferry/trusted");
+            JsonNode volumes = workload.path("spec").path("template").path("spec").path("volumes");
+            assertThat(volumes.findValues("secret")).anySatisfy(s -> {
+                assertThat(s.path("secretName").asText()).endsWith("-signing-key");
+                assertThat(s.path("defaultMode").asInt()).isEqualTo(0440);
+            }).anySatisfy(s -> assertThat(s.path("secretName").asText()).isEqualTo("ferry-trusted-keys"));
+        }
     }
 
     @Test
