@@ -158,7 +158,7 @@ class KubernetesManifestsIT {
         Kafka kafka = strimzi("Kafka", Kafka.class).get(0);
         KafkaNodePool pool = strimzi("KafkaNodePool", KafkaNodePool.class).get(0);
         List<KafkaTopic> topics = strimzi("KafkaTopic", KafkaTopic.class);
-        KafkaUser user = strimzi("KafkaUser", KafkaUser.class).get(0);
+        List<KafkaUser> users = strimzi("KafkaUser", KafkaUser.class);
 
         assertThat(pool.getSpec().getReplicas()).isGreaterThanOrEqualTo(3);
         assertThat(pool.getMetadata().getLabels()).containsEntry("strimzi.io/cluster", kafka.getMetadata().getName());
@@ -192,17 +192,30 @@ class KubernetesManifestsIT {
         assertThat(receipts.getSpec().getPartitions()).isEqualTo(1);
         assertThat((String) receipts.getSpec().getConfig().get("cleanup.policy")).contains("compact");
 
-        assertThat(user.getSpec().getAuthentication().getType()).isEqualTo("tls");
-        List<AclRule> acls = ((KafkaUserAuthorizationSimple) user.getSpec().getAuthorization()).getAcls();
-        assertThat(acls).anySatisfy(a -> {
-            assertThat(a.getResource()).isInstanceOf(AclRuleTopicResource.class);
-            assertThat(topic).startsWith(((AclRuleTopicResource) a.getResource()).getName());
-        }).anySatisfy(a -> {
-            assertThat(a.getResource()).isInstanceOf(AclRuleGroupResource.class);
-            assertThat(config.get("FERRY_GROUP_ID")).startsWith(((AclRuleGroupResource) a.getResource()).getName());
-        });
+        // One user per role (KafkaAclIT runs Ferry with exactly these rules against a broker with an authorizer).
+        assertThat(users).extracting(u -> u.getMetadata().getName()).containsExactlyInAnyOrder("ferry-producer",
+                "ferry-consumer");
+        for (KafkaUser user : users) {
+            assertThat(user.getSpec().getAuthentication().getType()).isEqualTo("tls");
+            List<AclRule> acls = ((KafkaUserAuthorizationSimple) user.getSpec().getAuthorization()).getAcls();
+            assertThat(acls).anySatisfy(a -> {
+                assertThat(a.getResource()).isInstanceOf(AclRuleTopicResource.class);
+                assertThat(topic).startsWith(((AclRuleTopicResource) a.getResource()).getName());
+            });
+        }
+        KafkaUser consumerUser = users.stream().filter(u -> u.getMetadata().getName().equals("ferry-consumer"))
+                .findFirst().orElseThrow();
+        assertThat(((KafkaUserAuthorizationSimple) consumerUser.getSpec().getAuthorization()).getAcls())
+                .anySatisfy(a -> {
+                    assertThat(a.getResource()).isInstanceOf(AclRuleGroupResource.class);
+                    assertThat(config.get("FERRY_GROUP_ID"))
+                            .startsWith(((AclRuleGroupResource) a.getResource()).getName());
+                });
 
-        for (Object o : List.of(kafka, pool, user)) {
+        for (Object o : List.of(kafka, pool)) {
+            assertThat(unknownFields(o, "")).as("fields Strimzi's model does not know").isEmpty();
+        }
+        for (Object o : users) {
             assertThat(unknownFields(o, "")).as("fields Strimzi's model does not know").isEmpty();
         }
         topics.forEach(t -> assertThat(unknownFields(t, "")).isEmpty());

@@ -46,6 +46,15 @@ public final class SecureKafkaBroker implements AutoCloseable {
     }
 
     public static SecureKafkaBroker start(Path dir) throws IOException {
+        return start(dir, false);
+    }
+
+    /**
+     * @param authorizer
+     *            with Kafka's ACL authorizer on: nothing is allowed without an ACL, except to the plaintext listener's
+     *            anonymous user (the test's own setup, and the broker itself)
+     */
+    public static SecureKafkaBroker start(Path dir, boolean authorizer) throws IOException {
         TestCertificates ca = TestCertificates.authority("ferry-test-ca");
         TestCertificates.Pem server = ca.issue("localhost");
         int plain = FreePorts.next();
@@ -69,6 +78,11 @@ public final class SecureKafkaBroker implements AutoCloseable {
         props.put("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
                 "org.apache.kafka.common.security.scram.ScramLoginModule required;");
         props.put("listener.name.sasl_ssl.connections.max.reauth.ms", Long.toString(REAUTHENTICATION.toMillis()));
+        if (authorizer) {
+            props.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+            props.put("super.users", "User:ANONYMOUS");
+            props.put("allow.everyone.if.no.acl.found", "false");
+        }
         Files.createDirectories(dir);
         KafkaRaftServer raft = KafkaNode.start(1, plain, controller, "1@localhost:" + controller,
                 Uuid.randomUuid().toString(), dir, 1, props);

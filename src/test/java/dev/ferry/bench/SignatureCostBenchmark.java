@@ -1,0 +1,65 @@
+package dev.ferry.bench;
+
+import java.util.List;
+import java.util.Random;
+
+import dev.ferry.chunk.Chunk;
+import dev.ferry.chunk.Hashing;
+import dev.ferry.chunk.WireFormat;
+import dev.ferry.trust.SigningKey;
+import dev.ferry.trust.TrustedKeys;
+
+/**
+ * What signatures add per chunk, on one core, against what each side already spends on a chunk without them (the
+ * CRC32C every record carries and the file's running SHA-256): signing on the producer (SHA-256 of the chunk plus an
+ * Ed25519 signature), checking on the consumer (the same hash plus a verification). Run with
+ * {@code bench/signatures.sh}; it prints microseconds per chunk and the MB/s one core could sign or check at. Not a
+ * test: figures only.
+ */
+public final class SignatureCostBenchmark {
+
+    private SignatureCostBenchmark() {
+    }
+
+    public static void main(String[] args) {
+        SigningKey key = SigningKey.generate();
+        TrustedKeys trusted = TrustedKeys.of(List.of(key.publicKey()));
+        System.out.printf("%-10s %14s %14s %14s %16s %16s%n", "chunk", "baseline us", "sign us", "verify us",
+                "sign MB/s/core", "verify MB/s/core");
+        for (int size : new int[] { 4 * 1024, 64 * 1024, 512 * 1024, 4 * 1024 * 1024 }) {
+            byte[] data = new byte[size];
+            new Random(size).nextBytes(data);
+            Chunk chunk = new Chunk("0123456789abcdef0123456789abcdef", 0, "bench/file.bin", 1, 3, size, 3L * size,
+                    0, 0644, data, null);
+            int rounds = (int) Math.max(200, (256L << 20) / size);
+            double baseline = 0;
+            double sign = 0;
+            double verify = 0;
+            for (int pass = 0; pass < 3; pass++) { // the first passes warm the JIT up; the last one counts
+                baseline = time(rounds, () -> {
+                    WireFormat.crc32c(data);
+                    Hashing.sha256().update(data);
+                });
+                byte[][] signature = new byte[1][];
+                sign = time(rounds, () -> signature[0] = key.sign(WireFormat.signedBytes(chunk, "t", key.keyId())));
+                verify = time(rounds, () -> {
+                    if (trusted.verify(key.keyId(), WireFormat.signedBytes(chunk, "t", key.keyId()),
+                            signature[0]) != TrustedKeys.Verdict.VALID) {
+                        throw new AssertionError("signature does not verify");
+                    }
+                });
+            }
+            System.out.printf("%-10s %14.1f %14.1f %14.1f %16.0f %16.0f%n", size / 1024 + " KiB", baseline, sign,
+                    verify, size / sign, size / verify);
+        }
+    }
+
+    /** Microseconds per call of {@code work}, averaged over {@code rounds}. */
+    private static double time(int rounds, Runnable work) {
+        long start = System.nanoTime();
+        for (int i = 0; i < rounds; i++) {
+            work.run();
+        }
+        return (System.nanoTime() - start) / 1e3 / rounds;
+    }
+}
