@@ -22,6 +22,7 @@ class PackageRulesTest {
     @ArchTest
     static final ArchRule theWireFormatImportsNoFramework = classes().that().resideInAPackage("dev.ferry.chunk")
             .should().onlyDependOnClassesThat()
-            .resideInAnyPackage("java..", "dev.ferry.chunk", "org.apache.kafka.common.header..")
-            .because("the wire format is plain Java: the JDK and Kafka's header types only");
+            .resideInAnyPackage("java..", "dev.ferry.chunk", "org.apache.kafka.common.header..",
+                    "com.github.luben.zstd..", "net.jpountz.lz4..")
+            .because("the wire format is plain Java: the JDK, Kafka's header types and its two codecs only");
 }

@@ -34,6 +34,8 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  *   ferry-crc32c    4 bytes  CRC32C of the value          chunks
  *   ferry-sha256    32 bytes SHA-256 of the whole file    last chunk only (index == count - 1)
  *   ferry-reason    string   why the attempt ended        aborts
+ *   ferry-compression 1 byte 'Z' zstd, 'L' lz4 ({@link ChunkCompression}); the value is compressed  compressed chunks
+ *   ferry-raw-length 4 bytes the chunk's length before compression, at most 16 MiB   compressed chunks
  *   ferry-key       string   key id of the signer (16 hex)   signed records (version 2)
  *   ferry-signature 64 bytes Ed25519 signature of {@link #signedBytes}  signed records (version 2)
  * </pre>
@@ -42,9 +44,10 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * replayed onto another route's topic, or passed off with a higher attempt: for a chunk the topic, transfer id,
  * attempt, path, index, count, offset, size, mtime, mode, key id, the SHA-256 of the value and (last chunk) the file's
  * SHA-256; for an abort the topic, transfer id, attempt, path, key id and reason. Version 1 is version 2 without
- * signatures. A decoder rejects a record whose version it does not know before reading anything else, so a future
- * version can change every other header. Unknown extra headers are ignored, so optional metadata can be added within a
- * version.
+ * signatures. On a compressed chunk the CRC covers the value as sent, the signature the bytes after decompression, and
+ * offset, size and the chunk grid the uncompressed length. A decoder rejects a record whose version it does not know
+ * before reading anything else, so a future version can change every other header. Unknown extra headers are ignored,
+ * so optional metadata can be added within a version.
  */
 public final class WireFormat {
 
@@ -67,6 +70,8 @@ public final class WireFormat {
     public static final String CRC_HEADER = "ferry-crc32c";
     public static final String SHA256_HEADER = "ferry-sha256";
     public static final String REASON_HEADER = "ferry-reason";
+    public static final String COMPRESSION_HEADER = "ferry-compression";
+    public static final String RAW_LENGTH_HEADER = "ferry-raw-length";
     public static final String KEY_HEADER = "ferry-key";
     public static final String SIGNATURE_HEADER = "ferry-signature";
 
@@ -111,6 +116,33 @@ public final class WireFormat {
     }
 
     public static Headers headersOf(FerryRecord record) {
+        return headersOf(record, record instanceof Chunk c ? c.data() : null);
+    }
+
+    /** A record ready to send: its headers (without a signature) and its value. */
+    public record Encoded(Headers headers, byte[] value) {
+    }
+
+    /**
+     * Encodes {@code record}, its chunk compressed with {@code compression} when that makes it smaller
+     * ({@link ChunkCompression#compress}).
+     */
+    public static Encoded encode(FerryRecord record, ChunkCompression compression) {
+        if (!(record instanceof Chunk c)) {
+            return new Encoded(headersOf(record), valueOf(record));
+        }
+        byte[] packed = compression.compress(c.data());
+        if (packed == null) {
+            return new Encoded(headersOf(record), c.data());
+        }
+        Headers h = headersOf(record, packed);
+        h.add(COMPRESSION_HEADER, new byte[] { compression.codec });
+        h.add(RAW_LENGTH_HEADER, intBytes(c.data().length));
+        return new Encoded(h, packed);
+    }
+
+    /** The headers of {@code record} whose value on the wire is {@code value} (what the CRC covers). */
+    private static Headers headersOf(FerryRecord record, byte[] value) {
         RecordHeaders h = new RecordHeaders();
         h.add(VERSION_HEADER, new byte[] { VERSION });
         h.add(TRANSFER_HEADER, record.transferId().getBytes(StandardCharsets.UTF_8));
@@ -124,7 +156,7 @@ public final class WireFormat {
             h.add(SIZE_HEADER, longBytes(c.size()));
             h.add(MTIME_HEADER, longBytes(c.modifiedMillis()));
             h.add(MODE_HEADER, intBytes(c.mode()));
-            h.add(CRC_HEADER, intBytes(crc32c(c.data())));
+            h.add(CRC_HEADER, intBytes(crc32c(value)));
             if (c.sha256() != null) {
                 h.add(SHA256_HEADER, c.sha256());
             }
@@ -277,12 +309,28 @@ public final class WireFormat {
             throw new InvalidRecordException(MODE_HEADER + " " + mode + " is not a permission mode");
         }
         int storedCrc = intHeader(headers, CRC_HEADER);
-        checkGeometry(index, count, offset, size, data.length);
+        Header compression = headers.lastHeader(COMPRESSION_HEADER);
+        int length = data.length;
+        if (compression != null) {
+            length = intHeader(headers, RAW_LENGTH_HEADER);
+            // Checked before anything is allocated for it: never more than the largest chunk a producer may cut.
+            if (length < 0 || length > MAX_CHUNK_BYTES) {
+                throw new InvalidRecordException(
+                        RAW_LENGTH_HEADER + " " + length + " is outside 0 to " + MAX_CHUNK_BYTES);
+            }
+        }
+        checkGeometry(index, count, offset, size, length);
         boolean last = index == count - 1;
         int computedCrc = crc32c(data);
         if (storedCrc != computedCrc) {
             throw new InvalidRecordException(String.format("%s mismatch: stored %08x, computed %08x over %d bytes",
                     CRC_HEADER, storedCrc, computedCrc, data.length));
+        }
+        if (compression != null) {
+            if (compression.value() == null || compression.value().length != 1) {
+                throw new InvalidRecordException("header " + COMPRESSION_HEADER + " must be 1 byte");
+            }
+            data = ChunkCompression.decompress(compression.value()[0], data, length);
         }
         byte[] sha256 = null;
         if (last) {

@@ -19,6 +19,8 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithParentName;
 
+import dev.ferry.chunk.ChunkCompression;
+
 /**
  * Every Ferry setting, in one place. Each key is also an environment variable: upper case, dots and dashes as
  * underscores ({@code ferry.chunk-size} is {@code FERRY_CHUNK_SIZE}). Single keys are checked by Bean Validation; rules
@@ -329,6 +331,14 @@ public interface FerryConfig {
 
         /** Producer, {@code source-policy=move}: where sent files go, keeping their relative paths. */
         Optional<Path> archive();
+
+        /**
+         * Producer: per-chunk compression before sending ({@code none}, {@code zstd}, {@code lz4}, {@code auto}); a
+         * chunk is sent compressed only when that makes it smaller, and with {@code auto} only when it saves at least a
+         * tenth. Kafka's batch compression cannot do this for signed or encrypted data. Defaults to {@code none}.
+         */
+        @WithDefault("none")
+        ChunkCompression compression();
 
         /** Producer: files read and sent at the same time. */
         @WithDefault("4")

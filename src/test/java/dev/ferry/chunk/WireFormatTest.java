@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.List;
 import java.util.Random;
 
 import org.apache.kafka.common.compress.Compression;
@@ -118,6 +119,52 @@ class WireFormatTest {
         signed.add(WireFormat.SIGNATURE_HEADER, new byte[10]);
         assertThatThrownBy(() -> WireFormat.decodeSigned(ID, signed, c.data()))
                 .hasMessage("header ferry-signature must be 64 bytes, was 10");
+    }
+
+    @Test
+    void compressedChunksRoundTripAndIncompressibleOnesTravelRaw() throws Exception {
+        byte[] text = "2026-12-01 INFO ferry: a log line that repeats, as logs do\n".repeat(400)
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] random = new byte[text.length];
+        new Random(5).nextBytes(random);
+        for (ChunkCompression compression : ChunkCompression.values()) {
+            Chunk c = chunk(0, 1, 0, text.length, text, new byte[32]);
+            WireFormat.Encoded e = WireFormat.encode(c, compression);
+            assertThat(WireFormat.decode(ID, e.headers(), e.value())).as(compression.name()).isEqualTo(c);
+            if (compression != ChunkCompression.NONE) {
+                assertThat(e.value().length).as(compression.name()).isLessThan(text.length / 5);
+            }
+            Chunk noise = chunk(0, 1, 0, random.length, random, new byte[32]);
+            WireFormat.Encoded raw = WireFormat.encode(noise, compression);
+            assertThat(raw.value()).as("random bytes are sent as they are").isSameAs(random);
+            assertThat(raw.headers().lastHeader(WireFormat.COMPRESSION_HEADER)).isNull();
+        }
+    }
+
+    @Test
+    void aCompressedChunkThatLiesAboutItsLengthIsRefusedWithoutAllocatingTheClaim() {
+        byte[] text = "x".repeat(4096).getBytes(StandardCharsets.UTF_8);
+        Chunk c = chunk(0, 1, 0, text.length, text, new byte[32]);
+        for (ChunkCompression compression : List.of(ChunkCompression.ZSTD, ChunkCompression.LZ4)) {
+            WireFormat.Encoded e = WireFormat.encode(c, compression);
+            // Claims fewer bytes than it holds: a decompression bomb must stop at the claim.
+            Headers shorter = copyWith(e.headers(), WireFormat.RAW_LENGTH_HEADER,
+                    ByteBuffer.allocate(4).putInt(100).array());
+            assertThatThrownBy(() -> WireFormat.decode(ID, shorter, e.value())).as(compression.name())
+                    .isInstanceOf(InvalidRecordException.class);
+            // Claims more than any chunk may hold: refused before anything is allocated.
+            Headers huge = copyWith(e.headers(), WireFormat.RAW_LENGTH_HEADER,
+                    ByteBuffer.allocate(4).putInt(Integer.MAX_VALUE).array());
+            assertThatThrownBy(() -> WireFormat.decode(ID, huge, e.value()))
+                    .hasMessageContaining("ferry-raw-length 2147483647 is outside");
+        }
+    }
+
+    private static Headers copyWith(Headers headers, String name, byte[] value) {
+        RecordHeaders copy = new RecordHeaders(headers.toArray());
+        copy.remove(name);
+        copy.add(name, value);
+        return copy;
     }
 
     @Test

@@ -76,7 +76,7 @@ class SignedTransfersTest {
             KEYS.make("ferry");
             KEYS.make("next", KEYS.dir.resolve("trusted"));
             return Map.of("ferry.source-policy", "delete", "ferry.signing-key", KEYS.privateKey("ferry").toString(),
-                    "ferry.trusted-keys", KEYS.dir.resolve("trusted").toString());
+                    "ferry.trusted-keys", KEYS.dir.resolve("trusted").toString(), "ferry.compression", "auto");
         }
     }
 
@@ -132,6 +132,37 @@ class SignedTransfersTest {
                 .containsExactlyInAnyOrder("VALID", "VALID", "VALID", "BAD_SIGNATURE");
         assertThat(Http.get(base, "/q/metrics").body())
                 .containsPattern("ferry_dead_letters_total\\{reason=\"bad-signature\"} [1-9]");
+    }
+
+    @Test
+    void aCompressibleFileTravelsCompressedAndSignedAndArrivesWhole() throws Exception {
+        Path inbox = config.producer().inbox().orElseThrow();
+        StringBuilder log = new StringBuilder();
+        for (int i = 0; log.length() < 2_000_000; i++) {
+            log.append("2026-12-01T10:00:").append(i % 60).append(" INFO  [dev.ferry] transfer ").append(i)
+                    .append(" moved, 524288 bytes, attempt 0\n");
+        }
+        Path hidden = inbox.resolve(".app.log.writing");
+        Files.writeString(hidden, log);
+        String sha = TestFiles.sha256(hidden);
+        String id = idOnceRenamed(inbox, hidden, "app.log");
+        Files.move(hidden, inbox.resolve("app.log"));
+        Path delivered = config.consumer().outbox().orElseThrow().resolve("app.log");
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(delivered).exists();
+            assertThat(TestFiles.sha256(delivered)).isEqualTo(sha);
+        });
+        long[] wire = { 0, 0 };
+        TopicReader.forEach(bootstrap, config.topics().topic(), r -> {
+            if (id.equals(r.key())) {
+                wire[0] += r.value().length;
+                wire[1] += r.headers().lastHeader(WireFormat.COMPRESSION_HEADER) != null ? 1 : 0;
+            }
+        });
+        System.out.printf("A %d-byte log file on the wire, compressed per chunk (auto): %d bytes in %d chunks%n",
+                log.length(), wire[0], wire[1]);
+        assertThat(wire[1]).as("every chunk compressed").isEqualTo(4);
+        assertThat(wire[0]).isLessThan(log.length() / 4);
     }
 
     @Test
@@ -224,7 +255,7 @@ class SignedTransfersTest {
                 config.topics().receiptsTopicName(), config.topics().deadLetterTopicName(), Duration.ofSeconds(30))
                         .trusting(keys).verify(config.consumer().outbox().orElseThrow(), false);
         assertThat(report.findings()).isEmpty();
-        assertThat(report.identical()).isEqualTo(3);
+        assertThat(report.identical()).isEqualTo(4);
         assertThat(report.untrusted()).as("4 forged records, 2 planted receipts, their dead letters")
                 .isGreaterThanOrEqualTo(6);
     }
