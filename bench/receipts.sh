@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A consumer at -Xmx256m starting on a receipts topic of a million receipts (plus 40 oversized records): prints
 # the time to ready and the heap after a full GC. `bench/receipts.sh quick` uses 100,000. About 3 minutes on 2 cores.
+# `bench/receipts.sh [quick] signed`: every receipt signed, and the consumer checking each one (ferry.trusted-keys).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

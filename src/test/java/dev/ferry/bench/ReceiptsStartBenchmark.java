@@ -1,5 +1,6 @@
 package dev.ferry.bench;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -8,6 +9,7 @@ import java.time.LocalDate;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -24,6 +26,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaBroker;
+import dev.ferry.trust.Ed25519Keys;
+import dev.ferry.trust.KeyRing;
+import dev.ferry.trust.RecordSignatures;
+import dev.ferry.trust.SigningKey;
+import dev.ferry.trust.TrustedKeys;
 
 /**
  * A consumer starting on a receipts topic of a million receipts (plus 40 oversized records), at {@code -Xmx256m}; run
@@ -33,7 +40,14 @@ import dev.ferry.testing.KafkaBroker;
 public final class ReceiptsStartBenchmark {
 
     public static void main(String[] args) throws Exception {
-        int receipts = args.length > 0 && args[0].equals("quick") ? 100_000 : 1_000_000;
+        List<String> options = List.of(args);
+        int receipts = options.contains("quick") ? 100_000 : 1_000_000;
+        // "signed": every receipt signed, and the consumer requiring signatures (so it checks each one at start-up).
+        KeyRing signer = null;
+        if (options.contains("signed")) {
+            signer = new KeyRing();
+            signer.use(Optional.of(SigningKey.generate()), TrustedKeys.NONE, false);
+        }
         Path work = Files.createTempDirectory(Path.of("target"), "receipts-bench-");
         Path logs = Files.createDirectories(Path.of("target", "benchmark"));
         try (KafkaBroker broker = KafkaBroker.start()) {
@@ -56,7 +70,12 @@ public final class ReceiptsStartBenchmark {
                     Receipt r = new Receipt(Receipt.VERSION, id, 0, Receipt.Outcome.DELIVERED,
                             "reports/2026/file-" + i + ".csv", "reports/2026/file-" + i + ".csv", 123_456,
                             "ab".repeat(32), "ferry-consumer-0", Instant.now(), null, "ferry-chunks");
-                    writer.send(new ProducerRecord<>(topic, id, r.toJson()));
+                    ProducerRecord<String, String> record = new ProducerRecord<>(topic, id, r.toJson());
+                    if (signer != null) {
+                        RecordSignatures.sign(signer, Receipt.SIGNATURE_DOMAIN, topic, id,
+                                record.value().getBytes(StandardCharsets.UTF_8), record.headers());
+                    }
+                    writer.send(record);
                 }
                 String padding = "x".repeat(900_000);
                 for (int i = 0; i < 40; i++) {
@@ -70,6 +89,11 @@ public final class ReceiptsStartBenchmark {
                     "FERRY_REPLICATION_FACTOR", "1", "FERRY_MIN_INSYNC_REPLICAS", "1", "FERRY_OUTBOX",
                     work.resolve("outbox").toString(), "FERRY_STATE_DIR", work.resolve("state").toString(),
                     "FERRY_GROUP_ID", "bench", "FERRY_KAFKA_STARTUP_TIMEOUT", "300s"));
+            if (signer != null) {
+                Path pub = work.resolve("trusted.pub");
+                Files.writeString(pub, Ed25519Keys.publicPem(signer.signingKey().orElseThrow().publicKey()));
+                env.put("FERRY_TRUSTED_KEYS", pub.toString());
+            }
             long start = System.nanoTime();
             try (FerryProcess consumer = FerryProcess.start("consumer", env, logs.resolve("receipts-consumer.log"),
                     "-Xmx256m")) {
@@ -83,9 +107,10 @@ public final class ReceiptsStartBenchmark {
                 double seconds = (System.nanoTime() - start) / 1e9;
                 long heap = heapAfterFullGc(consumer.pid());
                 String line = String.format(
-                        "%s, %s: consumer at -Xmx256m on %d receipts (+40 oversized records): ready in %.1f s, heap "
+                        "%s, %s: consumer at -Xmx256m on %d %sreceipts (+40 oversized records): ready in %.1f s, heap "
                                 + "after full GC %d MiB",
-                        LocalDate.now(), System.getProperty("os.arch"), receipts, seconds, heap >> 20);
+                        LocalDate.now(), System.getProperty("os.arch"), receipts,
+                        signer != null ? "signed (and checked) " : "", seconds, heap >> 20);
                 System.out.println(line);
             }
         }

@@ -41,6 +41,7 @@ import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.Hashing;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.FerryConfig;
+import dev.ferry.receipt.KafkaReceipts;
 import dev.ferry.receipt.Receipt;
 import dev.ferry.stream.FrameFormat;
 import dev.ferry.stream.StreamCatalog;
@@ -193,6 +194,16 @@ class SignedTransfersTest {
             assertThat(file).doesNotExist();
         });
         assertThat(receiptsOf(id).get(receiptsOf(id).size() - 1)).contains("\"instance\":\"ferry-test\"");
+        // A forged tombstone would make the delivered file deliverable again: a reader requiring signatures keeps it.
+        produce(List.of(new ProducerRecord<>(topic, id, null)));
+        KeyRing keys = new KeyRing();
+        keys.use(Optional.empty(), TrustedKeys.read(List.of(KEYS.dir.resolve("ferry.pub"))), true);
+        try (KafkaReceipts fresh = new KafkaReceipts(Map.of("bootstrap.servers", bootstrap), topic, "tombstone-test",
+                false, x -> true, Duration.ofSeconds(30)).signedWith(keys, reason -> {
+                })) {
+            fresh.refresh();
+            assertThat(fresh.isFinal(id)).as("delivered, whatever an unsigned tombstone says").isTrue();
+        }
         assertThat(Http.get(base, "/q/metrics").body())
                 .containsPattern("ferry_receipts_rejected_total\\{reason=\"unsigned\"} [1-9]")
                 .containsPattern("ferry_receipts_rejected_total\\{reason=\"unknown-key\"} [1-9]");
