@@ -10,11 +10,10 @@ import dev.ferry.trust.SigningKey;
 import dev.ferry.trust.TrustedKeys;
 
 /**
- * What signatures add per chunk, on one core, against what each side already spends on a chunk without them (the
- * CRC32C every record carries and the file's running SHA-256): signing on the producer (SHA-256 of the chunk plus an
- * Ed25519 signature), checking on the consumer (the same hash plus a verification). Run with
- * {@code bench/signatures.sh}; it prints microseconds per chunk and the MB/s one core could sign or check at. Not a
- * test: figures only.
+ * What signatures add per chunk, on one core, against what each side already spends on a chunk without them (the CRC32C
+ * every record carries and the file's running SHA-256): signing on the producer (SHA-256 of the chunk plus an Ed25519
+ * signature), checking on the consumer (the same hash plus a verification). Run with {@code bench/signatures.sh}; it
+ * prints microseconds per chunk and the MB/s one core could sign or check at. Not a test: figures only.
  */
 public final class SignatureCostBenchmark {
 
@@ -29,8 +28,8 @@ public final class SignatureCostBenchmark {
         for (int size : new int[] { 4 * 1024, 64 * 1024, 512 * 1024, 4 * 1024 * 1024 }) {
             byte[] data = new byte[size];
             new Random(size).nextBytes(data);
-            Chunk chunk = new Chunk("0123456789abcdef0123456789abcdef", 0, "bench/file.bin", 1, 3, size, 3L * size,
-                    0, 0644, data, null);
+            Chunk chunk = new Chunk("0123456789abcdef0123456789abcdef", 0, "bench/file.bin", 1, 3, size, 3L * size, 0,
+                    0644, data, null);
             int rounds = (int) Math.max(200, (256L << 20) / size);
             double baseline = 0;
             double sign = 0;

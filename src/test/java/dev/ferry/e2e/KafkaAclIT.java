@@ -65,8 +65,8 @@ class KafkaAclIT {
         broker = SecureKafkaBroker.start(root.resolve("broker"), true);
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.plainBootstrap()))) {
             admin.createTopics(List.of(
-                    new NewTopic(TOPIC, 2, (short) 1).configs(Map.of("max.message.bytes",
-                            Integer.toString(WireFormat.maxRecordBytes(512 * 1024)))),
+                    new NewTopic(TOPIC, 2, (short) 1).configs(
+                            Map.of("max.message.bytes", Integer.toString(WireFormat.maxRecordBytes(512 * 1024)))),
                     new NewTopic(TOPIC + "-dlq", 1, (short) 1).configs(Map.of("max.message.bytes",
                             Integer.toString(WireFormat.maxRecordBytes(WireFormat.MAX_CHUNK_BYTES)))),
                     new NewTopic(TOPIC + "-receipts", 1, (short) 1).configs(Map.of("cleanup.policy", "compact")),
@@ -106,8 +106,9 @@ class KafkaAclIT {
             await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(delivered));
             assertThat(TestFiles.sha256(delivered)).isEqualTo(sha);
             // The receipt came back through the producer's read-only right on the receipts topic.
-            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
-                    producer.body("/api/transfers?side=producer&state=delivered")).contains("acl/data.bin"));
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(producer.body("/api/transfers?side=producer&state=delivered"))
+                            .contains("acl/data.bin"));
         }
     }
 
@@ -120,8 +121,8 @@ class KafkaAclIT {
         assertWriteRefused("ferry-consumer", TOPIC);
         assertWriteRefused("ferry-consumer", "ferry-frames");
         try (Admin admin = Admin.create(clientSettings("ferry-producer"))) {
-            assertThatThrownBy(() -> admin.createTopics(List.of(new NewTopic("ferry-chunks.rogue", 1, (short) 1)))
-                    .all().get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(TopicAuthorizationException.class);
+            assertThatThrownBy(() -> admin.createTopics(List.of(new NewTopic("ferry-chunks.rogue", 1, (short) 1))).all()
+                    .get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(TopicAuthorizationException.class);
         }
         // The producer reads receipts by position, never in a consumer group: it has none.
         Map<String, Object> group = clientSettings("ferry-producer");

@@ -126,7 +126,8 @@ class KubernetesManifestsIT {
                 .isGreaterThanOrEqualTo(15);
         // Signatures required: each role signs with its own key, from a Secret only the pod's group can read.
         for (JsonNode workload : List.of(producer, consumer)) {
-            assertThat(ManifestChecks.envOf(workload)).containsEntry("FERRY_SIGNING_KEY", "/etc/ferry/signing/signing.key")
+            assertThat(ManifestChecks.envOf(workload))
+                    .containsEntry("FERRY_SIGNING_KEY", "/etc/ferry/signing/signing.key")
                     .containsEntry("FERRY_TRUSTED_KEYS", "/etc/ferry/trusted");
             JsonNode volumes = workload.path("spec").path("template").path("spec").path("volumes");
             assertThat(volumes.findValues("secret")).anySatisfy(s -> {
