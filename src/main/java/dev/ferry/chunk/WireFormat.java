@@ -72,6 +72,15 @@ public final class WireFormat {
     public static final String REASON_HEADER = "ferry-reason";
     public static final String COMPRESSION_HEADER = "ferry-compression";
     public static final String RAW_LENGTH_HEADER = "ferry-raw-length";
+    public static final String SEALING_KEY_HEADER = "ferry-sealing-key";
+    public static final String WRAPPED_KEY_HEADER = "ferry-wrapped-key";
+    public static final String SEALED_PATH_HEADER = "ferry-sealed-path";
+    public static final String SEALED_SHA256_HEADER = "ferry-sealed-sha256";
+    public static final String SEALED_REASON_HEADER = "ferry-sealed-reason";
+    /** What a sealed record shows in {@code ferry-path}: nothing of the real one. */
+    public static final String SEALED_PATH = "sealed";
+    /** Bytes GCM adds to a sealed value. */
+    public static final int SEAL_TAG_BYTES = 16;
     public static final String KEY_HEADER = "ferry-key";
     public static final String SIGNATURE_HEADER = "ferry-signature";
 
@@ -119,8 +128,33 @@ public final class WireFormat {
         return headersOf(record, record instanceof Chunk c ? c.data() : null);
     }
 
-    /** A record ready to send: its headers (without a signature) and its value. */
-    public record Encoded(Headers headers, byte[] value) {
+    /**
+     * A record ready to send: its headers (without a signature) and its value.
+     *
+     * @param record
+     *            the record as it was given (plaintext)
+     * @param sealed
+     *            its sealed parts, if it was sealed; what a signature must cover then
+     *            ({@link #signedBytes(Encoded, String, String)})
+     */
+    public record Encoded(Headers headers, byte[] value, FerryRecord record, SealedParts sealed) {
+    }
+
+    /**
+     * What a sealed record carries besides its sealed value: the envelope (route key id, wrapped data key), the sealed
+     * path, the sealed file hash (last chunk) or reason (abort), and how the value was compressed before it was sealed.
+     */
+    public record SealedParts(Sealing.Envelope envelope, byte[] path, byte[] fileSha256, byte[] reason, byte codec,
+            int rawLength) {
+    }
+
+    /** What binds a sealed part to its record: transfer, attempt and (chunks) the chunk's place in the file. */
+    public static byte[] sealedAad(FerryRecord record) {
+        SignedBytes b = new SignedBytes().text("ferry-sealed-aad-v1").text(record.transferId()).i32(record.attempt());
+        if (record instanceof Chunk c) {
+            b.i32(c.index()).i32(c.count()).i64(c.offset()).i64(c.size());
+        }
+        return b.toByteArray();
     }
 
     /**
@@ -128,17 +162,97 @@ public final class WireFormat {
      * ({@link ChunkCompression#compress}).
      */
     public static Encoded encode(FerryRecord record, ChunkCompression compression) {
+        return encode(record, compression, null);
+    }
+
+    /**
+     * Encodes {@code record}, compressed (when that makes it smaller) and then, if {@code sealer} is given, sealed:
+     * nothing readable of the file (bytes, path, hash, abort reason) is left in the record, only sizes, offsets and
+     * times.
+     */
+    public static Encoded encode(FerryRecord record, ChunkCompression compression, Sealing.Sealer sealer) {
         if (!(record instanceof Chunk c)) {
-            return new Encoded(headersOf(record), valueOf(record));
+            if (sealer == null) {
+                return new Encoded(headersOf(record), valueOf(record), record, null);
+            }
+            Abort a = (Abort) record;
+            byte[] aad = sealedAad(a);
+            SealedParts parts = new SealedParts(sealer.envelope(),
+                    sealer.seal(Sealing.PATH, 0, aad, a.path().getBytes(StandardCharsets.UTF_8)), null,
+                    sealer.seal(Sealing.REASON, 0, aad,
+                            truncate(a.reason().getBytes(StandardCharsets.UTF_8), MAX_REASON_BYTES)),
+                    (byte) 0, 0);
+            Headers h = headersOf(new Abort(a.transferId(), a.attempt(), SEALED_PATH, SEALED_PATH), null);
+            addSealed(h, parts);
+            return new Encoded(h, new byte[0], record, parts);
         }
         byte[] packed = compression.compress(c.data());
-        if (packed == null) {
-            return new Encoded(headersOf(record), c.data());
+        byte[] value = packed == null ? c.data() : packed;
+        if (sealer == null) {
+            Headers h = headersOf(record, value);
+            if (packed != null) {
+                h.add(COMPRESSION_HEADER, new byte[] { compression.codec });
+                h.add(RAW_LENGTH_HEADER, intBytes(c.data().length));
+            }
+            return new Encoded(h, value, record, null);
         }
-        Headers h = headersOf(record, packed);
-        h.add(COMPRESSION_HEADER, new byte[] { compression.codec });
+        byte[] aad = sealedAad(c);
+        byte[] sealedValue = sealer.seal(Sealing.CHUNK, c.index(), aad, value);
+        SealedParts parts = new SealedParts(sealer.envelope(),
+                sealer.seal(Sealing.PATH, c.index(), aad, c.path().getBytes(StandardCharsets.UTF_8)),
+                c.sha256() == null ? null : sealer.seal(Sealing.FILE_SHA256, c.index(), aad, c.sha256()), null,
+                packed == null ? 0 : compression.codec, c.data().length);
+        Chunk sealedForm = new Chunk(c.transferId(), c.attempt(), SEALED_PATH, c.index(), c.count(), c.offset(),
+                c.size(), c.modifiedMillis(), c.mode(), sealedValue, null);
+        Headers h = headersOf(sealedForm, sealedValue);
         h.add(RAW_LENGTH_HEADER, intBytes(c.data().length));
-        return new Encoded(h, packed);
+        if (packed != null) {
+            h.add(COMPRESSION_HEADER, new byte[] { compression.codec });
+        }
+        addSealed(h, parts);
+        return new Encoded(h, sealedValue, record, parts);
+    }
+
+    private static void addSealed(Headers h, SealedParts parts) {
+        h.add(SEALING_KEY_HEADER, parts.envelope().sealingKeyId().getBytes(StandardCharsets.US_ASCII));
+        h.add(WRAPPED_KEY_HEADER, parts.envelope().wrappedKey());
+        h.add(SEALED_PATH_HEADER, parts.path());
+        if (parts.fileSha256() != null) {
+            h.add(SEALED_SHA256_HEADER, parts.fileSha256());
+        }
+        if (parts.reason() != null) {
+            h.add(SEALED_REASON_HEADER, parts.reason());
+        }
+    }
+
+    /**
+     * What a signature of an encoded record covers: for a plain record
+     * {@link #signedBytes(FerryRecord, String, String)}; for a sealed one its sealed form, so a consumer can check it
+     * before it has (or uses) the key to open it.
+     */
+    public static byte[] signedBytes(Encoded encoded, String topic, String keyId) {
+        return encoded.sealed() == null ? signedBytes(encoded.record(), topic, keyId)
+                : sealedSignedBytes(encoded.headers(), encoded.value(), encoded.record().transferId(), topic, keyId,
+                        encoded.sealed());
+    }
+
+    /** What the signature of a decoded record covers (see {@link #signedBytes(Encoded, String, String)}). */
+    public static byte[] signedBytes(Signed signed, String topic) {
+        return signed.sealed() == null ? signedBytes(signed.record(), topic, signed.keyId())
+                : sealedSignedBytes(signed.headers(), signed.value(), signed.record().transferId(), topic,
+                        signed.keyId(), signed.sealed());
+    }
+
+    private static byte[] sealedSignedBytes(Headers headers, byte[] value, String transferId, String topic,
+            String keyId, SealedParts sealed) {
+        SignedBytes b = new SignedBytes().text("ferry-sealed-v2").text(topic).text(transferId).text(keyId);
+        // Every header as sent but the signature's own, in order, and the value's hash.
+        for (Header h : headers) {
+            if (!h.key().equals(KEY_HEADER) && !h.key().equals(SIGNATURE_HEADER)) {
+                b.text(h.key()).bytes(h.value() == null ? new byte[0] : h.value());
+            }
+        }
+        return b.bytes(Hashing.sha256(value)).toByteArray();
     }
 
     /** The headers of {@code record} whose value on the wire is {@code value} (what the CRC covers). */
@@ -206,11 +320,61 @@ public final class WireFormat {
      * @param signature
      *            null if unsigned
      */
-    public record Signed(FerryRecord record, String keyId, byte[] signature) {
+    public record Signed(FerryRecord record, String keyId, byte[] signature, Headers headers, byte[] value,
+            SealedParts sealed) {
 
         public boolean isSigned() {
             return signature != null;
         }
+
+        /** Sealed: {@link #record} is its sealed form (no path, no bytes) until {@link WireFormat#open}. */
+        public boolean isSealed() {
+            return sealed != null;
+        }
+    }
+
+    /**
+     * The plaintext record of a sealed one, opened with {@code opener}; its path is checked like any path (a refusal
+     * never quotes it: the reason may be written where the path must not go).
+     *
+     * @throws InvalidRecordException
+     *             a part does not open (forged, altered, moved) or what it holds breaks a rule
+     */
+    public static FerryRecord open(Signed signed, Sealing.Opener opener) throws InvalidRecordException {
+        SealedParts parts = signed.sealed();
+        FerryRecord form = signed.record();
+        byte[] aad = sealedAad(form);
+        long counter = form instanceof Chunk c ? c.index() : 0;
+        String path;
+        try {
+            path = RelativePaths.decode(opener.open(Sealing.PATH, counter, aad, parts.path()), "sealed path");
+        } catch (InvalidRecordException e) {
+            String m = e.getMessage();
+            int quoted = m.indexOf(": \"");
+            throw new InvalidRecordException(quoted < 0 ? m : m.substring(0, quoted));
+        }
+        if (form instanceof Abort a) {
+            byte[] reason = opener.open(Sealing.REASON, 0, aad, parts.reason());
+            return new Abort(a.transferId(), a.attempt(), path,
+                    new String(truncate(reason, MAX_REASON_BYTES), StandardCharsets.UTF_8));
+        }
+        Chunk c = (Chunk) form;
+        byte[] data = opener.open(Sealing.CHUNK, c.index(), aad, c.data());
+        if (parts.codec() != 0) {
+            data = ChunkCompression.decompress(parts.codec(), data, parts.rawLength());
+        } else if (data.length != parts.rawLength()) {
+            throw new InvalidRecordException("sealed chunk holds " + data.length + " bytes, " + RAW_LENGTH_HEADER
+                    + " says " + parts.rawLength());
+        }
+        byte[] sha256 = null;
+        if (c.isLast()) {
+            sha256 = opener.open(Sealing.FILE_SHA256, c.index(), aad, parts.fileSha256());
+            if (sha256.length != 32) {
+                throw new InvalidRecordException("sealed file hash holds " + sha256.length + " bytes, not 32");
+            }
+        }
+        return new Chunk(c.transferId(), c.attempt(), path, c.index(), c.count(), c.offset(), c.size(),
+                c.modifiedMillis(), c.mode(), data, sha256);
     }
 
     public static byte[] valueOf(FerryRecord record) {
@@ -241,10 +405,12 @@ public final class WireFormat {
                     + "; this consumer reads versions " + VERSION_UNSIGNED + " and " + VERSION);
         }
         FerryRecord record = decodeFields(key, headers, value);
+        SealedParts sealed = headers.lastHeader(SEALING_KEY_HEADER) == null ? null : sealedParts(headers, record);
+        byte[] wire = value == null ? new byte[0] : value;
         Header keyId = headers.lastHeader(KEY_HEADER);
         Header signature = headers.lastHeader(SIGNATURE_HEADER);
         if (version[0] == VERSION_UNSIGNED || keyId == null && signature == null) {
-            return new Signed(record, null, null);
+            return new Signed(record, null, null, headers, wire, sealed);
         }
         String id = keyId == null ? null : keyIdOf(keyId.value());
         if (id == null) {
@@ -252,7 +418,30 @@ public final class WireFormat {
                     + " lower-case hex digits");
         }
         byte[] sig = required(headers, SIGNATURE_HEADER, SIGNATURE_BYTES);
-        return new Signed(record, id, sig);
+        return new Signed(record, id, sig, headers, wire, sealed);
+    }
+
+    private static SealedParts sealedParts(Headers headers, FerryRecord form) throws InvalidRecordException {
+        String keyId = keyIdOf(required(headers, SEALING_KEY_HEADER, -1));
+        if (keyId == null) {
+            throw new InvalidRecordException(SEALING_KEY_HEADER + " must be 1 to " + MAX_KEY_ID_BYTES + " hex digits");
+        }
+        byte[] wrapped = required(headers, WRAPPED_KEY_HEADER, -1);
+        byte[] path = required(headers, SEALED_PATH_HEADER, -1);
+        if (wrapped.length > 256 || path.length > RelativePaths.MAX_BYTES + SEAL_TAG_BYTES) {
+            throw new InvalidRecordException("sealed headers larger than any producer writes");
+        }
+        if (form instanceof Abort) {
+            return new SealedParts(new Sealing.Envelope(keyId, wrapped), path, null,
+                    truncate(required(headers, SEALED_REASON_HEADER, -1), MAX_REASON_BYTES + SEAL_TAG_BYTES), (byte) 0,
+                    0);
+        }
+        Chunk c = (Chunk) form;
+        Header compression = headers.lastHeader(COMPRESSION_HEADER);
+        byte codec = compression == null ? 0 : required(headers, COMPRESSION_HEADER, 1)[0];
+        byte[] fileSha = c.isLast() ? required(headers, SEALED_SHA256_HEADER, 32 + SEAL_TAG_BYTES) : null;
+        return new SealedParts(new Sealing.Envelope(keyId, wrapped), path, fileSha, null, codec,
+                intHeader(headers, RAW_LENGTH_HEADER));
     }
 
     /** A key id header's value as text, if it is one (1 to 64 lower-case hex digits); null otherwise. */
@@ -310,8 +499,9 @@ public final class WireFormat {
         }
         int storedCrc = intHeader(headers, CRC_HEADER);
         Header compression = headers.lastHeader(COMPRESSION_HEADER);
+        boolean sealed = headers.lastHeader(SEALING_KEY_HEADER) != null;
         int length = data.length;
-        if (compression != null) {
+        if (compression != null || sealed) {
             length = intHeader(headers, RAW_LENGTH_HEADER);
             // Checked before anything is allocated for it: never more than the largest chunk a producer may cut.
             if (length < 0 || length > MAX_CHUNK_BYTES) {
@@ -325,6 +515,13 @@ public final class WireFormat {
         if (storedCrc != computedCrc) {
             throw new InvalidRecordException(String.format("%s mismatch: stored %08x, computed %08x over %d bytes",
                     CRC_HEADER, storedCrc, computedCrc, data.length));
+        }
+        if (sealed) {
+            // The sealed form: opened (and decompressed) by open(), with the keys.
+            if (!path.equals(SEALED_PATH)) {
+                throw new InvalidRecordException("a sealed record shows " + PATH_HEADER + " " + SEALED_PATH);
+            }
+            return new Chunk(key, attempt, path, index, count, offset, size, mtime, mode, data, null);
         }
         if (compression != null) {
             if (compression.value() == null || compression.value().length != 1) {

@@ -161,6 +161,15 @@ public interface FerryConfig {
          */
         Optional<Boolean> requireSignatures();
 
+        /**
+         * End-to-end encryption: the AES-256 key (base64 in a file, {@code openssl rand -base64 32}) this producer
+         * seals every record with; a consumer with it opens such records. Unset: records are not sealed.
+         */
+        Optional<Path> encryptionKey();
+
+        /** Keys a consumer opens sealed records with (files or folders of them), besides its encryption key. */
+        Optional<List<Path>> decryptionKeys();
+
         /** Whether signatures are required: {@link #requireSignatures()}, or whether trusted keys are set. */
         default boolean signaturesRequired() {
             return requireSignatures().orElse(trustedKeys().isPresent());

@@ -66,9 +66,8 @@ public class ChunkIngest {
             return refuse(message, kafka, partition, "invalid-record", e.getMessage(), false,
                     !keys.signaturesRequired());
         }
-        FerryRecord record = signed.record();
         Authenticity authenticity = keys.check(signed.keyId(), signed.signature(),
-                () -> WireFormat.signedBytes(record, partition.topic(), signed.keyId()));
+                () -> WireFormat.signedBytes(signed, partition.topic()));
         if (authenticity.refused()) {
             // Nothing a record that is not the producer's says can be believed: its transfer is not told, not ended.
             return refuse(message, kafka, partition, authenticity.category, authenticity.reason(signed.keyId()), false,
@@ -76,6 +75,19 @@ public class ChunkIngest {
         }
         // Only a record its producer really wrote may fail its transfer (and so make the producer send it again).
         boolean tellProducer = authenticity == Authenticity.AUTHENTIC || !keys.signaturesRequired();
+        FerryRecord record;
+        if (!signed.isSealed()) {
+            record = signed.record();
+        } else {
+            try {
+                record = open(signed, partition);
+            } catch (InvalidRecordException e) {
+                return refuse(message, kafka, partition, "unopenable", e.getMessage(), false, tellProducer);
+            }
+            if (record == null) {
+                return CompletableFuture.completedFuture(null); // stopping while its key was missing: read again
+            }
+        }
         while (true) {
             try {
                 Assembler assembler = consumer.assemblerFor(kafka.getTopic()).orElse(null);
@@ -88,13 +100,16 @@ public class ChunkIngest {
                 consumer.storage().succeeded(StorageStatus.Area.STAGING);
                 break;
             } catch (InvalidRecordException e) {
-                return refuse(message, kafka, partition, "invalid-record", e.getMessage(), false, tellProducer);
+                return refuse(message, kafka, partition, "invalid-record", told(signed, e.getMessage()), false,
+                        tellProducer);
             } catch (UnsafePathException e) {
-                return refuse(message, kafka, partition, "unsafe-path", e.getMessage(), false, tellProducer);
+                return refuse(message, kafka, partition, "unsafe-path", told(signed, e.getMessage()), false,
+                        tellProducer);
             } catch (IOException | UncheckedIOException e) {
                 IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
                 if (RecordFaults.isRecordFault(io)) {
-                    return refuse(message, kafka, partition, "undeliverable", io.getMessage(), true, tellProducer);
+                    return refuse(message, kafka, partition, "undeliverable", told(signed, io.getMessage()), true,
+                            tellProducer);
                 }
                 consumer.storage().failed(StorageStatus.Area.STAGING, "Record " + source + "@" + kafka.getOffset()
                         + " (transfer " + record.transferId() + ") could not be staged", io);
@@ -105,11 +120,48 @@ public class ChunkIngest {
                 // A defect that this record brings out: refusing the record keeps every other transfer moving.
                 LOG.errorf(e, "Record %s@%d (transfer %s) could not be handled", source, kafka.getOffset(),
                         record.transferId());
-                return refuse(message, kafka, partition, "internal-error", e.toString(), false, tellProducer);
+                return refuse(message, kafka, partition, "internal-error", told(signed, e.toString()), false,
+                        tellProducer);
             }
         }
         consumer.deliverIfDue();
         return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * The reason to write to Kafka (dead-letter topic, failed receipt) for a refusal: for a sealed record a reason may
+     * quote its path, which must not leave this process, so Kafka gets the kind of fault and the log the reason.
+     */
+    private static String told(WireFormat.Signed signed, String reason) {
+        if (!signed.isSealed()) {
+            return reason;
+        }
+        LOG.warnf("Sealed record of transfer %s refused: %s", signed.record().transferId(), reason);
+        return "refused for a reason that names its sealed path: see the consumer's log for transfer "
+                + signed.record().transferId();
+    }
+
+    /**
+     * Opens a sealed record. A key that is not here (a Secret not mounted yet) is the environment's fault, not the
+     * record's: the record is held, readiness is down saying which key, and it is tried again.
+     *
+     * @return the plaintext record; null if the consumer is stopping
+     */
+    private FerryRecord open(WireFormat.Signed signed, TopicPartition partition) throws InvalidRecordException {
+        while (true) {
+            try {
+                FerryRecord record = WireFormat.open(signed, keys.openerFor(partition.topic(), signed));
+                consumer.storage().succeeded(StorageStatus.Area.KEYS);
+                return record;
+            } catch (KeyRing.MissingKeyException e) {
+                consumer.storage().failed(StorageStatus.Area.KEYS,
+                        "Record of transfer " + signed.record().transferId() + " cannot be opened",
+                        new IOException(e.getMessage()));
+                if (!consumer.awaitRetry(StorageStatus.Area.KEYS)) {
+                    return null;
+                }
+            }
+        }
     }
 
     /**

@@ -23,7 +23,9 @@ final class StorageStatus {
         /** Syncing, publishing into the outbox, recording receipts. */
         DELIVERY,
         /** Writing a refused record to the dead-letter topic. */
-        DEAD_LETTER;
+        DEAD_LETTER,
+        /** Opening a sealed record whose key is not here (ferry.decryption-keys). */
+        KEYS;
 
         String pauses() {
             return this == DELIVERY ? "delivery" : "consumption";
@@ -34,6 +36,7 @@ final class StorageStatus {
                 case STAGING -> "Staging";
                 case DELIVERY -> "Delivery";
                 case DEAD_LETTER -> "Dead-lettering";
+                case KEYS -> "Opening sealed records";
             };
         }
     }

@@ -85,23 +85,24 @@ public class ChunkPublisher {
      * The record's headers, signed with this producer's key if it has one: every record, so a consumer can check each
      * chunk before it stages a byte of it.
      */
-    private Headers headersOf(WireFormat.Encoded encoded, FerryRecord record, String topic) {
+    private Headers headersOf(WireFormat.Encoded encoded, String topic) {
         Headers headers = encoded.headers();
         SigningKey key = keys.signingKey().orElse(null);
         if (key != null) {
-            // Over the chunk as read, not as compressed: what the consumer checks is what it will stage.
+            // A plain chunk is signed as read (what the consumer will stage), a sealed one as sealed (so a consumer
+            // can check it before it opens it).
             headers.add(WireFormat.KEY_HEADER, key.keyId().getBytes(StandardCharsets.UTF_8));
-            headers.add(WireFormat.SIGNATURE_HEADER, key.sign(WireFormat.signedBytes(record, topic, key.keyId())));
+            headers.add(WireFormat.SIGNATURE_HEADER, key.sign(WireFormat.signedBytes(encoded, topic, key.keyId())));
         }
         return headers;
     }
 
     CompletionStage<Void> send(String topic, FerryRecord record, int partition) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
-        WireFormat.Encoded encoded = WireFormat.encode(record, config.producer().compression());
+        WireFormat.Encoded encoded = WireFormat.encode(record, config.producer().compression(),
+                keys.sealingKey().isPresent() ? keys.sealerFor(topic, record.transferId(), record.attempt()) : null);
         OutgoingKafkaRecordMetadata<String> metadata = OutgoingKafkaRecordMetadata.<String> builder().withTopic(topic)
-                .withKey(record.transferId()).withPartition(partition).withHeaders(headersOf(encoded, record, topic))
-                .build();
+                .withKey(record.transferId()).withPartition(partition).withHeaders(headersOf(encoded, topic)).build();
         Message<byte[]> message = Message.of(encoded.value(), Metadata.of(metadata), () -> {
             acked.complete(null);
             return CompletableFuture.completedFuture(null);

@@ -28,6 +28,8 @@ import dev.ferry.transfer.TransferBoard;
 import dev.ferry.transfer.TransferLog;
 import dev.ferry.transfer.TransferMetrics;
 import dev.ferry.transfer.TransferState;
+import dev.ferry.trust.KeyRing;
+import dev.ferry.trust.SealingKey;
 
 /**
  * One producer route at work: watches its inbox, hands each finished file to a {@link FileSender} on one of
@@ -63,6 +65,7 @@ final class ProducerRoute {
     /** Receipts ignored because they do not match what was sent, by transfer: each is reported once. */
     private final Map<String, Receipt> mismatched = new ConcurrentHashMap<>();
     private final TransferMetrics metrics;
+    private final KeyRing keys;
     private final ExecutorService workers;
     private final ScheduledExecutorService retries;
     private final CompletionTracker tracker;
@@ -72,7 +75,8 @@ final class ProducerRoute {
     private final Thread watcherThread;
 
     ProducerRoute(Route route, Path ledgerDir, FerryConfig config, ChunkPublisher.TopicPublisher publisher,
-            Duration ackTimeout, TransferBoard board, TransferMetrics metrics) throws IOException {
+            Duration ackTimeout, TransferBoard board, TransferMetrics metrics, KeyRing keys) throws IOException {
+        this.keys = keys;
         this.route = route;
         this.board = board;
         this.metrics = metrics;
@@ -116,6 +120,10 @@ final class ProducerRoute {
     }
 
     String transferId(FileState state) {
+        SealingKey sealing = keys.sealingKey().orElse(null);
+        if (sealing != null) {
+            return TransferIds.sealed(sealing, route.name(), state);
+        }
         return route.isDefault() ? TransferIds.of(state) : TransferIds.of(route.name(), state);
     }
 

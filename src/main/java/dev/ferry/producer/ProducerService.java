@@ -110,7 +110,8 @@ public class ProducerService {
         @Override
         public ProducerRoute start(Route r) throws IOException, InterruptedException {
             topics.ensureRouteTopic(r.topic(), r.chunkSize());
-            return new ProducerRoute(r, ledgerDir(r), config, publisher.to(r.topic()), ackTimeout(), board, metrics);
+            return new ProducerRoute(r, ledgerDir(r), config, publisher.to(r.topic()), ackTimeout(), board, metrics,
+                    keys);
         }
 
         @Override

@@ -5,6 +5,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
+import dev.ferry.trust.SealingKey;
+
 /**
  * A transfer id names one version of one file: a hash of its relative path, size, modification time and file key.
  * Sending the same unchanged file again yields the same id, which is how the ledger and the consumer recognise a
@@ -27,6 +29,16 @@ final class TransferIds {
     static String of(String route, FileState state) {
         return hash(route + '\0' + state.relativePath() + '\0' + state.size() + '\0' + state.modifiedMillis() + '\0'
                 + state.fileKey());
+    }
+
+    /**
+     * The id of a file on a route whose records are sealed: a keyed hash, so the id (the record key, in the clear)
+     * cannot confirm a guessed path, size and time.
+     */
+    static String sealed(SealingKey key, String route, FileState state) {
+        byte[] mac = key.hmac("ferry-transfer-id", (route + '\0' + state.relativePath() + '\0' + state.size() + '\0'
+                + state.modifiedMillis() + '\0' + state.fileKey()).getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(mac, 0, 16);
     }
 
     /** The id under which a skipped inbox entry (never sent) is listed: stable while the entry stays the same. */

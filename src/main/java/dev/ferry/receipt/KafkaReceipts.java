@@ -31,9 +31,11 @@ import org.jboss.logging.Logger;
 
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.kafka.KafkaClients;
+import dev.ferry.trust.AesGcm;
 import dev.ferry.trust.Authenticity;
 import dev.ferry.trust.KeyRing;
 import dev.ferry.trust.RecordSignatures;
+import dev.ferry.trust.SealingKey;
 
 /**
  * {@link Receipts} kept in a compacted Kafka topic, read into memory: the whole topic at start-up, then whatever is new
@@ -121,7 +123,7 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
         ReceiptIndex.Entry e = index.get(transferId);
         return e == null ? Optional.empty()
                 : Optional.of(new Receipt(Receipt.VERSION, transferId, e.attempt(), e.outcome(), null, null, -1, null,
-                        null, null, null, null));
+                        null, null, null, null, null));
     }
 
     @Override
@@ -271,8 +273,13 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
         }
         List<Future<RecordMetadata>> sends = new ArrayList<>();
         try {
+            SealingKey sealing = keys == null ? null : keys.receiptKey().orElse(null);
             for (Receipt r : receipts) {
-                String json = r.toJson();
+                // With end-to-end encryption, no path, target or reason reaches the topic in the clear.
+                String json = (sealing == null ? r
+                        : r.sealedWith(fields -> AesGcm.sealWithKey(sealing,
+                                ("ferry-receipt-fields\0" + r.transfer()).getBytes(StandardCharsets.UTF_8), fields)))
+                                        .toJson();
                 ProducerRecord<String, String> record = new ProducerRecord<>(topic, r.transfer(), json);
                 if (keys != null) {
                     RecordSignatures.sign(keys, Receipt.SIGNATURE_DOMAIN, topic, r.transfer(),

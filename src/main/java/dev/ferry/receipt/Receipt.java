@@ -1,6 +1,10 @@
 package dev.ferry.receipt;
 
 import java.time.Instant;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.UnaryOperator;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -31,12 +35,18 @@ import dev.ferry.trust.RecordSignatures;
  * @param topic
  *            the chunk topic the transfer came through (routes share one receipts topic); absent in receipts written
  *            before routes existed
+ * @param sealed
+ *            with end-to-end encryption: path, target and reason sealed under a route key (base64), and those three
+ *            fields "sealed"; null otherwise
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Receipt(int v, String transfer, int attempt, Outcome outcome, String path, String target, long size,
-        String sha256, String instance, Instant time, String reason, String topic) {
+        String sha256, String instance, Instant time, String reason, String topic, String sealed) {
 
     public static final int VERSION = 1;
+
+    /** What a sealed receipt shows for its path, target and reason. */
+    public static final String SEALED = "sealed";
 
     private static final ObjectMapper JSON = new ObjectMapper().findAndRegisterModules()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -88,12 +98,28 @@ public record Receipt(int v, String transfer, int attempt, Outcome outcome, Stri
 
         private Receipt receipt(Outcome outcome, String target, String sha256, String instance, String reason) {
             return new Receipt(VERSION, transfer, attempt, outcome, path, target, size, sha256, instance, Instant.now(),
-                    reason, topic);
+                    reason, topic, null);
         }
     }
 
     /** The domain of a receipt's signature ({@link RecordSignatures}): the receipts topic, key and value bytes. */
     public static final String SIGNATURE_DOMAIN = "ferry-receipt-v1";
+
+    /** This receipt with path, target and reason sealed by {@code seal} (which gets and returns JSON bytes). */
+    public Receipt sealedWith(UnaryOperator<byte[]> seal) {
+        Map<String, String> fields = new HashMap<>();
+        fields.put("path", path);
+        fields.put("target", target);
+        fields.put("reason", reason);
+        try {
+            byte[] sealedFields = seal.apply(JSON.writeValueAsBytes(fields));
+            return new Receipt(v, transfer, attempt, outcome, SEALED, target == null ? null : SEALED, size, sha256,
+                    instance, time, reason == null ? null : SEALED, topic,
+                    Base64.getEncoder().encodeToString(sealedFields));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("three strings are always serialisable", e);
+        }
+    }
 
     public String toJson() {
         try {

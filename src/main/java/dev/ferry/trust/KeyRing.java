@@ -1,10 +1,17 @@
 package dev.ferry.trust;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
+
+import javax.crypto.AEADBadTagException;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,6 +22,9 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.StartupEvent;
 
+import dev.ferry.chunk.InvalidRecordException;
+import dev.ferry.chunk.Sealing;
+import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.FerryConfigCheck;
 import dev.ferry.config.StartupOrder;
@@ -34,6 +44,15 @@ public class KeyRing {
     private volatile Optional<SigningKey> signingKey = Optional.empty();
     private volatile TrustedKeys trusted = TrustedKeys.NONE;
     private volatile boolean required;
+    private volatile Optional<SealingKey> sealingKey = Optional.empty();
+    private volatile Map<String, SealingKey> openingKeys = Map.of();
+    /** The data key of each attempt this producer seals, so an attempt's records share one (bounded). */
+    private final Map<String, AesGcm.DataKey> dataKeys = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, AesGcm.DataKey> eldest) {
+            return size() > 1024;
+        }
+    };
 
     void load(@Observes @Priority(StartupOrder.KEYS) StartupEvent event) {
         FerryConfig.Trust trust = config.trust();
@@ -63,9 +82,29 @@ public class KeyRing {
                         + "folders of them");
             }
         }
+        Optional<SealingKey> sealing = Optional.empty();
+        List<SealingKey> opening = new ArrayList<>();
+        if (trust.encryptionKey().isPresent()) {
+            try {
+                sealing = Optional.of(SealingKey.read(trust.encryptionKey().get()));
+            } catch (IOException e) {
+                problems.add(FerryConfigCheck.key("ferry.encryption-key") + " is " + trust.encryptionKey().get() + ": "
+                        + e.getMessage() + "; allowed: an AES-256 key in base64 (openssl rand -base64 32)");
+            }
+        }
+        for (Path path : trust.decryptionKeys().orElse(List.of())) {
+            try {
+                opening.addAll(SealingKey.readAll(path));
+            } catch (IOException e) {
+                problems.add(FerryConfigCheck.key("ferry.decryption-keys") + " has " + path + ": " + e.getMessage()
+                        + "; allowed: AES-256 keys in base64, files or folders of them");
+            }
+        }
         if (!problems.isEmpty()) {
             throw new FerryConfigCheck.InvalidConfigException(problems);
         }
+        useSealing(sealing, opening);
+        sealing.ifPresent(k -> LOG.infof("End-to-end encryption: sealing with key %s", k.keyId()));
         if (own.isPresent()) {
             keys = keys.with(own.get().publicKey()); // its own receipts and, running both roles, its own records
         }
@@ -75,6 +114,88 @@ public class KeyRing {
                     own.map(k -> "signing with key " + k.keyId()).orElse("not signing"), keys.ids(),
                     required ? "required" : "checked where present");
         }
+    }
+
+    /**
+     * Sets the keys for sealing (end-to-end encryption) directly: the one this producer seals with, and all it opens.
+     */
+    public void useSealing(Optional<SealingKey> own, Collection<SealingKey> opening) {
+        Map<String, SealingKey> byId = new HashMap<>();
+        opening.forEach(k -> byId.put(k.keyId(), k));
+        own.ifPresent(k -> byId.put(k.keyId(), k));
+        this.sealingKey = own;
+        this.openingKeys = Map.copyOf(byId);
+    }
+
+    /**
+     * The key a consumer seals its receipts' path, target and reason with: its encryption key, or else the first key it
+     * opens records with; empty: receipts are written in the clear.
+     */
+    public Optional<SealingKey> receiptKey() {
+        return sealingKey.isPresent() ? sealingKey : openingKeys.values().stream().findFirst();
+    }
+
+    /** The key this producer seals with; empty: records go unsealed. */
+    public Optional<SealingKey> sealingKey() {
+        return sealingKey;
+    }
+
+    /** Seals the records of one attempt (the same data key for all of them, while this process sends it). */
+    public synchronized Sealing.Sealer sealerFor(String topic, String transferId, int attempt) {
+        SealingKey key = sealingKey.orElseThrow(() -> new IllegalStateException("no ferry.encryption-key"));
+        AesGcm.DataKey dataKey = dataKeys.computeIfAbsent(topic + '\0' + transferId + '\0' + attempt,
+                k -> AesGcm.newDataKey(key, topic, transferId, attempt));
+        return new Sealing.Sealer() {
+            @Override
+            public Sealing.Envelope envelope() {
+                return new Sealing.Envelope(dataKey.sealingKeyId(), dataKey.wrapped());
+            }
+
+            @Override
+            public byte[] seal(int purpose, long counter, byte[] aad, byte[] plaintext) {
+                return AesGcm.seal(dataKey, purpose, counter, aad, plaintext);
+            }
+        };
+    }
+
+    /** A sealed record names a key this instance does not have (not mounted yet, say): hold it, do not refuse it. */
+    public static final class MissingKeyException extends Exception {
+        public MissingKeyException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Opens the sealed parts of one record of {@code topic}.
+     *
+     * @throws MissingKeyException
+     *             its key is not here
+     * @throws InvalidRecordException
+     *             its data key does not open with the key it names: forged, altered or moved
+     */
+    public Sealing.Opener openerFor(String topic, WireFormat.Signed signed)
+            throws MissingKeyException, InvalidRecordException {
+        Sealing.Envelope envelope = signed.sealed().envelope();
+        SealingKey key = openingKeys.get(envelope.sealingKeyId());
+        if (key == null) {
+            throw new MissingKeyException("a record is sealed with key " + envelope.sealingKeyId()
+                    + ", which is not among ferry.decryption-keys");
+        }
+        AesGcm.DataKey dataKey;
+        try {
+            dataKey = AesGcm.unwrap(key, envelope.wrappedKey(), topic, signed.record().transferId(),
+                    signed.record().attempt());
+        } catch (AEADBadTagException e) {
+            throw new InvalidRecordException("its data key does not open with key " + key.keyId()
+                    + ": forged, altered or moved from another transfer");
+        }
+        return (purpose, counter, aad, sealed) -> {
+            try {
+                return AesGcm.open(dataKey, purpose, counter, aad, sealed);
+            } catch (AEADBadTagException e) {
+                throw new InvalidRecordException("a sealed part does not open: forged, altered or moved");
+            }
+        };
     }
 
     /** Sets the keys directly (tests that run without Quarkus, and the verify command). */

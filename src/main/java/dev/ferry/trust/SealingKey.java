@@ -2,14 +2,19 @@ package dev.ferry.trust;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 
+import javax.crypto.Mac;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -53,6 +58,22 @@ public final class SealingKey {
         return new SealingKey(raw);
     }
 
+    /** The keys in a file, or in every file of a folder (a mounted Secret; names starting with a dot skipped). */
+    public static List<SealingKey> readAll(Path path) throws IOException {
+        if (!Files.isDirectory(path)) {
+            return List.of(read(path));
+        }
+        List<SealingKey> keys = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(path)) {
+            for (Path file : files) {
+                if (!file.getFileName().toString().startsWith(".") && Files.isRegularFile(file)) {
+                    keys.add(read(file));
+                }
+            }
+        }
+        return keys;
+    }
+
     /** A new random key (tests). */
     public static SealingKey generate() {
         byte[] raw = new byte[32];
@@ -63,6 +84,22 @@ public final class SealingKey {
     /** The key as a key file holds it. */
     public String base64() {
         return Base64.getEncoder().encodeToString(key.getEncoded());
+    }
+
+    /**
+     * HMAC-SHA256 of {@code data} under this key, for {@code domain}: a keyed hash that tells nothing to whoever does
+     * not hold the key (a transfer id of a sealed route is one, so a path cannot be confirmed by hashing a guess).
+     */
+    public byte[] hmac(String domain, byte[] data) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(key);
+            mac.update(domain.getBytes(StandardCharsets.UTF_8));
+            mac.update((byte) 0);
+            return mac.doFinal(data);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is in every JDK", e);
+        }
     }
 
     public String keyId() {

@@ -61,8 +61,9 @@ final class SentTransfers {
             try {
                 WireFormat.Signed signed = WireFormat.decodeSigned(r.key(), r.headers(), r.value());
                 record = signed.record();
-                if (keys != null && keys.check(signed.keyId(), signed.signature(),
-                        () -> WireFormat.signedBytes(signed.record(), r.topic(), signed.keyId())).refused()) {
+                if (keys != null && keys
+                        .check(signed.keyId(), signed.signature(), () -> WireFormat.signedBytes(signed, r.topic()))
+                        .refused()) {
                     result.untrusted++;
                     return;
                 }

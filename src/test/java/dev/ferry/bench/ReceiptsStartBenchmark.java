@@ -69,7 +69,7 @@ public final class ReceiptsStartBenchmark {
                     String id = String.format("%016x%016x", random.nextLong(), random.nextLong());
                     Receipt r = new Receipt(Receipt.VERSION, id, 0, Receipt.Outcome.DELIVERED,
                             "reports/2026/file-" + i + ".csv", "reports/2026/file-" + i + ".csv", 123_456,
-                            "ab".repeat(32), "ferry-consumer-0", Instant.now(), null, "ferry-chunks");
+                            "ab".repeat(32), "ferry-consumer-0", Instant.now(), null, "ferry-chunks", null);
                     ProducerRecord<String, String> record = new ProducerRecord<>(topic, id, r.toJson());
                     if (signer != null) {
                         RecordSignatures.sign(signer, Receipt.SIGNATURE_DOMAIN, topic, id,

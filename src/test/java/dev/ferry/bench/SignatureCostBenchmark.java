@@ -1,11 +1,15 @@
 package dev.ferry.bench;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 
 import dev.ferry.chunk.Chunk;
+import dev.ferry.chunk.ChunkCompression;
 import dev.ferry.chunk.Hashing;
 import dev.ferry.chunk.WireFormat;
+import dev.ferry.trust.KeyRing;
+import dev.ferry.trust.SealingKey;
 import dev.ferry.trust.SigningKey;
 import dev.ferry.trust.TrustedKeys;
 
@@ -20,7 +24,7 @@ public final class SignatureCostBenchmark {
     private SignatureCostBenchmark() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         SigningKey key = SigningKey.generate();
         TrustedKeys trusted = TrustedKeys.of(List.of(key.publicKey()));
         System.out.printf("%-10s %14s %14s %14s %16s %16s%n", "chunk", "baseline us", "sign us", "verify us",
@@ -50,6 +54,47 @@ public final class SignatureCostBenchmark {
             }
             System.out.printf("%-10s %14.1f %14.1f %14.1f %16.0f %16.0f%n", size / 1024 + " KiB", baseline, sign,
                     verify, size / sign, size / verify);
+        }
+        sealing();
+    }
+
+    /**
+     * Sealing (AES-256-GCM, end-to-end encryption) per chunk through the wire format, against encoding it plain: the
+     * producer's seal and the consumer's open, on one core.
+     */
+    static void sealing() throws Exception {
+        KeyRing producer = new KeyRing();
+        SealingKey route = SealingKey.generate();
+        producer.useSealing(Optional.of(route), List.of());
+        KeyRing consumer = new KeyRing();
+        consumer.useSealing(Optional.empty(), List.of(route));
+        System.out.printf("%n%-10s %14s %14s %14s %16s%n", "chunk", "plain us", "seal us", "open us", "seal+open MB/s");
+        for (int size : new int[] { 4 * 1024, 64 * 1024, 512 * 1024, 4 * 1024 * 1024 }) {
+            byte[] data = new byte[size];
+            new Random(size).nextBytes(data);
+            Chunk chunk = new Chunk("0123456789abcdef0123456789abcdef", 0, "bench/file.bin", 1, 3, size, 3L * size, 0,
+                    0644, data, null);
+            int rounds = (int) Math.max(200, (256L << 20) / size);
+            double plain = 0;
+            double seal = 0;
+            double open = 0;
+            for (int pass = 0; pass < 3; pass++) {
+                plain = time(rounds, () -> WireFormat.encode(chunk, ChunkCompression.NONE));
+                WireFormat.Encoded[] sealed = new WireFormat.Encoded[1];
+                seal = time(rounds, () -> sealed[0] = WireFormat.encode(chunk, ChunkCompression.NONE,
+                        producer.sealerFor("t", chunk.transferId(), 0)));
+                open = time(rounds, () -> {
+                    try {
+                        WireFormat.Signed s = WireFormat.decodeSigned(chunk.transferId(), sealed[0].headers(),
+                                sealed[0].value());
+                        WireFormat.open(s, consumer.openerFor("t", s));
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+            }
+            System.out.printf("%-10s %14.1f %14.1f %14.1f %16.0f%n", size / 1024 + " KiB", plain, seal, open,
+                    size / (seal + open));
         }
     }
 

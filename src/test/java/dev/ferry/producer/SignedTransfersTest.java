@@ -322,7 +322,7 @@ class SignedTransfersTest {
     private TrustedKeys.Verdict verify(TrustedKeys trusted, ConsumerRecord<String, byte[]> r) {
         try {
             WireFormat.Signed s = WireFormat.decodeSigned(r.key(), r.headers(), r.value());
-            return trusted.verify(s.keyId(), WireFormat.signedBytes(s.record(), r.topic(), s.keyId()), s.signature());
+            return trusted.verify(s.keyId(), WireFormat.signedBytes(s, r.topic()), s.signature());
         } catch (Exception e) {
             throw new AssertionError(e);
         }

@@ -1,5 +1,8 @@
 package dev.ferry.testing;
 
+import java.nio.file.Path;
+import java.util.List;
+
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 
@@ -44,6 +47,12 @@ public final class KafkaBroker implements AutoCloseable {
 
     public String bootstrapServers() {
         return cluster.bootstrapServers();
+    }
+
+    /** The folders the brokers keep their log segments in: what an operator (or a thief) of the disks can read. */
+    public List<Path> logDirs() {
+        return cluster.nodes().brokerNodes().values().stream().flatMap(n -> n.logDataDirectories().stream())
+                .map(Path::of).toList();
     }
 
     @Override

@@ -19,7 +19,7 @@ import javax.crypto.spec.SecretKeySpec;
  * counter (chunk index), so no nonce repeats under a key, and with associated data that binds each sealed value to the
  * record it belongs to: moving a sealed chunk to another transfer, attempt or index makes it fail to open.
  */
-public final class Sealer {
+public final class AesGcm {
 
     /** Purposes: the first 4 bytes of a nonce under a data key. */
     public static final int CHUNK = 1;
@@ -34,7 +34,7 @@ public final class Sealer {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private Sealer() {
+    private AesGcm() {
     }
 
     /** The data key of one attempt, and its wrapped form for the records. */
@@ -98,6 +98,33 @@ public final class Sealer {
             throws AEADBadTagException {
         try {
             return gcm(Cipher.DECRYPT_MODE, key.key(), nonce(purpose, counter), aad, sealed);
+        } catch (AEADBadTagException e) {
+            throw e;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM is in every JDK", e);
+        }
+    }
+
+    /** Seals a small value directly under a route key, with a random nonce (kept in front of the result). */
+    public static byte[] sealWithKey(SealingKey key, byte[] aad, byte[] plaintext) {
+        byte[] nonce = new byte[12];
+        RANDOM.nextBytes(nonce);
+        try {
+            byte[] sealed = gcm(Cipher.ENCRYPT_MODE, key.secretKey(), nonce, aad, plaintext);
+            return ByteBuffer.allocate(12 + sealed.length).put(nonce).put(sealed).array();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM is in every JDK", e);
+        }
+    }
+
+    /** Opens what {@link #sealWithKey} sealed. */
+    public static byte[] openWithKey(SealingKey key, byte[] aad, byte[] sealed) throws AEADBadTagException {
+        if (sealed.length < 12 + TAG_BYTES) {
+            throw new AEADBadTagException("too short to be sealed");
+        }
+        try {
+            return gcm(Cipher.DECRYPT_MODE, key.secretKey(), Arrays.copyOf(sealed, 12), aad,
+                    Arrays.copyOfRange(sealed, 12, sealed.length));
         } catch (AEADBadTagException e) {
             throw e;
         } catch (GeneralSecurityException e) {

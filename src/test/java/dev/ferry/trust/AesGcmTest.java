@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What sealing promises: only the right key, transfer, attempt, purpose and index open a sealed value. */
-class SealerTest {
+class AesGcmTest {
 
     @TempDir
     Path dir;
@@ -22,30 +22,30 @@ class SealerTest {
     @Test
     void aSealedChunkOpensOnlyWhereItWasSealed() throws Exception {
         SealingKey route = SealingKey.generate();
-        Sealer.DataKey key = Sealer.newDataKey(route, "ferry-chunks", "t1", 0);
+        AesGcm.DataKey key = AesGcm.newDataKey(route, "ferry-chunks", "t1", 0);
         byte[] data = new byte[4096];
         new Random(1).nextBytes(data);
         byte[] aad = "t1|0|3".getBytes(StandardCharsets.UTF_8);
-        byte[] sealed = Sealer.seal(key, Sealer.CHUNK, 3, aad, data);
-        assertThat(sealed).hasSize(data.length + Sealer.TAG_BYTES);
+        byte[] sealed = AesGcm.seal(key, AesGcm.CHUNK, 3, aad, data);
+        assertThat(sealed).hasSize(data.length + AesGcm.TAG_BYTES);
 
-        Sealer.DataKey opened = Sealer.unwrap(route, key.wrapped(), "ferry-chunks", "t1", 0);
-        assertThat(Sealer.open(opened, Sealer.CHUNK, 3, aad, sealed)).isEqualTo(data);
+        AesGcm.DataKey opened = AesGcm.unwrap(route, key.wrapped(), "ferry-chunks", "t1", 0);
+        assertThat(AesGcm.open(opened, AesGcm.CHUNK, 3, aad, sealed)).isEqualTo(data);
 
         byte[] flipped = sealed.clone();
         flipped[100] ^= 1;
-        assertThatThrownBy(() -> Sealer.open(opened, Sealer.CHUNK, 3, aad, flipped))
+        assertThatThrownBy(() -> AesGcm.open(opened, AesGcm.CHUNK, 3, aad, flipped))
                 .isInstanceOf(AEADBadTagException.class);
-        assertThatThrownBy(() -> Sealer.open(opened, Sealer.CHUNK, 4, aad, sealed)).as("moved to another index")
+        assertThatThrownBy(() -> AesGcm.open(opened, AesGcm.CHUNK, 4, aad, sealed)).as("moved to another index")
                 .isInstanceOf(AEADBadTagException.class);
-        assertThatThrownBy(() -> Sealer.open(opened, Sealer.PATH, 3, aad, sealed)).as("another purpose")
+        assertThatThrownBy(() -> AesGcm.open(opened, AesGcm.PATH, 3, aad, sealed)).as("another purpose")
                 .isInstanceOf(AEADBadTagException.class);
         assertThatThrownBy(
-                () -> Sealer.open(opened, Sealer.CHUNK, 3, "t2|0|3".getBytes(StandardCharsets.UTF_8), sealed))
+                () -> AesGcm.open(opened, AesGcm.CHUNK, 3, "t2|0|3".getBytes(StandardCharsets.UTF_8), sealed))
                         .as("another transfer").isInstanceOf(AEADBadTagException.class);
-        assertThatThrownBy(() -> Sealer.unwrap(route, key.wrapped(), "ferry-chunks", "t1", 1))
+        assertThatThrownBy(() -> AesGcm.unwrap(route, key.wrapped(), "ferry-chunks", "t1", 1))
                 .as("the data key of another attempt").isInstanceOf(AEADBadTagException.class);
-        assertThatThrownBy(() -> Sealer.unwrap(SealingKey.generate(), key.wrapped(), "ferry-chunks", "t1", 0))
+        assertThatThrownBy(() -> AesGcm.unwrap(SealingKey.generate(), key.wrapped(), "ferry-chunks", "t1", 0))
                 .as("a wrong route key").isInstanceOf(AEADBadTagException.class);
     }
 
