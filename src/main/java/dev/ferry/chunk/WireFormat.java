@@ -232,19 +232,18 @@ public final class WireFormat {
      */
     public static byte[] signedBytes(Encoded encoded, String topic, String keyId) {
         return encoded.sealed() == null ? signedBytes(encoded.record(), topic, keyId)
-                : sealedSignedBytes(encoded.headers(), encoded.value(), encoded.record().transferId(), topic, keyId,
-                        encoded.sealed());
+                : sealedSignedBytes(encoded.headers(), encoded.value(), encoded.record().transferId(), topic, keyId);
     }
 
     /** What the signature of a decoded record covers (see {@link #signedBytes(Encoded, String, String)}). */
     public static byte[] signedBytes(Signed signed, String topic) {
         return signed.sealed() == null ? signedBytes(signed.record(), topic, signed.keyId())
                 : sealedSignedBytes(signed.headers(), signed.value(), signed.record().transferId(), topic,
-                        signed.keyId(), signed.sealed());
+                        signed.keyId());
     }
 
     private static byte[] sealedSignedBytes(Headers headers, byte[] value, String transferId, String topic,
-            String keyId, SealedParts sealed) {
+            String keyId) {
         SignedBytes b = new SignedBytes().text("ferry-sealed-v2").text(topic).text(transferId).text(keyId);
         // Every header as sent but the signature's own, in order, and the value's hash.
         for (Header h : headers) {

@@ -2,7 +2,6 @@ package dev.ferry.trust;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -60,16 +59,9 @@ public final class SealingKey {
 
     /** The keys in a file, or in every file of a folder (a mounted Secret; names starting with a dot skipped). */
     public static List<SealingKey> readAll(Path path) throws IOException {
-        if (!Files.isDirectory(path)) {
-            return List.of(read(path));
-        }
         List<SealingKey> keys = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(path)) {
-            for (Path file : files) {
-                if (!file.getFileName().toString().startsWith(".") && Files.isRegularFile(file)) {
-                    keys.add(read(file));
-                }
-            }
+        for (Path file : KeyFiles.in(path)) {
+            keys.add(read(file));
         }
         return keys;
     }

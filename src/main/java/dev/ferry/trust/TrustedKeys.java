@@ -1,8 +1,6 @@
 package dev.ferry.trust;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -52,17 +50,8 @@ public final class TrustedKeys {
     public static TrustedKeys read(Collection<Path> paths) throws IOException {
         Map<String, byte[]> byId = new LinkedHashMap<>();
         for (Path path : paths) {
-            if (Files.isDirectory(path)) {
-                try (DirectoryStream<Path> files = Files.newDirectoryStream(path)) {
-                    for (Path file : files) {
-                        if (!file.getFileName().toString().startsWith(".") && Files.isRegularFile(file)) {
-                            byte[] key = Ed25519Keys.readPublic(file);
-                            byId.put(Ed25519Keys.keyId(key), key);
-                        }
-                    }
-                }
-            } else {
-                byte[] key = Ed25519Keys.readPublic(path);
+            for (Path file : KeyFiles.in(path)) {
+                byte[] key = Ed25519Keys.readPublic(file);
                 byId.put(Ed25519Keys.keyId(key), key);
             }
         }
