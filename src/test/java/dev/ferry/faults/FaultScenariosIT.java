@@ -373,8 +373,15 @@ class FaultScenariosIT {
                     "MP_MESSAGING_OUTGOING_CHUNKS_OUT_MAX_BLOCK_MS", "5000", "FERRY_RATE_LIMIT", "4M");
             rig.writeMix(LARGE / 2, SMALL);
             FerryProcess consumer = rig.consumer(0, Map.of());
+            // The consumer is up before the broker goes (a consumer starting while it goes stops with a clear error,
+            // which is not what this test is about).
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> consumer.get("/q/health/ready") == 200);
             FerryProcess producer = rig.producer(timeouts);
-            awaitLog(consumer, "(large/big.bin): assembling", Duration.ofSeconds(60));
+            // Killed as soon as the producer starts the file: at 4 MB/s its 24 MiB take 6 s to read, so sends are
+            // still in flight. (Waiting for the consumer's "assembling" instead raced on a slow machine: by the time
+            // it was logged, the whole file could already be on the broker.)
+            awaitLog(producer, "(large/big.bin): sending", Duration.ofSeconds(60));
 
             // 1. The broker is unreachable for longer than the delivery timeout.
             rig.cluster.kill(0);
