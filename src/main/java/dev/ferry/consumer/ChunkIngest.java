@@ -5,7 +5,11 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -20,6 +24,7 @@ import org.jboss.logging.Logger;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
+import dev.ferry.DaemonThreads;
 import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.InvalidRecordException;
 import dev.ferry.chunk.RelativePaths;
@@ -36,19 +41,25 @@ import dev.ferry.trust.KeyRing;
  * unsafe path or claims what this consumer cannot hold is the record's fault: it goes to the dead-letter topic with the
  * reason ({@link DeadLetters}), its producer gets a failed receipt, and consumption goes on with the next record. A
  * write that fails for any other reason (disk full, I/O error, Kafka unreachable for the dead letter) is the
- * environment's: the same record is retried, nothing after it is processed, readiness is down. Nothing a record does
- * reaches the connector as a failure, so no record can stop the channel.
+ * environment's: the same record is retried, nothing after it is processed, readiness is down. A sealed record whose
+ * key is not here yet is the environment's fault too, but only its route waits: it and the later records of its topic
+ * are held aside ({@link HeldRecords}) and taken up when the key is mounted. Nothing a record does reaches the
+ * connector as a failure, so no record can stop the channel.
  */
 @ApplicationScoped
 public class ChunkIngest {
 
     private static final Logger LOG = Logger.getLogger(ChunkIngest.class);
+    private static final CompletionStage<Void> DONE = CompletableFuture.completedFuture(null);
 
     @Inject
     ConsumerService consumer;
 
     @Inject
     KeyRing keys;
+
+    private final HeldRecords held = new HeldRecords();
+    private ScheduledExecutorService retrier;
 
     @Incoming(Channels.CHUNKS_IN)
     @Blocking
@@ -75,17 +86,39 @@ public class ChunkIngest {
         }
         // Only a record its producer really wrote may fail its transfer (and so make the producer send it again).
         boolean tellProducer = authenticity == Authenticity.AUTHENTIC || !keys.signaturesRequired();
+        HeldRecords.Held record = new HeldRecords.Held(message, kafka, partition, signed, tellProducer);
+        if (held.holds(partition.topic())) {
+            return hold(record); // behind its route's records that wait for a key: order is kept
+        }
+        CompletionStage<Void> handled = handle(record);
+        return handled != null ? handled : hold(record);
+    }
+
+    /**
+     * Opens (if sealed) and stages one record whose signature is settled.
+     *
+     * @return when it is handled; null if it is sealed with a key this consumer does not have: it must be held
+     */
+    private CompletionStage<Void> handle(HeldRecords.Held held) {
+        Message<byte[]> message = held.message();
+        IncomingKafkaRecordMetadata<String, byte[]> kafka = held.kafka();
+        TopicPartition partition = held.partition();
+        WireFormat.Signed signed = held.signed();
+        boolean tellProducer = held.tellProducer();
+        String source = partition.toString();
         FerryRecord record;
         if (!signed.isSealed()) {
             record = signed.record();
         } else {
             try {
-                record = open(signed, partition);
+                record = WireFormat.open(signed, keys.openerFor(partition.topic(), signed));
+            } catch (KeyRing.MissingKeyException e) {
+                // The environment's fault (a Secret not mounted yet), not the record's: readiness down naming the key.
+                consumer.storage().failed(StorageStatus.Area.KEYS,
+                        "Records of topic " + partition.topic() + " are held", new IOException(e.getMessage()));
+                return null;
             } catch (InvalidRecordException e) {
                 return refuse(message, kafka, partition, "unopenable", e.getMessage(), false, tellProducer);
-            }
-            if (record == null) {
-                return CompletableFuture.completedFuture(null); // stopping while its key was missing: read again
             }
         }
         while (true) {
@@ -114,7 +147,7 @@ public class ChunkIngest {
                 consumer.storage().failed(StorageStatus.Area.STAGING, "Record " + source + "@" + kafka.getOffset()
                         + " (transfer " + record.transferId() + ") could not be staged", io);
                 if (!consumer.awaitRetry(StorageStatus.Area.STAGING)) {
-                    return CompletableFuture.completedFuture(null); // stopping: unacknowledged, read again later
+                    return DONE; // stopping: unacknowledged, read again later
                 }
             } catch (RuntimeException e) {
                 // A defect that this record brings out: refusing the record keeps every other transfer moving.
@@ -125,7 +158,61 @@ public class ChunkIngest {
             }
         }
         consumer.deliverIfDue();
-        return CompletableFuture.completedFuture(null);
+        return DONE;
+    }
+
+    /**
+     * Sets a record aside until its key is here, so only its route waits; past {@link HeldRecords#MAX_BYTES} every
+     * route waits.
+     */
+    private CompletionStage<Void> hold(HeldRecords.Held record) {
+        while (!held.add(record)) {
+            if (!consumer.awaitRetry(StorageStatus.Area.KEYS)) {
+                return DONE; // stopping: unacknowledged, read again later
+            }
+            sleepBriefly();
+        }
+        synchronized (this) {
+            if (retrier == null) {
+                retrier = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-held-records"));
+                retrier.scheduleWithFixedDelay(this::retryHeld, 1, 1, TimeUnit.SECONDS);
+            }
+        }
+        return DONE;
+    }
+
+    /** Takes up held records, oldest first per topic, as far as their keys are here now. */
+    private void retryHeld() {
+        try {
+            for (String topic : held.topics()) {
+                for (HeldRecords.Held h = held.first(topic); h != null; h = held.first(topic)) {
+                    if (handle(h) == null) {
+                        break; // its key is still not here
+                    }
+                    held.handled(topic);
+                }
+            }
+            if (held.isEmpty()) {
+                consumer.storage().succeeded(StorageStatus.Area.KEYS);
+            }
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "Retrying %d held records failed; tried again in a second", held.count());
+        }
+    }
+
+    private static void sleepBriefly() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @PreDestroy
+    synchronized void stop() {
+        if (retrier != null) {
+            retrier.shutdownNow(); // held records stay unacknowledged: read again after the restart
+        }
     }
 
     /**
@@ -139,29 +226,6 @@ public class ChunkIngest {
         LOG.warnf("Sealed record of transfer %s refused: %s", signed.record().transferId(), reason);
         return "refused for a reason that names its sealed path: see the consumer's log for transfer "
                 + signed.record().transferId();
-    }
-
-    /**
-     * Opens a sealed record. A key that is not here (a Secret not mounted yet) is the environment's fault, not the
-     * record's: the record is held, readiness is down saying which key, and it is tried again.
-     *
-     * @return the plaintext record; null if the consumer is stopping
-     */
-    private FerryRecord open(WireFormat.Signed signed, TopicPartition partition) throws InvalidRecordException {
-        while (true) {
-            try {
-                FerryRecord record = WireFormat.open(signed, keys.openerFor(partition.topic(), signed));
-                consumer.storage().succeeded(StorageStatus.Area.KEYS);
-                return record;
-            } catch (KeyRing.MissingKeyException e) {
-                consumer.storage().failed(StorageStatus.Area.KEYS,
-                        "Record of transfer " + signed.record().transferId() + " cannot be opened",
-                        new IOException(e.getMessage()));
-                if (!consumer.awaitRetry(StorageStatus.Area.KEYS)) {
-                    return null;
-                }
-            }
-        }
     }
 
     /**

@@ -112,7 +112,8 @@ public class ConsumerService {
         receipts.refresh();
         deadLetters = new DeadLetters(kafkaConfig, config.topics().deadLetterTopicName(), topics.deadLetterMaxBytes(),
                 "ferry-consumer-" + instance + "-dead-letters", config.kafkaStartupTimeout());
-        assemblers = new RouteAssemblers(config, topics, board, receipts, failures, BATCH_WINDOW, this::readAgain);
+        assemblers = new RouteAssemblers(config, topics, keys, board, receipts, failures, BATCH_WINDOW,
+                this::readAgain);
         routes = new RouteReconciler<>(assemblers);
         metrics.watchConsumerCapacity(this::unfinishedTransfers, config.consumer().maxUnfinishedTransfers(),
                 this::refusedForCapacity);

@@ -24,6 +24,7 @@ import dev.ferry.route.RouteReconciler;
 import dev.ferry.transfer.Side;
 import dev.ferry.transfer.TransferBoard;
 import dev.ferry.transfer.TransferState;
+import dev.ferry.trust.KeyRing;
 
 /**
  * The consumer's routes: one {@link Assembler} per route, delivering the route's topic into its outbox. Kept in line
@@ -38,6 +39,7 @@ final class RouteAssemblers implements RouteReconciler.Role<RouteAssemblers.Rout
 
     private final FerryConfig config;
     private final TopicProvisioner topics;
+    private final KeyRing keys;
     private final TransferBoard board;
     private final Receipts receipts;
     private final FailureReceipts failures;
@@ -57,10 +59,11 @@ final class RouteAssemblers implements RouteReconciler.Role<RouteAssemblers.Rout
     record RouteAssembler(Route route, String key, Assembler assembler) {
     }
 
-    RouteAssemblers(FerryConfig config, TopicProvisioner topics, TransferBoard board, Receipts receipts,
+    RouteAssemblers(FerryConfig config, TopicProvisioner topics, KeyRing keys, TransferBoard board, Receipts receipts,
             FailureReceipts failures, Duration batchWindow, Consumer<String> readAgain) {
         this.config = config;
         this.topics = topics;
+        this.keys = keys;
         this.board = board;
         this.receipts = receipts;
         this.failures = failures;
@@ -80,6 +83,9 @@ final class RouteAssemblers implements RouteReconciler.Role<RouteAssemblers.Rout
 
     @Override
     public RouteAssembler start(Route r) throws IOException, InterruptedException {
+        // The route's key opens its sealed records and seals its receipts; a key file that cannot be read keeps the
+        // route from starting (retried), naming the file.
+        keys.routeKey(r.topic(), r.encryptionKey(), true);
         String key = r.name() + "|" + r.outbox().orElseThrow();
         RouteAssembler a = retired.get(key);
         if (a == null) {

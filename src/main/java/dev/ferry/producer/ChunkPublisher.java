@@ -1,6 +1,7 @@
 package dev.ferry.producer;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -18,11 +19,12 @@ import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
+import dev.ferry.chunk.ChunkCompression;
 import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.WireFormat;
-import dev.ferry.config.FerryConfig;
 import dev.ferry.kafka.Channels;
 import dev.ferry.trust.KeyRing;
+import dev.ferry.trust.SealingKey;
 import dev.ferry.trust.SigningKey;
 
 /**
@@ -43,9 +45,6 @@ public class ChunkPublisher {
     KafkaClientService kafka;
 
     @Inject
-    FerryConfig config;
-
-    @Inject
     KeyRing keys;
 
     /**
@@ -58,17 +57,26 @@ public class ChunkPublisher {
         return Utils.toPositive(Utils.murmur2(transferId.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 
-    /** A publisher to one route's topic: the channel is one, each record names its topic in its metadata. */
-    public TopicPublisher to(String topic) {
-        return new TopicPublisher(topic);
+    /**
+     * A publisher to one route's topic: the channel is one, each record names its topic in its metadata.
+     *
+     * @param sealingKey
+     *            the route's encryption key; empty: records go unsealed
+     */
+    public TopicPublisher to(String topic, ChunkCompression compression, Optional<SealingKey> sealingKey) {
+        return new TopicPublisher(topic, compression, sealingKey.orElse(null));
     }
 
     public final class TopicPublisher implements FileSender.Publisher {
 
         private final String topic;
+        private final ChunkCompression compression;
+        private final SealingKey sealingKey;
 
-        private TopicPublisher(String topic) {
+        private TopicPublisher(String topic, ChunkCompression compression, SealingKey sealingKey) {
             this.topic = topic;
+            this.compression = compression;
+            this.sealingKey = sealingKey;
         }
 
         public int partitionFor(String transferId) {
@@ -77,7 +85,9 @@ public class ChunkPublisher {
 
         @Override
         public CompletionStage<Void> send(FerryRecord record, int partition) {
-            return ChunkPublisher.this.send(topic, record, partition);
+            WireFormat.Encoded encoded = WireFormat.encode(record, compression, sealingKey == null ? null
+                    : keys.sealerFor(sealingKey, topic, record.transferId(), record.attempt()));
+            return ChunkPublisher.this.send(topic, record.transferId(), encoded, partition);
         }
     }
 
@@ -97,12 +107,10 @@ public class ChunkPublisher {
         return headers;
     }
 
-    CompletionStage<Void> send(String topic, FerryRecord record, int partition) {
+    private CompletionStage<Void> send(String topic, String transferId, WireFormat.Encoded encoded, int partition) {
         CompletableFuture<Void> acked = new CompletableFuture<>();
-        WireFormat.Encoded encoded = WireFormat.encode(record, config.producer().compression(),
-                keys.sealingKey().isPresent() ? keys.sealerFor(topic, record.transferId(), record.attempt()) : null);
         OutgoingKafkaRecordMetadata<String> metadata = OutgoingKafkaRecordMetadata.<String> builder().withTopic(topic)
-                .withKey(record.transferId()).withPartition(partition).withHeaders(headersOf(encoded, topic)).build();
+                .withKey(transferId).withPartition(partition).withHeaders(headersOf(encoded, topic)).build();
         Message<byte[]> message = Message.of(encoded.value(), Metadata.of(metadata), () -> {
             acked.complete(null);
             return CompletableFuture.completedFuture(null);

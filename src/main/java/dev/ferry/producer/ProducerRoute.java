@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -22,13 +23,13 @@ import dev.ferry.chunk.RelativePaths;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.fault.FaultPoints;
 import dev.ferry.receipt.Receipt;
+import dev.ferry.receipt.SealedReceipts;
 import dev.ferry.route.Route;
 import dev.ferry.transfer.Side;
 import dev.ferry.transfer.TransferBoard;
 import dev.ferry.transfer.TransferLog;
 import dev.ferry.transfer.TransferMetrics;
 import dev.ferry.transfer.TransferState;
-import dev.ferry.trust.KeyRing;
 import dev.ferry.trust.SealingKey;
 
 /**
@@ -65,7 +66,8 @@ final class ProducerRoute {
     /** Receipts ignored because they do not match what was sent, by transfer: each is reported once. */
     private final Map<String, Receipt> mismatched = new ConcurrentHashMap<>();
     private final TransferMetrics metrics;
-    private final KeyRing keys;
+    /** The route's encryption key: transfer ids are keyed hashes under it. Null: records go in the clear. */
+    private final SealingKey sealingKey;
     private final ExecutorService workers;
     private final ScheduledExecutorService retries;
     private final CompletionTracker tracker;
@@ -75,8 +77,9 @@ final class ProducerRoute {
     private final Thread watcherThread;
 
     ProducerRoute(Route route, Path ledgerDir, FerryConfig config, ChunkPublisher.TopicPublisher publisher,
-            Duration ackTimeout, TransferBoard board, TransferMetrics metrics, KeyRing keys) throws IOException {
-        this.keys = keys;
+            Duration ackTimeout, TransferBoard board, TransferMetrics metrics, Optional<SealingKey> sealingKey)
+            throws IOException {
+        this.sealingKey = sealingKey.orElse(null);
         this.route = route;
         this.board = board;
         this.metrics = metrics;
@@ -120,9 +123,8 @@ final class ProducerRoute {
     }
 
     String transferId(FileState state) {
-        SealingKey sealing = keys.sealingKey().orElse(null);
-        if (sealing != null) {
-            return TransferIds.sealed(sealing, route.name(), state);
+        if (sealingKey != null) {
+            return TransferIds.sealed(sealingKey, route.name(), state);
         }
         return route.isDefault() ? TransferIds.of(state) : TransferIds.of(route.name(), state);
     }
@@ -167,8 +169,13 @@ final class ProducerRoute {
         }
     }
 
-    private void actOn(Ledger.Entry e, Receipt r, List<String> done, List<String> spent) throws IOException {
+    private void actOn(Ledger.Entry e, Receipt receipt, List<String> done, List<String> spent) throws IOException {
         String id = e.transferId();
+        // A receipt of a sealed route is opened with the route's key to show where the file went; one sealed with
+        // another key (the consumer's route rotated first) is still matched by its keyed SHA-256.
+        Receipt r = sealingKey == null ? receipt
+                : SealedReceipts.open(receipt, keyId -> keyId.equals(sealingKey.keyId()) ? sealingKey : null)
+                        .orElse(receipt);
         if (r.outcome().isFinal() && !matchesWhatWasSent(e, r)) {
             return;
         }
@@ -179,7 +186,8 @@ final class ProducerRoute {
                 FaultPoints.reach(FaultPoints.Point.PRODUCER_DISPOSED);
                 done.add(id);
                 resends.remove(id);
-                board.finished(Side.PRODUCER, id, TransferState.DELIVERED, r.sha256(), null,
+                board.finished(Side.PRODUCER, id, TransferState.DELIVERED, e.sha256() != null ? e.sha256() : r.sha256(),
+                        null,
                         (r.instance() == null ? "" : "by " + r.instance() + " as " + r.target() + "; ") + disposal);
             }
             case SKIPPED -> {
@@ -247,8 +255,10 @@ final class ProducerRoute {
      * written before sizes and hashes were recorded are checked on the attempt alone.
      */
     private boolean matchesWhatWasSent(Ledger.Entry e, Receipt r) {
-        boolean matches = r.attempt() == e.attempt() && (e.sha256() == null
-                || r.size() == e.size() && e.sha256().equalsIgnoreCase(String.valueOf(r.sha256())));
+        String sha256 = String.valueOf(r.sha256());
+        boolean matches = r.attempt() == e.attempt() && (e.sha256() == null || r.size() == e.size()
+                && (e.sha256().equalsIgnoreCase(sha256) || sealingKey != null && sha256.startsWith(SealedReceipts.KEYED)
+                        && SealedReceipts.keyedSha256(sealingKey, e.transferId(), e.sha256()).equals(sha256)));
         if (!matches && !r.equals(mismatched.put(e.transferId(), r))) {
             metrics.receiptRejected("mismatch");
             LOG.warnf(

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,7 @@ import dev.ferry.route.RouteTable;
 import dev.ferry.transfer.TransferBoard;
 import dev.ferry.transfer.TransferMetrics;
 import dev.ferry.trust.KeyRing;
+import dev.ferry.trust.SealingKey;
 
 /**
  * The producer role: runs one {@link ProducerRoute} per route, kept in line with the routes by a
@@ -110,8 +112,9 @@ public class ProducerService {
         @Override
         public ProducerRoute start(Route r) throws IOException, InterruptedException {
             topics.ensureRouteTopic(r.topic(), r.chunkSize());
-            return new ProducerRoute(r, ledgerDir(r), config, publisher.to(r.topic()), ackTimeout(), board, metrics,
-                    keys);
+            Optional<SealingKey> key = keys.routeKey(r.topic(), r.encryptionKey(), false);
+            return new ProducerRoute(r, ledgerDir(r), config, publisher.to(r.topic(), r.compression(), key),
+                    ackTimeout(), board, metrics, key);
         }
 
         @Override

@@ -31,7 +31,6 @@ import org.jboss.logging.Logger;
 
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.kafka.KafkaClients;
-import dev.ferry.trust.AesGcm;
 import dev.ferry.trust.Authenticity;
 import dev.ferry.trust.KeyRing;
 import dev.ferry.trust.RecordSignatures;
@@ -273,13 +272,10 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
         }
         List<Future<RecordMetadata>> sends = new ArrayList<>();
         try {
-            SealingKey sealing = keys == null ? null : keys.receiptKey().orElse(null);
             for (Receipt r : receipts) {
+                SealingKey sealing = keys == null ? null : keys.receiptKeyFor(r.topic()).orElse(null);
                 // With end-to-end encryption, no path, target or reason reaches the topic in the clear.
-                String json = (sealing == null ? r
-                        : r.sealedWith(fields -> AesGcm.sealWithKey(sealing,
-                                ("ferry-receipt-fields\0" + r.transfer()).getBytes(StandardCharsets.UTF_8), fields)))
-                                        .toJson();
+                String json = (sealing == null ? r : SealedReceipts.seal(r, sealing)).toJson();
                 ProducerRecord<String, String> record = new ProducerRecord<>(topic, r.transfer(), json);
                 if (keys != null) {
                     RecordSignatures.sign(keys, Receipt.SIGNATURE_DOMAIN, topic, r.transfer(),

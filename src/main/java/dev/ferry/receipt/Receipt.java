@@ -1,10 +1,6 @@
 package dev.ferry.receipt;
 
 import java.time.Instant;
-import java.util.Base64;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.function.UnaryOperator;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -36,8 +32,8 @@ import dev.ferry.trust.RecordSignatures;
  *            the chunk topic the transfer came through (routes share one receipts topic); absent in receipts written
  *            before routes existed
  * @param sealed
- *            with end-to-end encryption: path, target and reason sealed under a route key (base64), and those three
- *            fields "sealed"; null otherwise
+ *            with end-to-end encryption: path, target, reason and SHA-256 sealed under a route key
+ *            ({@link SealedReceipts}); null otherwise
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Receipt(int v, String transfer, int attempt, Outcome outcome, String path, String target, long size,
@@ -104,22 +100,6 @@ public record Receipt(int v, String transfer, int attempt, Outcome outcome, Stri
 
     /** The domain of a receipt's signature ({@link RecordSignatures}): the receipts topic, key and value bytes. */
     public static final String SIGNATURE_DOMAIN = "ferry-receipt-v1";
-
-    /** This receipt with path, target and reason sealed by {@code seal} (which gets and returns JSON bytes). */
-    public Receipt sealedWith(UnaryOperator<byte[]> seal) {
-        Map<String, String> fields = new HashMap<>();
-        fields.put("path", path);
-        fields.put("target", target);
-        fields.put("reason", reason);
-        try {
-            byte[] sealedFields = seal.apply(JSON.writeValueAsBytes(fields));
-            return new Receipt(v, transfer, attempt, outcome, SEALED, target == null ? null : SEALED, size, sha256,
-                    instance, time, reason == null ? null : SEALED, topic,
-                    Base64.getEncoder().encodeToString(sealedFields));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("three strings are always serialisable", e);
-        }
-    }
 
     public String toJson() {
         try {

@@ -142,7 +142,7 @@ public class RouteTable {
         FerryConfig.Role role = config.requiredRole();
         return new RoutesFile.Defaults(config.topics().topic(), config.producer().include(),
                 config.producer().exclude(), config.topics().chunkBytes(), config.producer().sourcePolicy(),
-                config.producer().archive(),
+                config.producer().archive(), config.producer().compression(), config.trust().encryptionKey(),
                 Set.of(config.topics().deadLetterTopicName(), config.topics().receiptsTopicName()), role.produces(),
                 role.consumes(), topicPattern());
     }
@@ -151,6 +151,7 @@ public class RouteTable {
         return new Route(Route.DEFAULT, config.producer().inbox().map(p -> p.toAbsolutePath().normalize()),
                 config.consumer().outbox().map(p -> p.toAbsolutePath().normalize()), config.topics().topic(),
                 config.producer().include(), config.producer().exclude(), config.topics().chunkBytes(),
-                config.producer().sourcePolicy(), config.producer().archive());
+                config.producer().sourcePolicy(), config.producer().archive(), config.producer().compression(),
+                config.trust().encryptionKey());
     }
 }

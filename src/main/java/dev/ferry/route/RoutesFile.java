@@ -20,6 +20,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import io.quarkus.runtime.configuration.MemorySizeConverter;
 
+import dev.ferry.chunk.ChunkCompression;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.FerryConfig.SourcePolicy;
 
@@ -39,12 +40,14 @@ import dev.ferry.config.FerryConfig.SourcePolicy;
  *     chunk-size: 1M
  *     source-policy: delete                # keep | delete | move (with archive)
  *     archive: /var/lib/ferry/archive/reports
+ *     compression: auto                    # none | zstd | lz4 | auto
+ *     encryption-key: /etc/ferry/keys/reports.key # or none: this route in the clear
  * </pre>
  */
 public final class RoutesFile {
 
     static final Set<String> KEYS = Set.of("name", "inbox", "outbox", "topic", "include", "exclude", "chunk-size",
-            "source-policy", "archive");
+            "source-policy", "archive", "compression", "encryption-key");
     static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
     static final long MIN_CHUNK = WireFormat.MIN_CHUNK_BYTES;
@@ -52,8 +55,9 @@ public final class RoutesFile {
 
     /** What a route takes from the flat settings when it does not say, and what the process can do. */
     public record Defaults(String topic, List<String> include, List<String> exclude, int chunkSize,
-            SourcePolicy sourcePolicy, Optional<Path> archive, Set<String> reservedTopics, boolean produces,
-            boolean consumes, Pattern topicPattern) {
+            SourcePolicy sourcePolicy, Optional<Path> archive, ChunkCompression compression,
+            Optional<Path> encryptionKey, Set<String> reservedTopics, boolean produces, boolean consumes,
+            Pattern topicPattern) {
     }
 
     private final String source;
@@ -175,10 +179,26 @@ public final class RoutesFile {
         if (defaults.produces() && policy == SourcePolicy.MOVE && archive.isEmpty()) {
             problems.add(at + ": source-policy is move but there is no archive to move sent files to");
         }
+        ChunkCompression compression = defaults.compression();
+        if (node.has("compression")) {
+            String value = node.get("compression").asText();
+            try {
+                compression = ChunkCompression.valueOf(value.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                problems.add(at + ": compression is " + quote(value) + "; allowed: none, zstd, lz4, auto");
+            }
+        }
+        Optional<Path> encryptionKey = defaults.encryptionKey();
+        if (node.has("encryption-key")) {
+            // "none" sends this route in the clear even where ferry.encryption-key is set for the others.
+            encryptionKey = "none".equals(text(node, "encryption-key")) ? Optional.empty()
+                    : path(at, node, "encryption-key");
+        }
         if (problems.size() > before) {
             return Optional.empty();
         }
-        return Optional.of(new Route(name, inbox, outbox, topic, include, exclude, chunkSize, policy, archive));
+        return Optional.of(new Route(name, inbox, outbox, topic, include, exclude, chunkSize, policy, archive,
+                compression, encryptionKey));
     }
 
     /** Rules between routes: unique names, one route per topic on the consumer, folders that do not overlap. */

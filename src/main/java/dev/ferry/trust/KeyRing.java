@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 import javax.crypto.AEADBadTagException;
@@ -37,6 +38,8 @@ import dev.ferry.config.StartupOrder;
 public class KeyRing {
 
     private static final Logger LOG = Logger.getLogger(KeyRing.class);
+    /** How often the decryption keys are read again while a sealed record waits for its key. */
+    private static final long REREAD_NANOS = 5_000_000_000L;
 
     @Inject
     FerryConfig config;
@@ -46,6 +49,9 @@ public class KeyRing {
     private volatile boolean required;
     private volatile Optional<SealingKey> sealingKey = Optional.empty();
     private volatile Map<String, SealingKey> openingKeys = Map.of();
+    private volatile long lastReread = System.nanoTime();
+    /** Consumer: the key of each route's topic that has one, for its receipts (routes with their own key). */
+    private final Map<String, SealingKey> topicKeys = new ConcurrentHashMap<>();
     /** The data key of each attempt this producer seals, so an attempt's records share one (bounded). */
     private final Map<String, AesGcm.DataKey> dataKeys = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -135,6 +141,50 @@ public class KeyRing {
         return sealingKey.isPresent() ? sealingKey : openingKeys.values().stream().findFirst();
     }
 
+    /**
+     * The key receipts of {@code topic} are sealed with: its route's own key, else {@link #receiptKey()}. A producer
+     * that seals a route's records with a key holds that key, so it can read what the consumer sealed.
+     */
+    public Optional<SealingKey> receiptKeyFor(String topic) {
+        SealingKey key = topic == null ? null : topicKeys.get(topic);
+        return key != null ? Optional.of(key) : receiptKey();
+    }
+
+    /**
+     * Reads a route's encryption key ({@code encryption-key} in the routes file, {@code ferry.encryption-key} by
+     * default). A consumer route also opens records and seals receipts of its topic with it.
+     *
+     * @throws IOException
+     *             naming the file and what is wrong, for the route's start-up error
+     */
+    public Optional<SealingKey> routeKey(String topic, Optional<Path> file, boolean consumes) throws IOException {
+        if (file.isEmpty()) {
+            topicKeys.remove(topic);
+            return Optional.empty();
+        }
+        SealingKey key;
+        try {
+            key = SealingKey.read(file.get());
+        } catch (IOException e) {
+            throw new IOException("encryption-key " + file.get() + ": " + e.getMessage()
+                    + "; allowed: an AES-256 key in base64 (openssl rand -base64 32)", e);
+        }
+        if (consumes) {
+            synchronized (this) {
+                Map<String, SealingKey> opening = new HashMap<>(openingKeys);
+                opening.put(key.keyId(), key);
+                openingKeys = Map.copyOf(opening);
+            }
+            topicKeys.put(topic, key);
+        }
+        return Optional.of(key);
+    }
+
+    /** A key this process opens sealed records and receipts with, by its id; null if it has none by that id. */
+    public SealingKey openingKey(String keyId) {
+        return openingKeys.get(keyId);
+    }
+
     /** The key this producer seals with; empty: records go unsealed. */
     public Optional<SealingKey> sealingKey() {
         return sealingKey;
@@ -142,8 +192,14 @@ public class KeyRing {
 
     /** Seals the records of one attempt (the same data key for all of them, while this process sends it). */
     public synchronized Sealing.Sealer sealerFor(String topic, String transferId, int attempt) {
-        SealingKey key = sealingKey.orElseThrow(() -> new IllegalStateException("no ferry.encryption-key"));
-        AesGcm.DataKey dataKey = dataKeys.computeIfAbsent(topic + '\0' + transferId + '\0' + attempt,
+        return sealerFor(sealingKey.orElseThrow(() -> new IllegalStateException("no ferry.encryption-key")), topic,
+                transferId, attempt);
+    }
+
+    /** Seals the records of one attempt with {@code key} (a route's own key). */
+    public synchronized Sealing.Sealer sealerFor(SealingKey key, String topic, String transferId, int attempt) {
+        AesGcm.DataKey dataKey = dataKeys.computeIfAbsent(
+                key.keyId() + '\0' + topic + '\0' + transferId + '\0' + attempt,
                 k -> AesGcm.newDataKey(key, topic, transferId, attempt));
         return new Sealing.Sealer() {
             @Override
@@ -177,6 +233,9 @@ public class KeyRing {
             throws MissingKeyException, InvalidRecordException {
         Sealing.Envelope envelope = signed.sealed().envelope();
         SealingKey key = openingKeys.get(envelope.sealingKeyId());
+        if (key == null && rereadDecryptionKeys()) {
+            key = openingKeys.get(envelope.sealingKeyId());
+        }
         if (key == null) {
             throw new MissingKeyException("a record is sealed with key " + envelope.sealingKeyId()
                     + ", which is not among ferry.decryption-keys");
@@ -196,6 +255,39 @@ public class KeyRing {
                 throw new InvalidRecordException("a sealed part does not open: forged, altered or moved");
             }
         };
+    }
+
+    /**
+     * Reads {@code ferry.decryption-keys} again, at most every {@link #REREAD_NANOS}: a key mounted after start-up (a
+     * Secret updated in place) is taken without a restart. Keys are only added here; one removed from the files stays
+     * usable until the process restarts.
+     *
+     * @return whether the files were read
+     */
+    private boolean rereadDecryptionKeys() {
+        long now = System.nanoTime();
+        if (config == null || now - lastReread < REREAD_NANOS) {
+            return false;
+        }
+        lastReread = now;
+        List<SealingKey> found = new ArrayList<>();
+        for (Path path : config.trust().decryptionKeys().orElse(List.of())) {
+            try {
+                found.addAll(SealingKey.readAll(path));
+            } catch (IOException e) {
+                LOG.warnf("ferry.decryption-keys: %s cannot be read again: %s", path, e.getMessage());
+            }
+        }
+        synchronized (this) {
+            Map<String, SealingKey> opening = new HashMap<>(openingKeys);
+            found.stream().filter(k -> !opening.containsKey(k.keyId())).forEach(k -> {
+                LOG.infof("Decryption key %s is new in ferry.decryption-keys: records sealed with it are opened now",
+                        k.keyId());
+                opening.put(k.keyId(), k);
+            });
+            openingKeys = Map.copyOf(opening);
+        }
+        return true;
     }
 
     /** Sets the keys directly (tests that run without Quarkus, and the verify command). */

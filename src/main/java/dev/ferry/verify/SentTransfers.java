@@ -43,6 +43,8 @@ final class SentTransfers {
     long invalid;
     /** Records not signed by a trusted key, when keys are given: not taken as sent. */
     long untrusted;
+    /** Sealed records whose key was not given: what they sent cannot be known. */
+    long sealedWithoutKey;
 
     static SentTransfers read(Map<String, Object> kafka, String topic, Duration timeout) {
         return read(kafka, topic, timeout, null);
@@ -50,7 +52,8 @@ final class SentTransfers {
 
     /**
      * @param keys
-     *            if not null, only records signed by a key it trusts count as sent
+     *            if not null, only records signed by a key it trusts count as sent, and sealed records are opened with
+     *            the keys it opens with
      */
     static SentTransfers read(Map<String, Object> kafka, String topic, Duration timeout, KeyRing keys) {
         Map<String, Map<Integer, Attempt>> attempts = new HashMap<>();
@@ -67,6 +70,16 @@ final class SentTransfers {
                     result.untrusted++;
                     return;
                 }
+                if (signed.isSealed()) {
+                    if (keys == null) {
+                        result.sealedWithoutKey++;
+                        return;
+                    }
+                    record = WireFormat.open(signed, keys.openerFor(r.topic(), signed));
+                }
+            } catch (KeyRing.MissingKeyException e) {
+                result.sealedWithoutKey++;
+                return;
             } catch (InvalidRecordException e) {
                 result.invalid++;
                 return;

@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -23,6 +24,7 @@ import dev.ferry.chunk.Hashing;
 import dev.ferry.chunk.RelativePaths;
 import dev.ferry.receipt.KafkaReceipts;
 import dev.ferry.receipt.Receipt;
+import dev.ferry.receipt.SealedReceipts;
 import dev.ferry.trust.KeyRing;
 
 /**
@@ -112,10 +114,43 @@ public final class Verifier {
         this.timeout = timeout;
     }
 
-    /** Believes only records and receipts signed by a key {@code keys} trusts (as a consumer requiring signatures). */
+    /**
+     * Believes only records and receipts signed by a key {@code keys} trusts (as a consumer requiring signatures), and
+     * opens sealed ones with the keys it opens with.
+     */
     public Verifier trusting(KeyRing keys) {
         this.keys = keys;
         return this;
+    }
+
+    public Optional<KeyRing> keys() {
+        return Optional.ofNullable(keys);
+    }
+
+    /**
+     * Receipts of this topic as their consumer wrote them: sealed ones opened with the keys given.
+     *
+     * @throws IOException
+     *             if one of them cannot be opened: where its file went is unknown, so nothing can be checked
+     */
+    private Map<String, Receipt> opened(Map<String, Receipt> receipts) throws IOException {
+        Map<String, Receipt> opened = new HashMap<>();
+        long sealed = 0;
+        for (Map.Entry<String, Receipt> e : receipts.entrySet()) {
+            Receipt r = e.getValue();
+            Optional<Receipt> plain = keys == null ? Optional.of(r).filter(x -> x.sealed() == null)
+                    : SealedReceipts.open(r, keys::openingKey);
+            boolean thisTopic = r.topic() == null || r.topic().equals(topic);
+            if (plain.isEmpty() && thisTopic) {
+                sealed++;
+            }
+            opened.put(e.getKey(), plain.orElse(r));
+        }
+        if (sealed > 0) {
+            throw new IOException(sealed + " receipts of " + topic + " are sealed with keys not given (end-to-end "
+                    + "encryption): pass the route keys with --decryption-keys");
+        }
+        return opened;
     }
 
     public Report verify(Path outbox, boolean receiptsOnly) throws IOException {
@@ -127,10 +162,14 @@ public final class Verifier {
                 table.signedWith(keys, reason -> untrusted[0]++);
             }
             table.refresh();
-            receipts = table.all();
+            receipts = opened(table.all());
         }
         SentTransfers topicView = receiptsOnly ? new SentTransfers() : SentTransfers.read(kafka, topic, timeout, keys);
         untrusted[0] += topicView.untrusted;
+        if (topicView.sealedWithoutKey > 0) {
+            throw new IOException(topicView.sealedWithoutKey + " records of " + topic + " are sealed with keys not "
+                    + "given (end-to-end encryption): pass the route keys with --decryption-keys");
+        }
 
         // Expected: what the topic says was sent, plus deliveries whose chunks have aged out of it.
         Map<String, SentTransfers.Sent> sent = new HashMap<>(topicView.sent);

@@ -6,13 +6,16 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 
 import dev.ferry.trust.KeyRing;
+import dev.ferry.trust.SealingKey;
 import dev.ferry.trust.TrustedKeys;
 
 /**
@@ -22,14 +25,16 @@ import dev.ferry.trust.TrustedKeys;
  * <pre>
  * java -jar quarkus-run.jar verify --outbox /data/outbox --bootstrap-server kafka:9092 [--topic ferry-chunks]
  *      [--receipts-topic ferry-chunks-receipts] [--command-config client.properties] [--receipts-only]
- *      [--trusted-keys /etc/ferry/trusted]
+ *      [--trusted-keys /etc/ferry/trusted] [--decryption-keys /etc/ferry/route-keys]
  * </pre>
  *
  * With {@code --trusted-keys} (default {@code FERRY_TRUSTED_KEYS}), only records and receipts signed by one of those
  * keys count, as in a consumer that requires signatures: forgeries in the topics are counted, never expected. Defaults
- * come from the same environment variables as Ferry's settings ({@code FERRY_OUTBOX}, {@code FERRY_TOPIC},
- * {@code FERRY_RECEIPTS_TOPIC}, {@code KAFKA_BOOTSTRAP_SERVERS}), so inside a consumer pod it needs no argument.
- * {@code --command-config} takes Kafka client properties (TLS, SASL), as Kafka's own tools do.
+ * With {@code --decryption-keys} (default {@code FERRY_DECRYPTION_KEYS} and {@code FERRY_ENCRYPTION_KEY}; files or
+ * folders, comma-separated), sealed records and receipts are opened; without the keys a sealed topic cannot be checked
+ * (exit 3, saying so). Defaults come from the same environment variables as Ferry's settings ({@code FERRY_OUTBOX},
+ * {@code FERRY_TOPIC}, {@code FERRY_RECEIPTS_TOPIC}, {@code KAFKA_BOOTSTRAP_SERVERS}), so inside a consumer pod it
+ * needs no argument. {@code --command-config} takes Kafka client properties (TLS, SASL), as Kafka's own tools do.
  */
 public final class VerifyCommand {
 
@@ -93,6 +98,23 @@ public final class VerifyCommand {
                         true);
                 verifier.trusting(keys);
             }
+            List<Path> opening = new ArrayList<>();
+            for (String list : new String[] {
+                    options.getOrDefault("--decryption-keys", env.get("FERRY_DECRYPTION_KEYS")),
+                    env.get("FERRY_ENCRYPTION_KEY") }) {
+                if (list != null && !list.isBlank()) {
+                    Arrays.stream(list.split(",")).map(String::trim).map(Path::of).forEach(opening::add);
+                }
+            }
+            if (!opening.isEmpty()) {
+                List<SealingKey> sealingKeys = new ArrayList<>();
+                for (Path p : opening) {
+                    sealingKeys.addAll(SealingKey.readAll(p));
+                }
+                KeyRing keys = verifier.keys().orElseGet(KeyRing::new);
+                keys.useSealing(Optional.empty(), sealingKeys);
+                verifier.trusting(keys);
+            }
             Verifier.Report report = verifier.verify(Path.of(outbox), receiptsOnly);
             print(report, outbox, topic, receiptsOnly, out);
             return report.clean() ? CLEAN : DIFFERENCES;
@@ -105,7 +127,7 @@ public final class VerifyCommand {
     private static boolean isOption(String arg) {
         return switch (arg) {
             case "--outbox", "--bootstrap-server", "--topic", "--receipts-topic", "--dead-letter-topic",
-                    "--command-config", "--timeout-seconds", "--trusted-keys" -> true;
+                    "--command-config", "--timeout-seconds", "--trusted-keys", "--decryption-keys" -> true;
             default -> false;
         };
     }

@@ -33,6 +33,7 @@ import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaBroker;
 import dev.ferry.testing.ProcessLog;
 import dev.ferry.testing.TestFiles;
+import dev.ferry.trust.SealingKey;
 
 /**
  * Ferry's throughput and memory benchmark; run it with {@code bench/run.sh} (see docs/benchmarks.md). Not a test: it
@@ -112,6 +113,9 @@ public final class Benchmark {
         } else if (only.equals("big")) {
             ferry(defaultChunk, 1, bigFile, List.of());
             return;
+        } else if (only.equals("encryption")) {
+            encryption(defaultChunk, quick ? 256 * MiB : 1024 * MiB);
+            return;
         }
         Result oneBig = ferry(defaultChunk, 1, bigFile, List.of());
         Result rawBig = raw(defaultChunk, bigFile);
@@ -158,13 +162,44 @@ public final class Benchmark {
         System.out.println("\nWritten to docs/benchmarks.md and " + plot);
     }
 
+    /**
+     * What end-to-end encryption costs end to end: the same file of random bytes through Ferry in the clear and sealed
+     * (AES-256-GCM, one route key for both roles), runs alternated so that both see the same machine.
+     */
+    void encryption(int chunkSize, long size) throws Exception {
+        Path key = work.resolve("route.aes");
+        Files.writeString(key, SealingKey.generate().base64() + "\n");
+        line("## End-to-end encryption: one " + size / MiB + " MiB file of random bytes, runs alternated");
+        line("");
+        line("| Run | in the clear MB/s | sealed MB/s | sealed / clear | CPU s producer, consumer (clear) "
+                + "| CPU s producer, consumer (sealed) |");
+        line("|---|---|---|---|---|---|");
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            Result clear = ferry(chunkSize, 1, size, List.of());
+            Result sealed = ferry(chunkSize, 1, size, List.of("FERRY_ENCRYPTION_KEY=" + key));
+            ratios.add(sealed.mbPerSecond / clear.mbPerSecond);
+            line(String.format("| %d | %.1f | %.1f | %.2f | %.1f, %.1f | %.1f, %.1f |", i, clear.mbPerSecond,
+                    sealed.mbPerSecond, sealed.mbPerSecond / clear.mbPerSecond, clear.producer.cpuSeconds(),
+                    clear.consumer.cpuSeconds(), sealed.producer.cpuSeconds(), sealed.consumer.cpuSeconds()));
+        }
+        ratios.sort(null);
+        line("");
+        line(String.format("Median sealed / clear: %.2f", ratios.get(1)));
+        System.out.println();
+        System.out.println(report);
+    }
+
     record Usage(long peakHeapMiB, long liveHeapMiB, long peakRssMiB, double cpuSeconds) {
     }
 
     record Result(double mbPerSecond, Usage producer, Usage consumer) {
     }
 
-    /** Moves {@code count} files of {@code size} bytes through Ferry and times it from its own logs. */
+    /**
+     * Moves {@code count} files of {@code size} bytes through Ferry and times it from its own logs; {@code extraEnv}
+     * holds settings (NAME=value) for both roles.
+     */
     Result ferry(int chunkSize, int count, long size, List<String> extraEnv) throws Exception {
         int run = ++runs;
         Path dir = Files.createDirectories(work.resolve("ferry-" + run));
@@ -181,7 +216,9 @@ public final class Benchmark {
         Map<String, String> common = new HashMap<>(Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
                 "FERRY_TOPIC", topic, "FERRY_CHUNK_SIZE", Integer.toString(chunkSize), "FERRY_REPLICATION_FACTOR", "1",
                 "FERRY_MIN_INSYNC_REPLICAS", "1", "FERRY_PARTITIONS", "6", "FERRY_SETTLE_TIME", "300ms"));
-        for (String kv : System.getProperty("bench.env", "").split(",")) {
+        List<String> settings = new ArrayList<>(List.of(System.getProperty("bench.env", "").split(",")));
+        settings.addAll(extraEnv);
+        for (String kv : settings) {
             if (kv.contains("=")) {
                 common.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
             }

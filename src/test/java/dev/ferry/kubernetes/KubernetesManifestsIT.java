@@ -43,6 +43,7 @@ import io.strimzi.api.kafka.model.user.acl.AclRule;
 import io.strimzi.api.kafka.model.user.acl.AclRuleGroupResource;
 import io.strimzi.api.kafka.model.user.acl.AclRuleTopicResource;
 
+import dev.ferry.chunk.ChunkCompression;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.FerryConfig.SourcePolicy;
 import dev.ferry.route.Route;
@@ -231,7 +232,8 @@ class KubernetesManifestsIT {
         String topic = config.get("FERRY_TOPIC");
         Routes routes = RoutesFile.parse(routesMap.path("data").path("routes.yaml").asText(), "ferry-routes",
                 new RoutesFile.Defaults(topic, List.of("**"), List.of(".*"), chunkSize, SourcePolicy.KEEP,
-                        Optional.empty(), Set.of(topic + "-dlq", topic + "-receipts"), true, true,
+                        Optional.empty(), ChunkCompression.NONE, Optional.empty(),
+                        Set.of(topic + "-dlq", topic + "-receipts"), true, true,
                         Pattern.compile(Pattern.quote(topic) + "(\\..+)?")));
         assertThat(routes.all()).isNotEmpty();
 

@@ -13,6 +13,7 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
+import dev.ferry.chunk.ChunkCompression;
 import dev.ferry.config.FerryConfig.SourcePolicy;
 
 /** The one loop both roles use to follow their routes: start, stop, restart on change, retry what failed. */
@@ -50,7 +51,8 @@ class RouteReconcilerTest {
 
     static Route route(String name, String topic) {
         return new Route(name, Optional.of(Path.of("/in/" + name)), Optional.of(Path.of("/out/" + name)), topic,
-                List.of("**"), List.of(), 1024 * 1024, SourcePolicy.KEEP, Optional.empty());
+                List.of("**"), List.of(), 1024 * 1024, SourcePolicy.KEEP, Optional.empty(), ChunkCompression.NONE,
+                Optional.empty());
     }
 
     @Test

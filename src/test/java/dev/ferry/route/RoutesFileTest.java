@@ -11,13 +11,15 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
+import dev.ferry.chunk.ChunkCompression;
 import dev.ferry.config.FerryConfig.SourcePolicy;
 
 class RoutesFileTest {
 
     static RoutesFile.Defaults defaults(boolean produces, boolean consumes) {
         return new RoutesFile.Defaults("ferry-chunks", List.of("**"), List.of(".*"), 512 * 1024, SourcePolicy.KEEP,
-                Optional.empty(), Set.of("ferry-chunks-dlq", "ferry-chunks-receipts"), produces, consumes,
+                Optional.empty(), ChunkCompression.NONE, Optional.empty(),
+                Set.of("ferry-chunks-dlq", "ferry-chunks-receipts"), produces, consumes,
                 Pattern.compile("ferry-chunks(\\..+)?"));
     }
 
@@ -52,6 +54,34 @@ class RoutesFileTest {
         assertThat(images.sourcePolicy()).isEqualTo(SourcePolicy.DELETE);
         assertThat(images.inbox()).contains(Path.of("/data/in/images"));
         assertThat(routes.forTopic("ferry-chunks.pictures")).contains(images);
+    }
+
+    @Test
+    void compressionAndEncryptionKeyArePerRouteWithNoneForARouteInTheClear() throws Exception {
+        RoutesFile.Defaults withKey = new RoutesFile.Defaults("ferry-chunks", List.of("**"), List.of(), 512 * 1024,
+                SourcePolicy.KEEP, Optional.empty(), ChunkCompression.LZ4, Optional.of(Path.of("/keys/default.aes")),
+                Set.of(), true, false, Pattern.compile(".*"));
+        Routes routes = RoutesFile.parse("""
+                routes:
+                  - {name: a, inbox: /in/a}
+                  - {name: b, inbox: /in/b, compression: zstd, encryption-key: /keys/b.aes}
+                  - {name: c, inbox: /in/c, compression: none, encryption-key: none}
+                """, "routes.yaml", withKey);
+        assertThat(routes.byName().get("a").compression()).isEqualTo(ChunkCompression.LZ4);
+        assertThat(routes.byName().get("a").encryptionKey()).contains(Path.of("/keys/default.aes"));
+        assertThat(routes.byName().get("b").compression()).isEqualTo(ChunkCompression.ZSTD);
+        assertThat(routes.byName().get("b").encryptionKey()).contains(Path.of("/keys/b.aes"));
+        assertThat(routes.byName().get("c").compression()).isEqualTo(ChunkCompression.NONE);
+        assertThat(routes.byName().get("c").encryptionKey()).isEmpty();
+        assertThat(routes.byName().get("a").sameForProducer(routes.byName().get("a"))).isTrue();
+
+        assertThatThrownBy(() -> parse("""
+                routes:
+                  - {name: d, inbox: /in/d, compression: brotli, encryption-key: keys/d.aes}
+                """, true, false)).isInstanceOfSatisfying(InvalidRoutesException.class,
+                e -> assertThat(e.problems())
+                        .contains("routes[0] (d): compression is \"brotli\"; allowed: none, zstd, lz4, auto")
+                        .contains("routes[0] (d): encryption-key is \"keys/d.aes\"; allowed: an absolute path"));
     }
 
     @Test
