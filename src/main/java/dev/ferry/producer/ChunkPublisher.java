@@ -23,6 +23,7 @@ import dev.ferry.chunk.ChunkCompression;
 import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.kafka.Channels;
+import dev.ferry.trust.AesGcm;
 import dev.ferry.trust.KeyRing;
 import dev.ferry.trust.SealingKey;
 import dev.ferry.trust.SigningKey;
@@ -35,6 +36,9 @@ import dev.ferry.trust.SigningKey;
  */
 @ApplicationScoped
 public class ChunkPublisher {
+
+    /** Sealed chunk buffers kept per route: beyond that many in flight, new ones are made (and not kept). */
+    private static final int SEALED_BUFFERS = 64;
 
     @Inject
     @Channel(Channels.CHUNKS_OUT)
@@ -63,8 +67,9 @@ public class ChunkPublisher {
      * @param sealingKey
      *            the route's encryption key; empty: records go unsealed
      */
-    public TopicPublisher to(String topic, ChunkCompression compression, Optional<SealingKey> sealingKey) {
-        return new TopicPublisher(topic, compression, sealingKey.orElse(null));
+    public TopicPublisher to(String topic, int chunkSize, ChunkCompression compression,
+            Optional<SealingKey> sealingKey) {
+        return new TopicPublisher(topic, chunkSize, compression, sealingKey.orElse(null));
     }
 
     public final class TopicPublisher implements FileSender.Publisher {
@@ -72,11 +77,14 @@ public class ChunkPublisher {
         private final String topic;
         private final ChunkCompression compression;
         private final SealingKey sealingKey;
+        /** Sealed full chunks (chunk size plus the GCM tag), reused like the read buffers of FileSender. */
+        private final ChunkBuffers sealedBuffers;
 
-        private TopicPublisher(String topic, ChunkCompression compression, SealingKey sealingKey) {
+        private TopicPublisher(String topic, int chunkSize, ChunkCompression compression, SealingKey sealingKey) {
             this.topic = topic;
             this.compression = compression;
             this.sealingKey = sealingKey;
+            this.sealedBuffers = new ChunkBuffers(chunkSize + AesGcm.TAG_BYTES, SEALED_BUFFERS);
         }
 
         public int partitionFor(String transferId) {
@@ -86,8 +94,13 @@ public class ChunkPublisher {
         @Override
         public CompletionStage<Void> send(FerryRecord record, int partition) {
             WireFormat.Encoded encoded = WireFormat.encode(record, compression, sealingKey == null ? null
-                    : keys.sealerFor(sealingKey, topic, record.transferId(), record.attempt()));
-            return ChunkPublisher.this.send(topic, record.transferId(), encoded, partition);
+                    : keys.sealerFor(sealingKey, topic, record.transferId(), record.attempt(), sealedBuffers::take));
+            CompletionStage<Void> sent = ChunkPublisher.this.send(topic, record.transferId(), encoded, partition);
+            if (encoded.sealed() != null) {
+                // Kafka copied the value into its batch when the record was appended; once answered, it is free.
+                sent.whenComplete((ok, failure) -> sealedBuffers.release(encoded.value()));
+            }
+            return sent;
         }
     }
 

@@ -113,8 +113,8 @@ public class ProducerService {
         public ProducerRoute start(Route r) throws IOException, InterruptedException {
             topics.ensureRouteTopic(r.topic(), r.chunkSize());
             Optional<SealingKey> key = keys.routeKey(r.topic(), r.encryptionKey(), false);
-            return new ProducerRoute(r, ledgerDir(r), config, publisher.to(r.topic(), r.compression(), key),
-                    ackTimeout(), board, metrics, key);
+            return new ProducerRoute(r, ledgerDir(r), config,
+                    publisher.to(r.topic(), r.chunkSize(), r.compression(), key), ackTimeout(), board, metrics, key);
         }
 
         @Override

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.function.IntFunction;
 
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
@@ -83,8 +84,22 @@ public final class AesGcm {
 
     /** Seals {@code plaintext} under the data key; {@code purpose} and {@code counter} must never repeat for it. */
     public static byte[] seal(DataKey key, int purpose, long counter, byte[] aad, byte[] plaintext) {
+        return seal(key, purpose, counter, aad, plaintext, byte[]::new);
+    }
+
+    /**
+     * Seals into an array from {@code allocate} (given the exact length it must have): a producer passes a pool, since
+     * a fresh array per chunk of 512 KiB or more is a "humongous" G1 allocation that starts a marking cycle each.
+     */
+    public static byte[] seal(DataKey key, int purpose, long counter, byte[] aad, byte[] plaintext,
+            IntFunction<byte[]> allocate) {
         try {
-            return gcm(Cipher.ENCRYPT_MODE, key.key(), nonce(purpose, counter), aad, plaintext);
+            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            cipher.init(Cipher.ENCRYPT_MODE, key.key(), new GCMParameterSpec(TAG_BYTES * 8, nonce(purpose, counter)));
+            cipher.updateAAD(aad);
+            byte[] out = allocate.apply(plaintext.length + TAG_BYTES);
+            cipher.doFinal(plaintext, 0, plaintext.length, out, 0);
+            return out;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM is in every JDK", e);
         }

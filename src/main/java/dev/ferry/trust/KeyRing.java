@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
 import javax.crypto.AEADBadTagException;
@@ -197,7 +198,16 @@ public class KeyRing {
     }
 
     /** Seals the records of one attempt with {@code key} (a route's own key). */
-    public synchronized Sealing.Sealer sealerFor(SealingKey key, String topic, String transferId, int attempt) {
+    public Sealing.Sealer sealerFor(SealingKey key, String topic, String transferId, int attempt) {
+        return sealerFor(key, topic, transferId, attempt, byte[]::new);
+    }
+
+    /**
+     * Seals the records of one attempt with {@code key}; sealed chunks go into arrays from {@code buffers} (a pool: see
+     * {@link AesGcm#seal(AesGcm.DataKey, int, long, byte[], byte[], IntFunction)}).
+     */
+    public synchronized Sealing.Sealer sealerFor(SealingKey key, String topic, String transferId, int attempt,
+            IntFunction<byte[]> buffers) {
         AesGcm.DataKey dataKey = dataKeys.computeIfAbsent(
                 key.keyId() + '\0' + topic + '\0' + transferId + '\0' + attempt,
                 k -> AesGcm.newDataKey(key, topic, transferId, attempt));
@@ -209,7 +219,8 @@ public class KeyRing {
 
             @Override
             public byte[] seal(int purpose, long counter, byte[] aad, byte[] plaintext) {
-                return AesGcm.seal(dataKey, purpose, counter, aad, plaintext);
+                return AesGcm.seal(dataKey, purpose, counter, aad, plaintext,
+                        purpose == Sealing.CHUNK ? buffers : byte[]::new);
             }
         };
     }
