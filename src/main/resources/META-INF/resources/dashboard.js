@@ -148,6 +148,23 @@
     events.onmessage = (e) => render(JSON.parse(e.data));
     events.onerror = () => { $("connection").textContent = "reconnecting…"; $("connection").className = "badge"; };
   }
+  // Who sees the page: a logged-in name with a way out, or a plain warning that anyone who reaches the port can.
+  function access() {
+    fetch("/api/access").then((r) => r.json()).then((a) => {
+      const el = $("access");
+      if (a.open) {
+        el.textContent = "open: no login (ferry.http.auth=off)";
+        el.className = "access open";
+      } else if (a.user) {
+        el.textContent = a.user + " · ";
+        const out = document.createElement("a");
+        out.href = "/logout";
+        out.textContent = "log out";
+        el.appendChild(out);
+      }
+    }).catch(() => {});
+  }
   window.addEventListener("resize", () => chart.setSize({ width: $("chart").clientWidth || 800, height: 180 }));
+  access();
   connect();
 })();

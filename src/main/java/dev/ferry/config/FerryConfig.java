@@ -136,6 +136,34 @@ public interface FerryConfig {
     /** Live video: frames of videos (or image folders) through Kafka to browsers. */
     Streams streams();
 
+    /** Who may use the HTTP port: logins, tokens (docs/access.md). */
+    Http http();
+
+    interface Http {
+
+        /**
+         * {@code required}: every endpoint but the probes needs a browser login or a bearer token (the default in the
+         * producer and consumer profiles); {@code off}: open to anyone who reaches the port (dev mode, tests, or behind
+         * a proxy that authenticates).
+         */
+        @WithDefault("required")
+        Auth auth();
+
+        /**
+         * People who log in from a browser: lines {@code name:bcrypt-hash:roles} (a mounted Secret). Unset: browser
+         * logins only through an identity provider's tokens.
+         */
+        Optional<Path> usersFile();
+
+        default boolean authRequired() {
+            return auth() == Auth.REQUIRED;
+        }
+
+        enum Auth {
+            REQUIRED, OFF
+        }
+    }
+
     /**
      * Signatures (docs/security.md, "Signed transfers"). Keys are Ed25519 PEM files as {@code openssl} writes them,
      * usually mounted from Secrets. Keys keep the {@code ferry.} prefix (no group name in them).
@@ -224,6 +252,30 @@ public interface FerryConfig {
          * a read-only, non-root pod. Defaults to {@code native} in the state dir.
          */
         Optional<Path> nativeCache();
+
+        /** Viewers of all streams at once, each a thread and a Kafka consumer; more get 503. */
+        @WithDefault("32")
+        @Min(value = 1, message = "(FERRY_STREAMS_MAX_VIEWERS) is ${validatedValue}; allowed: 1 to 1000")
+        @Max(value = 1000, message = "(FERRY_STREAMS_MAX_VIEWERS) is ${validatedValue}; allowed: 1 to 1000")
+        int maxViewers();
+
+        /**
+         * Viewers one user (or, with access off, one client address) may have at once; more get 429. Keeps one user
+         * from taking every viewer.
+         */
+        @WithDefault("4")
+        @Min(value = 1, message = "(FERRY_STREAMS_MAX_VIEWERS_PER_USER) is ${validatedValue}; allowed: at least 1")
+        int maxViewersPerUser();
+
+        /** A viewer whose client takes no frame for this long is disconnected and its place freed. */
+        @WithDefault("30s")
+        Duration idleTimeout();
+
+        /** Viewer positions kept (for reloads), least recently used dropped first. */
+        @WithDefault("10000")
+        @Min(value = 0, message = "(FERRY_STREAMS_VIEWER_POSITIONS) is ${validatedValue}; allowed: 0 to 1000000")
+        @Max(value = 1000000, message = "(FERRY_STREAMS_VIEWER_POSITIONS) is ${validatedValue}; allowed: 0 to 1000000")
+        int viewerPositions();
     }
 
     /**

@@ -11,6 +11,8 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
+import org.eclipse.microprofile.config.ConfigProvider;
+
 import io.quarkus.runtime.configuration.MemorySize;
 
 import dev.ferry.chunk.WireFormat;
@@ -143,6 +145,15 @@ public final class FerryConfigCheck {
                         + ") overlap: delivered files would be sent again");
             }
         }
+        if (config.http().authRequired() && config.http().usersFile().isEmpty() && !tokensConfigured()) {
+            problems.add(key("ferry.http.auth") + " is required but nobody could log in: set "
+                    + key("ferry.http.users-file") + " (browser logins) and/or "
+                    + key("mp.jwt.verify.publickey.location") + " (bearer tokens of your identity provider: its JWKS "
+                    + "URL or a public key file); allowed otherwise: ferry.http.auth=off, when a proxy in front "
+                    + "authenticates");
+        }
+        config.http().usersFile().filter(p -> !Files.isRegularFile(p)).ifPresent(
+                p -> problems.add(key("ferry.http.users-file") + " is " + p + ", which is not a readable file"));
         config.producer().inbox().filter(p -> Files.exists(p) && !Files.isDirectory(p))
                 .ifPresent(p -> problems.add(key("ferry.inbox") + " is " + p + ", which exists and is not a folder"));
         if (!problems.isEmpty()) {
@@ -151,6 +162,13 @@ public final class FerryConfigCheck {
     }
 
     /** {@code ferry.chunk-size (FERRY_CHUNK_SIZE)}. */
+    /** Whether bearer tokens can be verified: a key for SmallRye JWT (an identity provider's JWKS, or a PEM). */
+    private static boolean tokensConfigured() {
+        var mp = ConfigProvider.getConfig();
+        return mp.getOptionalValue("mp.jwt.verify.publickey.location", String.class).isPresent()
+                || mp.getOptionalValue("mp.jwt.verify.publickey", String.class).isPresent();
+    }
+
     public static String key(String key) {
         return key + " (" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_') + ")";
     }

@@ -52,13 +52,9 @@ public final class KafkaClients {
         return producer;
     }
 
-    /**
-     * A consumer positioned by hand (assign and seek) whose position is kept as the committed offset of its own group,
-     * without joining it: one viewer of one stream.
-     */
-    public static Map<String, Object> positionedReader(Map<String, Object> kafka, String clientId, String groupId) {
+    /** {@link #reader} with values as bytes: one viewer of one stream (its position is kept by the viewer). */
+    public static Map<String, Object> byteReader(Map<String, Object> kafka, String clientId) {
         Map<String, Object> consumer = reader(kafka, clientId);
-        consumer.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
         consumer.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         return consumer;
     }

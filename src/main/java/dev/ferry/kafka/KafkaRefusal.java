@@ -23,9 +23,11 @@ public final class KafkaRefusal {
             if (t instanceof SslAuthenticationException) {
                 return Optional.of("Kafka refused Ferry's credentials: the SSL handshake failed (" + rootMessage(t)
                         + "). With mutual TLS the broker needs a client certificate signed by a CA it trusts: set "
-                        + "kafka.ssl.keystore.certificate.chain and kafka.ssl.keystore.key (KAFKA_SSL_KEYSTORE_"
-                        + "CERTIFICATE_CHAIN, KAFKA_SSL_KEYSTORE_KEY, PEM, from the KafkaUser's Secret) with "
+                        + "kafka.ssl.keystore.location (KAFKA_SSL_KEYSTORE_LOCATION, the KafkaUser's user.p12) with "
+                        + "kafka.ssl.keystore.type=PKCS12 and kafka.ssl.keystore.password (user.password), or the "
+                        + "PEM text in kafka.ssl.keystore.certificate.chain and kafka.ssl.keystore.key with "
                         + "kafka.ssl.keystore.type=PEM; Ferry must trust the broker's CA in "
+                        + "kafka.ssl.truststore.location (a PEM file, KAFKA_SSL_TRUSTSTORE_LOCATION) or "
                         + "kafka.ssl.truststore.certificates (KAFKA_SSL_TRUSTSTORE_CERTIFICATES).");
             }
             if (t instanceof SaslAuthenticationException) {

@@ -123,7 +123,8 @@ public final class StreamBenchmark {
             await(Duration.ofSeconds(60), () -> consumer.get("/api/streams/" + stream) == 200);
             long started = System.nanoTime();
             try (MjpegClient client = new MjpegClient(new URL(
-                    "http://localhost:" + consumer.port() + "/streams/" + stream + "/mjpeg?from=live&viewer=bench"))) {
+                    "http://localhost:" + consumer.port() + "/streams/" + stream + "/mjpeg?from=live&viewer=bench"),
+                    FerryProcess.TOKEN)) {
                 long last = -1;
                 while (last < lastFrame) {
                     MjpegClient.Part part = client.next();

@@ -3,6 +3,7 @@ package dev.ferry.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -119,11 +120,14 @@ class KafkaSecurityIT {
         }
     }
 
-    private static Map<String, String> base(String bootstrap) {
+    private static Map<String, String> base(String bootstrap) throws IOException {
         Map<String, String> env = new HashMap<>();
         env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+        // As the manifests mount Strimzi's cluster CA Secret: a file, not PEM text in the environment.
+        Path ca = Files.createDirectories(root.resolve("kafka-ca")).resolve("ca.crt");
+        Files.writeString(ca, broker.ca().caCertificate());
         env.put("KAFKA_SSL_TRUSTSTORE_TYPE", "PEM");
-        env.put("KAFKA_SSL_TRUSTSTORE_CERTIFICATES", broker.ca().caCertificate());
+        env.put("KAFKA_SSL_TRUSTSTORE_LOCATION", ca.toString());
         env.put("FERRY_REPLICATION_FACTOR", "1");
         env.put("FERRY_MIN_INSYNC_REPLICAS", "1");
         env.put("FERRY_PARTITIONS", "2");
@@ -132,28 +136,33 @@ class KafkaSecurityIT {
         return env;
     }
 
-    /** What the manifests set from Strimzi's KafkaUser Secret (user.crt, user.key) and cluster CA (ca.crt). */
-    private static Map<String, String> mutualTls(TestCertificates.Pem client) {
+    /**
+     * What the manifests set from Strimzi's KafkaUser Secret and cluster CA, mounted as files: the key store
+     * {@code user.p12}, and only its password ({@code user.password}) in the environment.
+     */
+    private static Map<String, String> mutualTls(TestCertificates.Pem client) throws IOException {
         Map<String, String> env = base(broker.tlsBootstrap());
+        String password = "p12-" + System.nanoTime();
+        Path p12 = TestCertificates.writePkcs12(client, root.resolve("kafka-user").resolve("user.p12"), password);
         env.put("KAFKA_SECURITY_PROTOCOL", "SSL");
-        env.put("KAFKA_SSL_KEYSTORE_TYPE", "PEM");
-        env.put("KAFKA_SSL_KEYSTORE_CERTIFICATE_CHAIN", client.certificate());
-        env.put("KAFKA_SSL_KEYSTORE_KEY", client.key());
+        env.put("KAFKA_SSL_KEYSTORE_TYPE", "PKCS12");
+        env.put("KAFKA_SSL_KEYSTORE_LOCATION", p12.toString());
+        env.put("KAFKA_SSL_KEYSTORE_PASSWORD", password);
         return env;
     }
 
-    private static Map<String, String> tlsWithoutCertificate() {
+    private static Map<String, String> tlsWithoutCertificate() throws IOException {
         Map<String, String> env = base(broker.tlsBootstrap());
         env.put("KAFKA_SECURITY_PROTOCOL", "SSL");
         return env;
     }
 
     /** What the manifests set from a SCRAM KafkaUser's Secret (its sasl.jaas.config key). */
-    private static Map<String, String> scram(String password) {
+    private static Map<String, String> scram(String password) throws IOException {
         return scram(USER, password);
     }
 
-    private static Map<String, String> scram(String user, String password) {
+    private static Map<String, String> scram(String user, String password) throws IOException {
         Map<String, String> env = base(broker.saslBootstrap());
         env.put("KAFKA_SECURITY_PROTOCOL", "SASL_SSL");
         env.put("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512");

@@ -61,6 +61,22 @@ class StartupErrorsIT {
     }
 
     @Test
+    void accessRequiredWithNobodyToLetInStopsStartUpAndAWeakUsersFileToo() throws Exception {
+        String log = runUntilExit("producer", Map.of("FERRY_INBOX", root.resolve("in-auth").toString(),
+                "FERRY_STATE_DIR", root.resolve("s-auth").toString(), "MP_JWT_VERIFY_PUBLICKEY_LOCATION", ""),
+                "no-auth");
+        assertThat(log).contains("ferry.http.auth (FERRY_HTTP_AUTH) is required but nobody could log in")
+                .contains("ferry.http.users-file (FERRY_HTTP_USERS_FILE)");
+        Path users = root.resolve("users.txt");
+        Files.writeString(users, "alice:5f4dcc3b5aa765d61d8327deb882cf99:viewer\n");
+        String weak = runUntilExit("producer", Map.of("FERRY_INBOX", root.resolve("in-auth").toString(),
+                "FERRY_STATE_DIR", root.resolve("s-auth2").toString(), "FERRY_HTTP_USERS_FILE", users.toString()),
+                "md5-users");
+        assertThat(weak).contains("ferry.http.users-file (FERRY_HTTP_USERS_FILE) is " + users)
+                .contains("line 1 (alice): the hash is not bcrypt").doesNotContain("5f4dcc3b");
+    }
+
+    @Test
     void anInvalidRoutesFileStopsStartUpListingEveryProblem() throws Exception {
         Path routes = root.resolve("bad-routes.yaml");
         Files.writeString(routes, "routes:\n  - name: a\n    inbox: relative\n    chunk-size: 1G\n");

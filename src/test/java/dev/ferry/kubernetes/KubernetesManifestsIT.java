@@ -135,7 +135,58 @@ class KubernetesManifestsIT {
                 assertThat(s.path("secretName").asText()).endsWith("-signing-key");
                 assertThat(s.path("defaultMode").asInt()).isEqualTo(0440);
             }).anySatisfy(s -> assertThat(s.path("secretName").asText()).isEqualTo("ferry-trusted-keys"));
+            // Locked by default (docs/access.md): users from a Secret, sessions sealed with a shared key, HTTPS only,
+            // probes over HTTPS.
+            assertThat(ManifestChecks.envOf(workload))
+                    .containsEntry("FERRY_HTTP_USERS_FILE", "/etc/ferry/users/users.txt")
+                    .containsEntry("QUARKUS_HTTP_INSECURE_REQUESTS", "disabled")
+                    .containsEntry("QUARKUS_HTTP_SSL_CERTIFICATE_FILES", "/etc/ferry/http-tls/tls.crt")
+                    .containsEntry("QUARKUS_HTTP_SSL_CERTIFICATE_KEY_FILES", "/etc/ferry/http-tls/tls.key")
+                    .containsKey("QUARKUS_HTTP_AUTH_SESSION_ENCRYPTION_KEY");
+            assertThat(volumes.findValues("secret")).anySatisfy(s -> {
+                assertThat(s.path("secretName").asText()).isEqualTo("ferry-users");
+                assertThat(s.path("defaultMode").asInt()).isEqualTo(0440);
+            }).anySatisfy(s -> assertThat(s.path("secretName").asText()).isEqualTo("ferry-http-tls"));
+            JsonNode container = workload.path("spec").path("template").path("spec").path("containers").get(0);
+            for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+                assertThat(container.path(probe).path("httpGet").path("scheme").asText()).as(probe).isEqualTo("HTTPS");
+                assertThat(container.path(probe).path("httpGet").path("port").asText()).as(probe).isIn("https", "8443");
+            }
         }
+    }
+
+    @Test
+    void everyWorkloadPassesTheRestrictedPodSecurityStandardInARestrictedNamespace() {
+        List<JsonNode> workloads = rendered.stream()
+                .filter(d -> Set.of("Deployment", "StatefulSet").contains(d.path("kind").asText())
+                        && d.path("metadata").path("labels").path("app.kubernetes.io/part-of").asText().equals("ferry"))
+                .toList();
+        assertThat(workloads).hasSize(2);
+        for (JsonNode w : workloads) {
+            assertThat(RestrictedProfile.violations(w)).as(w.path("metadata").path("name").asText()).isEmpty();
+            assertThat(w.path("metadata").path("namespace").asText()).isEqualTo("ferry");
+            JsonNode container = w.path("spec").path("template").path("spec").path("containers").get(0);
+            assertThat(container.path("volumeMounts").findValuesAsText("mountPath")).as("a writable /tmp")
+                    .contains("/tmp");
+        }
+        JsonNode namespace = ManifestChecks.find(rendered, "Namespace", "ferry").orElseThrow();
+        assertThat(namespace.path("metadata").path("labels").path("pod-security.kubernetes.io/enforce").asText())
+                .isEqualTo("restricted");
+        // The checker can fail: a pod that runs as root with privileges breaks several rules.
+        ObjectNode bad = workloads.get(0).deepCopy();
+        ObjectNode pod = (ObjectNode) bad.path("spec").path("template").path("spec");
+        pod.put("hostNetwork", true).put("automountServiceAccountToken", true);
+        ObjectNode context = (ObjectNode) pod.path("containers").get(0).path("securityContext");
+        context.put("privileged", true).put("allowPrivilegeEscalation", true).put("runAsUser", 0);
+        assertThat(RestrictedProfile.violations(bad)).hasSizeGreaterThanOrEqualTo(5);
+
+        JsonNode budget = ManifestChecks.find(rendered, "PodDisruptionBudget", "ferry-consumer").orElseThrow();
+        assertThat(budget.path("spec").path("maxUnavailable").asInt()).isEqualTo(1);
+        JsonNode policy = ManifestChecks.find(rendered, "NetworkPolicy", "ferry").orElseThrow();
+        assertThat(policy.path("spec").path("policyTypes").toString()).contains("Ingress").contains("Egress");
+        assertThat(policy.path("spec").path("ingress").get(0).path("ports").get(0).path("port").asInt())
+                .isEqualTo(8443);
+        assertThat(policy.path("spec").path("egress").findValuesAsText("port")).contains("9093", "53");
     }
 
     @Test
@@ -298,9 +349,12 @@ class KubernetesManifestsIT {
                 YAML.getTypeFactory().constructMapType(Map.class, String.class, String.class));
     }
 
-    /** Secrets Strimzi makes: one per KafkaUser, and the cluster CA certificate of each Kafka. */
+    /**
+     * Secrets no manifest defines: Strimzi's (one per KafkaUser, the cluster CA certificate of each Kafka), and the
+     * session key the user makes (docs/kubernetes.md).
+     */
     private static Set<String> strimziSecrets() {
-        Set<String> secrets = new HashSet<>();
+        Set<String> secrets = new HashSet<>(Set.of("ferry-session"));
         rendered.stream().filter(d -> d.path("kind").asText().equals("KafkaUser"))
                 .forEach(d -> secrets.add(d.path("metadata").path("name").asText()));
         rendered.stream().filter(d -> d.path("kind").asText().equals("Kafka"))

@@ -1,10 +1,13 @@
 package dev.ferry.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,8 +27,6 @@ import javax.sound.sampled.AudioSystem;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
@@ -153,15 +154,13 @@ class StreamsTest {
         assertThat(first).as("a new viewer starts at the first frame, in order").isEqualTo(range(0, 24));
         assertThat(seconds).as("24 frames at 24 fps play in about a second, not at fetch speed").isGreaterThan(0.8);
 
-        // The closed connection's viewer keeps its position as its group's committed offset.
-        TopicPartition partition = new TopicPartition("ferry-frames", awaitState("resume", "ended").partition());
-        long offsetOfFrame0 = awaitState("resume", "ended").firstOffset();
+        // The closed connection's viewer keeps its position in the bounded table, not as a consumer group of its own
+        // (any ?viewer= value used to make one, and nothing cleaned them up).
+        await("position kept").atMost(Duration.ofSeconds(10))
+                .until(() -> !Http.get(root, "/q/metrics").body().contains("ferry_stream_viewer_positions 0.0"));
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            await().atMost(Duration.ofSeconds(10)).until(() -> {
-                OffsetAndMetadata kept = admin.listConsumerGroupOffsets("ferry-viewer.alice.resume")
-                        .partitionsToOffsetAndMetadata().get().get(partition);
-                return kept != null && kept.offset() >= offsetOfFrame0 + 24;
-            });
+            assertThat(admin.listGroups().all().get()).as("no consumer group per viewer")
+                    .noneMatch(g -> g.groupId().startsWith("ferry-viewer"));
         }
         try (MjpegClient again = open("resume", "viewer=alice");
                 MjpegClient other = open("resume", "viewer=bob");
@@ -268,6 +267,58 @@ class StreamsTest {
                     .containsPattern("live (streaming|ended) \\d+ 24\\.00 fps 320×240 live\\.mp4");
         } finally {
             browser.quit();
+        }
+    }
+
+    /**
+     * Fair to everyone: one client address (access is open here; logged-in users count per name) gets at most 4 viewers
+     * (429 beyond, counted), a client that reads nothing is disconnected after the idle timeout (5 s in this profile)
+     * and its place freed, and a viewer of an ended stream leaves after its last frame.
+     */
+    @Test
+    void viewersAreLimitedPerUserAndOneThatReadsNothingIsDisconnected() throws Exception {
+        TestVideos.record(INBOX.resolve("fair.mp4"), "mp4", 600, 24, 320, 240);
+        awaitState("fair", "ended");
+        List<MjpegClient> four = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                four.add(open("fair", "viewer=v" + i + "&from=start"));
+                four.get(i).next();
+            }
+            assertThatThrownBy(() -> open("fair", "viewer=v5")).as("a fifth viewer from one address")
+                    .hasMessageContaining("HTTP 429").hasMessageContaining("Already 4 viewers for this address");
+        } finally {
+            for (MjpegClient c : four) {
+                c.close();
+            }
+        }
+        assertThat(Http.get(root, "/q/metrics").body())
+                .contains("ferry_stream_viewers_refused_total{reason=\"per-user\"} 1.0");
+        await("places freed").atMost(Duration.ofSeconds(10))
+                .until(() -> Http.get(root, "/q/metrics").body().contains("ferry_stream_viewers 0.0"));
+
+        // A client that asks and then reads nothing: a tiny receive window, never read.
+        try (Socket idle = new Socket()) {
+            idle.setReceiveBufferSize(1024);
+            idle.connect(new InetSocketAddress(root.getHost(), root.getPort()));
+            idle.getOutputStream().write(
+                    ("GET /streams/fair/mjpeg?viewer=idle&from=start HTTP/1.1\r\nHost: " + root.getHost() + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+            await("the idle viewer is connected").atMost(Duration.ofSeconds(10))
+                    .until(() -> Http.get(root, "/q/metrics").body().contains("ferry_stream_viewers 1.0"));
+            long started = System.nanoTime();
+            await("disconnected after the idle timeout").atMost(Duration.ofSeconds(60)).until(() -> Http
+                    .get(root, "/q/metrics").body().contains("ferry_stream_viewers_closed_total{reason=\"idle\"} 1.0"));
+            System.out.printf("idle viewer disconnected after %.1f s%n", (System.nanoTime() - started) / 1e9);
+            await("its place freed").atMost(Duration.ofSeconds(10))
+                    .until(() -> Http.get(root, "/q/metrics").body().contains("ferry_stream_viewers 0.0"));
+        }
+
+        // A viewer of an ended stream leaves after the last frame, instead of holding its place forever.
+        try (MjpegClient last = open("fair", "viewer=last&from=live")) {
+            assertThat(last.next().frame()).isEqualTo(599);
+            await("the ended stream's viewer left").atMost(Duration.ofSeconds(10))
+                    .until(() -> Http.get(root, "/q/metrics").body().contains("ferry_stream_viewers 0.0"));
         }
     }
 

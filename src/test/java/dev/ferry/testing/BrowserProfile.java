@@ -17,6 +17,7 @@ public class BrowserProfile implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
         return Map.of("ferry.rate-limit", "8M", "ferry.streams.inbox", STREAMS_INBOX.toString(),
-                "ferry.streams.native-cache", Path.of("target", "javacpp-cache").toAbsolutePath().toString());
+                "ferry.streams.native-cache", Path.of("target", "javacpp-cache").toAbsolutePath().toString(),
+                "ferry.streams.idle-timeout", "5s");
     }
 }

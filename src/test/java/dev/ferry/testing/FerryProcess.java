@@ -20,6 +20,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class FerryProcess implements AutoCloseable {
 
+    /** What the tests' requests carry: a token with every role. */
+    public static final String TOKEN = TestTokens.token("ferry-tests", "viewer", "metrics");
+
     private final Process process;
     private final int httpPort;
     private final Path log;
@@ -46,7 +49,11 @@ public final class FerryProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().put("QUARKUS_PROFILE", profile);
         builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        // As in production, HTTP needs credentials: tokens from TestTokens, which get() and body() send.
+        builder.environment().putAll(TestTokens.env());
         builder.environment().putAll(env);
+        // An empty value in env unsets a setting (a test of what happens without it).
+        builder.environment().values().removeIf(String::isEmpty);
         try {
             Files.createDirectories(log.getParent());
             builder.redirectErrorStream(true).redirectOutput(log.toFile());
@@ -89,7 +96,8 @@ public final class FerryProcess implements AutoCloseable {
         try {
             return HttpClient.newHttpClient()
                     .send(HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + path))
-                            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+                            .header("Authorization", "Bearer " + TOKEN).timeout(Duration.ofSeconds(5)).build(),
+                            HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             return null;
         } catch (InterruptedException e) {

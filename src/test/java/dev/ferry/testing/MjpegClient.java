@@ -30,8 +30,17 @@ public final class MjpegClient implements AutoCloseable {
     private final DataInputStream in;
     private final String boundary;
 
+    /** Reads the stream at {@code url} without credentials (a Quarkus test, where access is open). */
     public MjpegClient(URL url) throws IOException {
+        this(url, null);
+    }
+
+    /** Reads the stream at {@code url} with a bearer token (null: without credentials). */
+    public MjpegClient(URL url, String token) throws IOException {
         connection = (HttpURLConnection) url.openConnection();
+        if (token != null) {
+            connection.setRequestProperty("Authorization", "Bearer " + token);
+        }
         connection.setReadTimeout(30_000);
         int status = connection.getResponseCode();
         if (status != 200) {

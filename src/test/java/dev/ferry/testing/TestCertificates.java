@@ -1,16 +1,28 @@
 package dev.ferry.testing;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.StringWriter;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.KeyStore;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
+import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -90,6 +102,30 @@ public final class TestCertificates {
         }
         X509Certificate cert = sign(builder, keys.getPrivate());
         return new Pem(pem(cert), pkcs8(leaf.getPrivate()));
+    }
+
+    /**
+     * Writes {@code pem}'s key and certificate as a PKCS#12 key store protected by {@code password}: Strimzi's
+     * {@code user.p12} and {@code user.password}, as a pod mounts them.
+     */
+    public static Path writePkcs12(Pem pem, Path file, String password) {
+        try {
+            Certificate cert = CertificateFactory.getInstance("X.509").generateCertificate(
+                    new ByteArrayInputStream(pem.certificate().getBytes(StandardCharsets.US_ASCII)));
+            String base64 = pem.key().replaceAll("-----[A-Z ]+-----|\\s", "");
+            PrivateKey key = KeyFactory.getInstance("RSA")
+                    .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(base64)));
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("user", key, password.toCharArray(), new Certificate[] { cert });
+            Files.createDirectories(file.getParent());
+            try (OutputStream out = Files.newOutputStream(file)) {
+                store.store(out, password.toCharArray());
+            }
+            return file;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static X509v3CertificateBuilder builder(X500Name issuer, X500Name subject, KeyPair keys) {

@@ -2,6 +2,7 @@ package dev.ferry.stream.view;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -15,14 +16,16 @@ import io.vertx.core.http.HttpServerResponse;
  */
 final class MultipartSink implements FrameSink {
 
-    /** A client that takes no frame for this long is treated as gone. */
-    private static final long WRITE_TIMEOUT_SECONDS = 30;
-
     private final HttpServerResponse response;
+    /** A client that takes no frame for this long is disconnected (ferry.streams.idle-timeout). */
+    private final Duration idleTimeout;
+    private final Runnable onIdle;
     private volatile boolean open = true;
 
-    MultipartSink(HttpServerResponse response) {
+    MultipartSink(HttpServerResponse response, Duration idleTimeout, Runnable onIdle) {
         this.response = response;
+        this.idleTimeout = idleTimeout;
+        this.onIdle = onIdle;
     }
 
     @Override
@@ -43,8 +46,15 @@ final class MultipartSink implements FrameSink {
         Buffer part = Buffer.buffer(head.length() + jpeg.length + 2)
                 .appendString(head, StandardCharsets.US_ASCII.name()).appendBytes(jpeg).appendString("\r\n");
         try {
-            response.write(part).toCompletionStage().toCompletableFuture().get(WRITE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+            response.write(part).toCompletionStage().toCompletableFuture().get(idleTimeout.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            // Reads nothing: close the connection (ending the response would wait behind the unread frames).
+            open = false;
+            onIdle.run();
+            response.reset();
+            throw new IOException("viewer took no frame for " + idleTimeout.toSeconds() + " s: disconnected", e);
+        } catch (ExecutionException | IllegalStateException e) {
             open = false;
             throw new IOException("viewer gone: " + e, e);
         }

@@ -8,10 +8,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -25,6 +27,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.security.identity.SecurityIdentity;
+import io.quarkus.vertx.http.runtime.security.QuarkusHttpUser;
 import io.smallrye.common.annotation.Identifier;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.CookieSameSite;
@@ -42,16 +46,17 @@ import dev.ferry.stream.StreamInfo;
 /**
  * The consumer side of streams over HTTP: {@code /streams} lists them, {@code /streams/{name}} plays one, and
  * {@code /streams/{name}/mjpeg} is the {@code multipart/x-mixed-replace} stream of its frames, one {@link Viewer} per
- * connection. A viewer is known by the {@code ferry-viewer} cookie (or {@code ?viewer=}), which is what lets a reload
- * resume; {@code ?from=start} and {@code ?from=live} choose the position instead.
+ * connection. A viewer is known by its user and the {@code ferry-viewer} cookie (or {@code ?viewer=}), which is what
+ * lets a reload resume ({@link ViewerPositions}); {@code ?from=start} and {@code ?from=live} choose the position
+ * instead. Fair to everyone: at most {@code ferry.streams.max-viewers} in all (503 beyond), at most
+ * {@code ferry.streams.max-viewers-per-user} per user or, with access off, per client address (429 beyond), and a
+ * client that takes no frame for {@code ferry.streams.idle-timeout} is disconnected.
  */
 @ApplicationScoped
 public class StreamPages {
 
     static final String BOUNDARY = "ferryframe";
     static final String COOKIE = "ferry-viewer";
-    /** Each viewer holds a thread and a Kafka consumer. */
-    static final int MAX_VIEWERS = 32;
     private static final Pattern VIEWER_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     @Inject
@@ -69,12 +74,33 @@ public class StreamPages {
 
     private final ExecutorService viewers = Executors.newCachedThreadPool(DaemonThreads.named("ferry-viewer"));
     private final AtomicInteger watching = new AtomicInteger();
+    /** Client ids of viewers' consumers: unique, and naming nobody. */
+    private final AtomicLong viewerNumbers = new AtomicLong();
+    /** Viewers per user (or client address), for the per-user limit; an entry goes when its count is back to 0. */
+    private final Map<String, AtomicInteger> perUser = new ConcurrentHashMap<>();
+    private ViewerPositions positions;
+    private Counter refusedPerUser;
+    private Counter refusedTotal;
+    private Counter closedIdle;
     private final String listPage = page("pages/streams.html");
     private final String playerPage = page("pages/stream.html");
 
     void routes(@Observes Router router) {
+        positions = new ViewerPositions(config.streams().viewerPositions(), config.streams().retention());
         Gauge.builder("ferry.stream.viewers", watching, AtomicInteger::get).description("Viewers connected now")
                 .register(registry);
+        Gauge.builder("ferry.stream.viewers.max", config.streams(), s -> s.maxViewers())
+                .description("Viewers allowed at once (ferry.streams.max-viewers)").register(registry);
+        Gauge.builder("ferry.stream.viewers.per.user.max", config.streams(), s -> s.maxViewersPerUser())
+                .description("Viewers allowed per user (ferry.streams.max-viewers-per-user)").register(registry);
+        Gauge.builder("ferry.stream.viewer.positions", positions, ViewerPositions::size)
+                .description("Viewer positions kept for reloads").register(registry);
+        refusedPerUser = Counter.builder("ferry.stream.viewers.refused").tag("reason", "per-user")
+                .description("Viewers refused by a limit").register(registry);
+        refusedTotal = Counter.builder("ferry.stream.viewers.refused").tag("reason", "total")
+                .description("Viewers refused by a limit").register(registry);
+        closedIdle = Counter.builder("ferry.stream.viewers.closed").tag("reason", "idle")
+                .description("Viewers disconnected because their client took no frame").register(registry);
         router.get("/streams").handler(ctx -> html(ctx, listPage));
         router.get("/streams/:name").handler(this::player);
         router.get("/streams/:name/mjpeg").handler(this::mjpeg);
@@ -97,8 +123,8 @@ public class StreamPages {
 
     private void mjpeg(RoutingContext ctx) {
         String name = ctx.pathParam("name");
-        StreamInfo known = catalog.find(name).orElse(null);
-        if (known == null) {
+        StreamInfo announced = catalog.find(name).orElse(null);
+        if (announced == null) {
             problem(ctx, 404, "No stream named '" + name + "' is known here; see /api/streams");
             return;
         }
@@ -117,31 +143,50 @@ public class StreamPages {
             problem(ctx, 400, "viewer must be 1 to 64 letters, digits, '-' or '_'");
             return;
         }
-        if (watching.incrementAndGet() > MAX_VIEWERS) {
+        SecurityIdentity identity = ctx.user() instanceof QuarkusHttpUser u ? u.getSecurityIdentity() : null;
+        boolean known = identity != null && !identity.isAnonymous();
+        String owner = known ? identity.getPrincipal().getName() : "anonymous";
+        String limitedAs = known ? owner : "address " + ctx.request().remoteAddress().hostAddress();
+        int maxPerUser = config.streams().maxViewersPerUser();
+        if (perUser.computeIfAbsent(limitedAs, k -> new AtomicInteger()).incrementAndGet() > maxPerUser) {
+            release(limitedAs);
+            refusedPerUser.increment();
+            ctx.response().putHeader("Retry-After", "5");
+            problem(ctx, 429, "Already " + maxPerUser + " viewers for " + (known ? owner : "this address")
+                    + " (ferry.streams.max-viewers-per-user); close one first");
+            return;
+        }
+        int max = config.streams().maxViewers();
+        if (watching.incrementAndGet() > max) {
             watching.decrementAndGet();
-            problem(ctx, 503, "Already " + MAX_VIEWERS + " viewers; try again when one leaves");
+            release(limitedAs);
+            refusedTotal.increment();
+            ctx.response().putHeader("Retry-After", "10");
+            problem(ctx, 503, "Already " + max + " viewers (ferry.streams.max-viewers); try again when one leaves");
             return;
         }
         KafkaConsumer<String, byte[]> consumer;
         try {
             consumer = new KafkaConsumer<>(
-                    KafkaClients.positionedReader(kafka, "ferry-viewer-" + viewer, Viewer.groupOf(viewer, name)));
+                    KafkaClients.byteReader(kafka, "ferry-viewer-" + viewerNumbers.incrementAndGet()));
         } catch (RuntimeException e) {
             watching.decrementAndGet();
+            release(limitedAs);
             problem(ctx, 503, "Cannot read stream '" + name + "' from Kafka: " + e.getMessage());
             return;
         }
         HttpServerResponse response = ctx.response().setChunked(true)
                 .putHeader("Content-Type", "multipart/x-mixed-replace; boundary=" + BOUNDARY)
                 .putHeader("Cache-Control", "no-cache, no-store").putHeader("X-Ferry-Viewer", viewer);
-        MultipartSink sink = new MultipartSink(response);
+        MultipartSink sink = new MultipartSink(response, config.streams().idleTimeout(), closedIdle::increment);
         ViewerStats stats = new ViewerStats(
                 Counter.builder("ferry.stream.frames.served").description("Frames written to viewers")
                         .tag("stream", name).register(registry),
                 Timer.builder("ferry.stream.frame.latency")
                         .description("Live frames: producer's send to delivery to the HTTP client").tag("stream", name)
                         .publishPercentileHistogram().register(registry));
-        Viewer v = new Viewer(name, viewer, config.streams().topic(), known, from, consumer, sink, stats);
+        Viewer v = new Viewer(new ViewerPositions.Key(owner, viewer, name), positions, config.streams().topic(),
+                announced, () -> catalog.find(name).orElse(null), from, consumer, sink, stats);
         response.closeHandler(x -> {
             sink.closed();
             try {
@@ -157,15 +202,22 @@ public class StreamPages {
                     v.run();
                 } finally {
                     watching.decrementAndGet();
+                    release(limitedAs);
                     sink.end();
                 }
             });
         } catch (RejectedExecutionException e) {
             // shutting down
             watching.decrementAndGet();
+            release(limitedAs);
             consumer.close();
             sink.end();
         }
+    }
+
+    /** One viewer of {@code limitedAs} fewer; the entry goes with the last, so the map holds only who watches now. */
+    private void release(String limitedAs) {
+        perUser.computeIfPresent(limitedAs, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
     }
 
     /** The viewer's id from {@code ?viewer=} or the cookie; a new one (and its cookie) for a first visit. */

@@ -4,14 +4,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.utils.Utils;
@@ -21,15 +19,15 @@ import dev.ferry.stream.FrameFormat;
 import dev.ferry.stream.StreamInfo;
 
 /**
- * One viewer of one stream: reads the stream's partition with its own consumer (assign and seek, never a group
- * subscription, so every viewer gets every frame at its own position), keeps only the stream's frames, plays them at
- * the pace of their presentation times, and keeps its position as the committed offset of its own group
- * ({@code ferry-viewer.<viewer>.<stream>}), so a reload resumes where it left off.
+ * One viewer of one stream: reads the stream's partition with a consumer outside any group (assign and seek, so every
+ * viewer gets every frame at its own position), keeps only the stream's frames, plays them at the pace of their
+ * presentation times, and keeps its position in {@link ViewerPositions} (every second and when it leaves), so a reload
+ * resumes where it left off.
  */
 final class Viewer implements Runnable {
 
     private static final Logger LOG = Logger.getLogger(Viewer.class);
-    private static final long COMMIT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long KEEP_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** A frame sent less than this long ago is live: shown as it comes, not paced again. */
     private static final long LIVE_MILLIS = 1_000;
@@ -45,27 +43,31 @@ final class Viewer implements Runnable {
 
     private final String stream;
     private final String viewer;
+    private final ViewerPositions positions;
+    private final ViewerPositions.Key key;
     private final String topic;
     private final StreamInfo known;
+    /** The stream as announced now: a viewer that has sent the last frame of a stream that ended leaves. */
+    private final Supplier<StreamInfo> latest;
     private final From from;
     private final Consumer<String, byte[]> consumer;
     private final FrameSink sink;
     private final ViewerStats stats;
 
-    Viewer(String stream, String viewer, String topic, StreamInfo known, From from, Consumer<String, byte[]> consumer,
-            FrameSink sink, ViewerStats stats) {
-        this.stream = stream;
-        this.viewer = viewer;
+    Viewer(ViewerPositions.Key key, ViewerPositions positions, String topic, StreamInfo known,
+            Supplier<StreamInfo> latest, From from, Consumer<String, byte[]> consumer, FrameSink sink,
+            ViewerStats stats) {
+        this.latest = latest;
+        this.key = key;
+        this.positions = positions;
+        this.stream = key.stream();
+        this.viewer = key.owner() + "/" + key.viewer();
         this.topic = topic;
         this.known = known;
         this.from = from;
         this.consumer = consumer;
         this.sink = sink;
         this.stats = stats;
-    }
-
-    static String groupOf(String viewer, String stream) {
-        return "ferry-viewer." + viewer + "." + stream;
     }
 
     /** Stops a viewer blocked in a poll (its client went away). */
@@ -77,19 +79,23 @@ final class Viewer implements Runnable {
     public void run() {
         TopicPartition partition = partition();
         long position = -1;
-        long committed = -1;
+        long kept = -1;
         try {
             consumer.assign(List.of(partition));
             position = startAt(partition);
             consumer.seek(partition, position);
             LOG.infof("Viewer %s of stream %s: from %s, offset %d of %s", viewer, stream, from.name().toLowerCase(),
                     position, partition);
-            long lastCommit = System.nanoTime();
+            long lastKept = System.nanoTime();
             long clockStart = -1;
             long clockPts = 0;
             long lastPts = Long.MIN_VALUE;
             while (sink.isOpen()) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                var records = consumer.poll(Duration.ofMillis(200));
+                if (records.isEmpty() && isOver(position)) {
+                    break; // the stream ended and its last frame was sent: the place is free for someone else
+                }
+                for (ConsumerRecord<String, byte[]> r : records) {
                     OptionalLong pts = FrameFormat.number(r.headers(), FrameFormat.PTS_US);
                     OptionalLong index = FrameFormat.number(r.headers(), FrameFormat.FRAME);
                     if (!stream.equals(r.key()) || pts.isEmpty() || index.isEmpty() || r.value() == null) {
@@ -120,10 +126,10 @@ final class Viewer implements Runnable {
                         break;
                     }
                 }
-                if (System.nanoTime() - lastCommit >= COMMIT_EVERY_NANOS && position != committed) {
-                    commit(partition, position);
-                    committed = position;
-                    lastCommit = System.nanoTime();
+                if (System.nanoTime() - lastKept >= KEEP_EVERY_NANOS && position != kept) {
+                    positions.put(key, position);
+                    kept = position;
+                    lastKept = System.nanoTime();
                 }
             }
         } catch (WakeupException | IOException e) {
@@ -133,27 +139,19 @@ final class Viewer implements Runnable {
         } catch (RuntimeException e) {
             LOG.warnf("Viewer %s of stream %s stopped: %s", viewer, stream, e.toString());
         } finally {
-            if (position >= 0 && position != committed) {
-                try {
-                    commit(partition, position);
-                } catch (RuntimeException e) {
-                    LOG.warnf("Viewer %s of stream %s: position %d not kept: %s", viewer, stream, position,
-                            e.toString());
-                }
+            if (position >= 0 && position != kept) {
+                positions.put(key, position);
             }
             consumer.close(Duration.ofSeconds(2));
             LOG.infof("Viewer %s of stream %s left: %s", viewer, stream, stats.summary());
         }
     }
 
-    private void commit(TopicPartition partition, long position) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = Map.of(partition, new OffsetAndMetadata(position));
-        try {
-            consumer.commitSync(offsets, Duration.ofSeconds(5));
-        } catch (WakeupException e) {
-            // The wake-up that ended the viewer surfaced here instead of in a poll; it is spent now.
-            consumer.commitSync(offsets, Duration.ofSeconds(5));
-        }
+    /** Whether the stream ended (or failed) and everything up to its last frame was read. */
+    private boolean isOver(long position) {
+        StreamInfo now = latest.get();
+        return now != null && now.state() != StreamInfo.State.STREAMING
+                && (now.lastOffset() < 0 || position > now.lastOffset());
     }
 
     /** The stream's partition, as announced, or as Kafka's default partitioner puts its key. */
@@ -177,9 +175,10 @@ final class Viewer implements Runnable {
                     ? known.lastOffset()
                     : end;
             case RESUME -> {
-                OffsetAndMetadata kept = consumer.committed(Set.of(partition), Duration.ofSeconds(5)).get(partition);
+                OptionalLong kept = positions.get(key);
                 // A position from before the stream's current run (or aged out of the topic) starts it over.
-                yield kept != null && kept.offset() >= first && kept.offset() <= end ? kept.offset() : first;
+                yield kept.isPresent() && kept.getAsLong() >= first && kept.getAsLong() <= end ? kept.getAsLong()
+                        : first;
             }
         };
     }

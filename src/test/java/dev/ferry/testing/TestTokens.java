@@ -1,0 +1,120 @@
+package dev.ferry.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.NoSuchAlgorithmException;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Set;
+
+import io.smallrye.jwt.build.Jwt;
+
+/**
+ * Bearer tokens as an identity provider would issue them, signed by an RSA key made once under target/test-keys (so
+ * that every class loader of a Quarkus test, and every test JVM of a build, signs with the same one): the public key is
+ * where a Ferry process is told to look ({@code MP_JWT_VERIFY_PUBLICKEY_LOCATION}).
+ */
+public final class TestTokens {
+
+    public static final String ISSUER = "https://ferry-tests.invalid/issuer";
+    private static final Path DIR = Path.of("target", "test-keys").toAbsolutePath();
+    private static final KeyPair KEYS = load();
+
+    private TestTokens() {
+    }
+
+    /** A token for {@code user} with {@code roles} in its groups claim, valid for an hour. */
+    public static String token(String user, String... roles) {
+        return Jwt.issuer(ISSUER).upn(user).groups(Set.of(roles)).expiresIn(Duration.ofHours(1))
+                .sign(KEYS.getPrivate());
+    }
+
+    /** A token that expired a minute ago (beyond the verifier's clock skew of a minute). */
+    public static String expiredToken(String user, String... roles) {
+        long now = System.currentTimeMillis() / 1000;
+        return Jwt.issuer(ISSUER).upn(user).groups(Set.of(roles)).issuedAt(now - 7200).expiresAt(now - 180)
+                .sign(KEYS.getPrivate());
+    }
+
+    /** The same, signed by a key nobody trusts. */
+    public static String forgedToken(String user, String... roles) {
+        return Jwt.issuer(ISSUER).upn(user).groups(Set.of(roles)).expiresIn(Duration.ofHours(1))
+                .sign(generate().getPrivate());
+    }
+
+    /** The public key as a PEM file. */
+    public static Path publicKeyFile() {
+        return DIR.resolve("jwt-public.pem");
+    }
+
+    /** The settings that make a Ferry process accept these tokens. */
+    public static Map<String, String> env() {
+        return Map.of("MP_JWT_VERIFY_PUBLICKEY_LOCATION", publicKeyFile().toString(), "MP_JWT_VERIFY_ISSUER", ISSUER);
+    }
+
+    /** The key pair under target/test-keys, made (and written atomically) by whoever needs it first. */
+    private static synchronized KeyPair load() {
+        Path privateFile = DIR.resolve("jwt-private.der");
+        try {
+            if (!Files.exists(privateFile)) {
+                KeyPair made = generate();
+                Files.createDirectories(DIR);
+                Path pem = Files.createTempFile(DIR, "jwt-public", ".tmp");
+                Files.writeString(pem,
+                        "-----BEGIN PUBLIC KEY-----\n"
+                                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(
+                                        made.getPublic().getEncoded())
+                                + "\n-----END PUBLIC KEY-----\n");
+                Path der = Files.createTempFile(DIR, "jwt-private", ".tmp");
+                Files.write(der, made.getPrivate().getEncoded());
+                try {
+                    Files.move(der, privateFile, StandardCopyOption.ATOMIC_MOVE);
+                    Files.move(pem, publicKeyFile(), StandardCopyOption.ATOMIC_MOVE,
+                            StandardCopyOption.REPLACE_EXISTING);
+                } catch (FileAlreadyExistsException e) {
+                    Files.delete(der); // another JVM was first: use its pair
+                    Files.delete(pem);
+                }
+            }
+            for (int i = 0; i < 100 && !Files.exists(publicKeyFile()); i++) {
+                Thread.sleep(50); // the first JVM is between its two moves
+            }
+            KeyFactory rsa = KeyFactory.getInstance("RSA");
+            PrivateKey privateKey = rsa.generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(privateFile)));
+            String pem = Files.readString(publicKeyFile()).replaceAll("-----[A-Z ]+-----|\\s", "");
+            PublicKey publicKey = rsa.generatePublic(new X509EncodedKeySpec(Base64.getDecoder().decode(pem)));
+            return new KeyPair(publicKey, privateKey);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static KeyPair generate() {
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048);
+            return generator.generateKeyPair();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("RSA is in every JDK", e);
+        }
+    }
+}
