@@ -191,7 +191,7 @@ public final class FerryConfigCheck {
         return all;
     }
 
-    public static final class InvalidConfigException extends RuntimeException {
+    public static final class InvalidConfigException extends StartupFailure {
         public InvalidConfigException(List<String> problems) {
             super("Ferry cannot start, its configuration is invalid:\n  - " + String.join("\n  - ", problems));
         }

@@ -29,6 +29,7 @@ import io.smallrye.common.annotation.Identifier;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.FerryConfigCheck;
+import dev.ferry.config.StartupFailure;
 import dev.ferry.config.StartupOrder;
 
 /**
@@ -103,10 +104,10 @@ public class TopicProvisioner {
             }
         }
         if (refusal != null) {
-            throw new IllegalStateException(refusal + " (at " + kafkaConfig.get("bootstrap.servers") + ", for "
+            throw new StartupFailure(refusal + " (at " + kafkaConfig.get("bootstrap.servers") + ", for "
                     + config.kafkaStartupTimeout().toSeconds() + " s)");
         }
-        throw new IllegalStateException("Kafka is not reachable at " + kafkaConfig.get("bootstrap.servers")
+        throw new StartupFailure("Kafka is not reachable at " + kafkaConfig.get("bootstrap.servers")
                 + " (kafka.bootstrap.servers, KAFKA_BOOTSTRAP_SERVERS) within "
                 + config.kafkaStartupTimeout().toSeconds() + " s ("
                 + FerryConfigCheck.key("ferry.kafka-startup-timeout") + "): "

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,8 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaBroker;
@@ -44,6 +47,24 @@ class StartupErrorsIT {
                 root.resolve("s1").toString()), "no-group");
         assertThat(log).contains("Ferry cannot start, its configuration is invalid")
                 .contains("ferry.group-id (FERRY_GROUP_ID) is required");
+        assertTheReasonIsTheMessageOnce("no-group", "ferry.group-id (FERRY_GROUP_ID) is required");
+    }
+
+    /**
+     * The reason is the ERROR line's own message (what a log collector shows), once, without a stack trace, and not
+     * hidden in the stack of a generic "Failed to start application".
+     */
+    static void assertTheReasonIsTheMessageOnce(String name, String reason) {
+        List<JsonNode> records = ProcessLog.records(Path.of("target", "e2e-logs", "startup-" + name + ".log"));
+        List<JsonNode> errors = new ArrayList<>();
+        for (JsonNode json : records) {
+            if (json.path("level").asText().equals("ERROR") && json.path("message").asText().contains(reason)) {
+                errors.add(json);
+            }
+        }
+        assertThat(errors).as("ERROR lines whose message is the reason").hasSize(1);
+        assertThat(errors.get(0).has("stackTrace")).as("no stack trace").isFalse();
+        assertThat(records).noneMatch(r -> r.path("message").asText().startsWith("Failed to start application"));
     }
 
     @Test
@@ -123,6 +144,7 @@ class StartupErrorsIT {
         env.put("KAFKA_BOOTSTRAP_SERVERS", "localhost:1");
         String log = runUntilExit("producer", env, "unreachable");
         assertThat(log).contains("Kafka is not reachable at localhost:1");
+        assertTheReasonIsTheMessageOnce("unreachable", "Kafka is not reachable at localhost:1");
     }
 
     private String runUntilExit(String profile, Map<String, String> settings, String name) throws Exception {
