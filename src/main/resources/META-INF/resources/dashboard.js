@@ -5,7 +5,14 @@
   const DONE_LINGER_MS = 8000; // a finished transfer's bar stays at 100% this long before it leaves "Moving now"
 
   const $ = (id) => document.getElementById(id);
-  const mb = (bytes) => bytes == null ? "" : (bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1) + " MB";
+  // Sizes in binary units, as file managers and ls -h show them: 842 B, 4.0 KiB, 50.0 MiB, 1.00 GiB.
+  const size = (bytes) => {
+    if (bytes == null) return "";
+    const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let v = bytes, u = 0;
+    while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+    return u === 0 ? v + " B" : v.toFixed(v < 10 ? 2 : 1) + " " + units[u];
+  };
   const rate = (bps) => bps == null ? "" : (bps / 1e6).toFixed(1) + " MB/s";
   const seconds = (a, b) => a && b ? ((Date.parse(b) - Date.parse(a)) / 1000).toFixed(1) + " s" : "";
   const time = (t) => t ? new Date(t).toLocaleTimeString() : "";
@@ -48,7 +55,7 @@
     label.className = "pct";
     label.textContent = pct + "%";
     td.append(bar, label);
-    tr.append(td, cell(mb(t.size)), cell(rate(t.rate)),
+    tr.append(td, cell(size(t.size)), cell(rate(t.rate)),
       cell((done ? done : t.state).toLowerCase(), "state-" + (done ? done : t.state).toLowerCase()));
     return tr;
   }
@@ -110,7 +117,7 @@
       tr.dataset.path = t.path;
       tr.dataset.state = t.state.toLowerCase();
       tr.append(cell(time(t.finishedAt)), cell(t.side), cell(t.route), cell(t.path, "path"),
-        cell(t.state.toLowerCase(), "state-" + t.state.toLowerCase()), cell(mb(t.size)),
+        cell(t.state.toLowerCase(), "state-" + t.state.toLowerCase()), cell(size(t.size)),
         cell(seconds(t.startedAt, t.finishedAt)), cell(rate(t.rate)));
       history.append(tr);
     });

@@ -113,6 +113,10 @@ class StreamsTest {
         Files.writeString(INBOX.resolveSibling("notes.mp4"), "not a video at all\n".repeat(100));
         Files.move(INBOX.resolveSibling("notes.mp4"), INBOX.resolve("notes.mp4"));
         assertThat(awaitState("notes", "failed").error()).contains("notes.mp4 is not a video FFmpeg can read");
+        // Its MJPEG answers at once with the reason, instead of a 200 that never sends a frame.
+        var failed = Http.get(root, "/streams/notes/mjpeg");
+        assertThat(failed.statusCode()).isEqualTo(422);
+        assertThat(failed.body()).contains("failed before its first frame").contains("not a video FFmpeg can read");
 
         // A file FFmpeg reads but that has no picture: a second of silence as WAV, written by the JDK.
         AudioFormat pcm = new AudioFormat(8000, 16, 1, true, false);
@@ -188,7 +192,11 @@ class StreamsTest {
         assertThat(list.statusCode()).isEqualTo(200);
         assertThat(list.body()).contains("<table id=\"streams\">").contains("/streams.js");
         assertThat(Http.get(root, "/api/streams").body()).contains("\"name\":\"resume\"");
-        assertThat(Http.get(root, "/streams/no-such-stream").statusCode()).isEqualTo(404);
+        var none = Http.get(root, "/streams/no-such-stream");
+        assertThat(none.statusCode()).isEqualTo(404);
+        assertThat(none.headers().firstValue("content-type").orElse("")).as("a page for a browser, not JSON")
+                .startsWith("text/html");
+        assertThat(none.body()).contains("No stream named no-such-stream").contains("href=\"/streams\"");
         var page = Http.get(root, "/streams/resume");
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.body()).contains("src=\"/streams/resume/mjpeg\"");

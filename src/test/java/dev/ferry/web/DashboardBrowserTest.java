@@ -93,6 +93,12 @@ class DashboardBrowserTest {
                         "#history tr[data-side='consumer'][data-path='browser/big.bin'][data-state='delivered']"))
                         .isEmpty());
         assertThat(browser.findElement(By.id("routes")).getText()).contains("default");
+        // Sizes in binary units (a 40 MiB file is not "41.9 MB"), and the streams a click away.
+        assertThat(browser
+                .findElement(By.cssSelector(
+                        "#history tr[data-side='consumer'][data-path='browser/big.bin'][data-state='delivered']"))
+                .getText()).contains("40.0 MiB");
+        assertThat(browser.findElement(By.linkText("streams")).getAttribute("href")).endsWith("/streams");
         assertThat(TestFiles.sha256(config.consumer().outbox().orElseThrow().resolve("browser/big.bin")))
                 .isEqualTo(TestFiles.sha256(file));
 

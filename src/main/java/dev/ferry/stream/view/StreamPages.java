@@ -113,7 +113,13 @@ public class StreamPages {
     private void player(RoutingContext ctx) {
         String name = ctx.pathParam("name");
         if (catalog.find(name).isEmpty()) {
-            problem(ctx, 404, "No stream named '" + name + "' is known here; see /streams");
+            // A page for a browser, not JSON: this is what someone who typed or followed a link sees.
+            ctx.response().setStatusCode(404);
+            html(ctx,
+                    "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>No such stream</title>"
+                            + "<link rel=\"stylesheet\" href=\"/streams.css\"></head><body><main><h1>No stream named "
+                            + escape(name) + "</h1><p>It may not have started yet, or it was sent to another topic. "
+                            + "<a href=\"/streams\">All streams</a></p></main></body></html>");
             return;
         }
         viewerId(ctx);
@@ -126,6 +132,11 @@ public class StreamPages {
         StreamInfo announced = catalog.find(name).orElse(null);
         if (announced == null) {
             problem(ctx, 404, "No stream named '" + name + "' is known here; see /api/streams");
+            return;
+        }
+        if (announced.state() == StreamInfo.State.FAILED && announced.lastOffset() < 0) {
+            // Answered at once: nothing will ever come (a client waiting on a 200 would spin forever).
+            problem(ctx, 422, "Stream '" + name + "' failed before its first frame: " + announced.error());
             return;
         }
         Viewer.From from;
