@@ -325,17 +325,17 @@ public interface FerryConfig {
         @Min(value = 1, message = "(FERRY_PARTITIONS) is ${validatedValue}; allowed: at least 1")
         int partitions();
 
-        /** Replication factor of a created topic. */
-        @WithDefault("3")
-        @Min(value = 1, message = "(FERRY_REPLICATION_FACTOR) is ${validatedValue}; allowed: at least 1")
-        short replicationFactor();
+        /**
+         * Replication factor of a created topic. Unset: the cluster's own {@code default.replication.factor}, as
+         * Kafka's own tools do (a single-broker cluster just works; a production cluster's default applies).
+         */
+        Optional<@Min(value = 1, message = "(FERRY_REPLICATION_FACTOR) is ${validatedValue}; allowed: at least 1") Short> replicationFactor();
 
         /**
          * {@code min.insync.replicas} of a created topic: with {@code acks=all}, how many copies make a write durable.
+         * Unset: 2 for a topic with 3 or more replicas (a write survives losing any one broker), else 1.
          */
-        @WithDefault("2")
-        @Min(value = 1, message = "(FERRY_MIN_INSYNC_REPLICAS) is ${validatedValue}; allowed: at least 1")
-        int minInsyncReplicas();
+        Optional<@Min(value = 1, message = "(FERRY_MIN_INSYNC_REPLICAS) is ${validatedValue}; allowed: at least 1") Integer> minInsyncReplicas();
 
         /** {@link #chunkSize()} in bytes; checked at start-up to lie between 1K and 16M. */
         default int chunkBytes() {

@@ -97,9 +97,11 @@ public final class FerryConfigCheck {
             }
             config.producer().rateLimit().map(MemorySize::asLongValue).filter(r -> r < 1024).ifPresent(r -> problems
                     .add(key("ferry.rate-limit") + " is " + r + " bytes per second; allowed: at least 1K"));
-            if (config.topics().replicationFactor() < config.topics().minInsyncReplicas()) {
-                problems.add(key("ferry.min-insync-replicas") + " is " + config.topics().minInsyncReplicas()
-                        + ", above ferry.replication-factor " + config.topics().replicationFactor()
+            var topics = config.topics();
+            if (topics.replicationFactor().isPresent() && topics.minInsyncReplicas().isPresent()
+                    && topics.replicationFactor().get() < topics.minInsyncReplicas().get()) {
+                problems.add(key("ferry.min-insync-replicas") + " is " + topics.minInsyncReplicas().get()
+                        + ", above ferry.replication-factor " + topics.replicationFactor().get()
                         + ": no write could succeed");
             }
             if (config.producer().settleTime().isNegative() || config.producer().rescanInterval().toMillis() < 100) {

@@ -51,6 +51,11 @@ public class TopicProvisioner {
     Map<String, Object> kafkaConfig;
 
     private volatile int deadLetterMaxBytes = WireFormat.maxRecordBytes(WireFormat.MIN_CHUNK_BYTES);
+    /**
+     * The cluster's default.replication.factor, read once when a topic is first created without
+     * ferry.replication-factor.
+     */
+    private volatile short clusterReplication;
 
     void provision(@Observes @Priority(StartupOrder.TOPICS) StartupEvent event) throws InterruptedException {
         int required = WireFormat.maxRecordBytes(config.topics().chunkBytes());
@@ -167,13 +172,46 @@ public class TopicProvisioner {
     }
 
     /**
-     * A topic with ferry.replication-factor and ferry.min-insync-replicas, and {@code configs}: how every topic Ferry
-     * creates is made.
+     * A topic with ferry.replication-factor (or, unset, the cluster's default) and {@code configs}: how every topic
+     * Ferry creates is made. {@code min.insync.replicas} is added when it is created, once the replication factor is
+     * known ({@link #withReplication}).
      */
     public NewTopic newTopic(String topic, int partitions, Map<String, String> configs) {
-        Map<String, String> all = new HashMap<>(configs);
-        all.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(config.topics().minInsyncReplicas()));
-        return new NewTopic(topic, partitions, config.topics().replicationFactor()).configs(all);
+        return new NewTopic(topic, Optional.of(partitions), config.topics().replicationFactor())
+                .configs(new HashMap<>(configs));
+    }
+
+    /**
+     * {@code topic} as it is created: its replication factor (ferry.replication-factor, or the cluster's
+     * {@code default.replication.factor}) and {@code min.insync.replicas} (ferry.min-insync-replicas, or 2 with 3 or
+     * more replicas, else 1).
+     */
+    private NewTopic withReplication(Admin admin, NewTopic topic) throws InterruptedException {
+        short replicas = topic.replicationFactor() > 0 ? topic.replicationFactor() : clusterReplication(admin);
+        int minInsync = config.topics().minInsyncReplicas().orElse(replicas >= 3 ? 2 : 1);
+        Map<String, String> configs = new HashMap<>(topic.configs());
+        configs.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(minInsync));
+        return new NewTopic(topic.name(), Optional.of(topic.numPartitions()), Optional.of(replicas)).configs(configs);
+    }
+
+    /** The cluster's {@code default.replication.factor}, as one of its brokers reports it. */
+    private short clusterReplication(Admin admin) throws InterruptedException {
+        if (clusterReplication > 0) {
+            return clusterReplication;
+        }
+        try {
+            String broker = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).iterator().next().idString();
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.BROKER, broker);
+            Config brokerConfig = admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS)
+                    .get(resource);
+            clusterReplication = Short.parseShort(brokerConfig.get("default.replication.factor").value());
+            LOG.infof("Topics get the cluster's default replication factor %d (set %s to choose another)",
+                    clusterReplication, FerryConfigCheck.key("ferry.replication-factor"));
+            return clusterReplication;
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            throw new StartupFailure("Cannot read the cluster's default.replication.factor (" + e + "): set "
+                    + FerryConfigCheck.key("ferry.replication-factor"));
+        }
     }
 
     /**
@@ -204,10 +242,11 @@ public class TopicProvisioner {
             return existing;
         }
         if (!config.topics().createTopics()) {
-            throw new IllegalStateException("Topic " + topic.name() + " (" + purpose + ") does not exist and "
+            throw new StartupFailure("Topic " + topic.name() + " (" + purpose + ") does not exist and "
                     + FerryConfigCheck.key("ferry.create-topics") + " is false: create it with " + topic.numPartitions()
                     + " partitions and " + topic.configs());
         }
+        topic = withReplication(admin, topic);
         try {
             admin.createTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
             LOG.infof("Created topic %s (%s): %d partitions, replication factor %d, %s", topic.name(), purpose,
@@ -217,9 +256,10 @@ public class TopicProvisioner {
             if (e.getCause() instanceof TopicExistsException) {
                 return describe(admin, topic.name());
             }
-            throw new IllegalStateException("Cannot create topic " + topic.name() + " (" + purpose + ", "
+            throw new StartupFailure("Cannot create topic " + topic.name() + " (" + purpose + ", "
                     + topic.numPartitions() + " partitions, replication factor " + topic.replicationFactor()
-                    + ", see ferry.partitions and ferry.replication-factor): " + e.getCause().getMessage(), e);
+                    + "; see ferry.partitions and " + FerryConfigCheck.key("ferry.replication-factor") + "): "
+                    + e.getCause().getMessage());
         } catch (TimeoutException e) {
             throw new IllegalStateException("Creating topic " + topic.name() + " timed out", e);
         }

@@ -137,6 +137,32 @@ class StartupErrorsIT {
                 .contains("needs at least 532480");
     }
 
+    /**
+     * Without ferry.replication-factor, topics get the cluster's own default (as Kafka's tools do), so a single-broker
+     * cluster needs no setting; a replication factor the cluster cannot reach stops start-up naming the setting.
+     */
+    @Test
+    void topicsTakeTheClustersReplicationUnlessSetAndAnUnreachableOneIsNamed() throws Exception {
+        Path log = Path.of("target", "e2e-logs", "startup-cluster-replication.log");
+        try (FerryProcess producer = FerryProcess.start("producer",
+                Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(), "FERRY_INBOX",
+                        root.resolve("in-rf").toString(), "FERRY_STATE_DIR", root.resolve("s-rf").toString(),
+                        "FERRY_TOPIC", "replication-default"),
+                log)) {
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> producer.get("/q/health/ready") == 200);
+        }
+        assertThat(ProcessLog.text(log)).contains("Topics get the cluster's default replication factor 1")
+                .contains("Created topic replication-default (chunks): 6 partitions, replication factor 1")
+                .contains("min.insync.replicas=1");
+
+        String three = runUntilExit("producer",
+                Map.of("FERRY_INBOX", root.resolve("in-rf3").toString(), "FERRY_STATE_DIR",
+                        root.resolve("s-rf3").toString(), "FERRY_TOPIC", "replication-three",
+                        "FERRY_REPLICATION_FACTOR", "3", "FERRY_MIN_INSYNC_REPLICAS", "2"),
+                "replication-three");
+        assertThat(three).contains("Cannot create topic replication-three").contains("ferry.replication-factor");
+    }
+
     @Test
     void anUnreachableBrokerStopsStartUpWithTheAddress() throws Exception {
         Map<String, String> env = new HashMap<>(Map.of("FERRY_INBOX", root.resolve("in").toString(), "FERRY_STATE_DIR",
