@@ -108,17 +108,32 @@
     });
     $("dead-letters-empty").hidden = dead.rows.length > 0;
 
+    // One row per transfer: where a process runs both roles, its two sides (same transfer id) share the row,
+    // which shows the consumer's outcome (the file's fate) and each side's state.
     const history = $("history").tBodies[0];
     history.replaceChildren();
+    const byTransfer = new Map();
     s.recent.forEach((t) => {
+      const row = byTransfer.get(t.id) || {};
+      row[t.side] = t;
+      byTransfer.set(t.id, row);
+    });
+    byTransfer.forEach((row, id) => {
+      const main = row.consumer || row.producer;
+      const first = row.producer || main;
+      const last = [row.producer, row.consumer].filter((x) => x)
+        .reduce((a, b) => (Date.parse(a.finishedAt) >= Date.parse(b.finishedAt) ? a : b));
       const tr = document.createElement("tr");
-      tr.dataset.id = t.id;
-      tr.dataset.side = t.side;
-      tr.dataset.path = t.path;
-      tr.dataset.state = t.state.toLowerCase();
-      tr.append(cell(time(t.finishedAt)), cell(t.side), cell(t.route), cell(t.path, "path"),
-        cell(t.state.toLowerCase(), "state-" + t.state.toLowerCase()), cell(size(t.size)),
-        cell(seconds(t.startedAt, t.finishedAt)), cell(rate(t.rate)));
+      tr.dataset.id = id;
+      tr.dataset.path = main.path;
+      tr.dataset.state = main.state.toLowerCase();
+      if (row.producer) tr.dataset.producerState = row.producer.state.toLowerCase();
+      if (row.consumer) tr.dataset.consumerState = row.consumer.state.toLowerCase();
+      const sides = ["producer", "consumer"].filter((side) => row[side])
+        .map((side) => side + " " + row[side].state.toLowerCase()).join(" · ");
+      tr.append(cell(time(last.finishedAt)), cell(main.route), cell(main.path, "path"),
+        cell(main.state.toLowerCase(), "state-" + main.state.toLowerCase()), cell(sides), cell(size(main.size)),
+        cell(seconds(first.startedAt, last.finishedAt)), cell(rate(main.rate)));
       history.append(tr);
     });
 

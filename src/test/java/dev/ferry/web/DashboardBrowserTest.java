@@ -89,15 +89,20 @@ class DashboardBrowserTest {
                 .as("seen on its way, not only at the end: " + seen).isGreaterThanOrEqualTo(2);
 
         await("delivered in history").atMost(Duration.ofSeconds(30))
-                .until(() -> !browser.findElements(By.cssSelector(
-                        "#history tr[data-side='consumer'][data-path='browser/big.bin'][data-state='delivered']"))
+                .until(() -> !browser
+                        .findElements(By.cssSelector(
+                                "#history tr[data-path='browser/big.bin'][data-consumer-state='delivered']"))
                         .isEmpty());
         assertThat(browser.findElement(By.id("routes")).getText()).contains("default");
-        // Sizes in binary units (a 40 MiB file is not "41.9 MB"), and the streams a click away.
-        assertThat(browser
-                .findElement(By.cssSelector(
-                        "#history tr[data-side='consumer'][data-path='browser/big.bin'][data-state='delivered']"))
-                .getText()).contains("40.0 MiB");
+        // Sizes in binary units (a 40 MiB file is not "41.9 MB"); one row for the transfer, with both sides' states
+        // (this process runs both roles). Read in one script call, as the page rebuilds its rows.
+        String script = "const r = document.querySelectorAll(arguments[0]);"
+                + " return r.length + ' rows: ' + (r[0] ? r[0].innerText : '');";
+        await("one row, both sides, its size").atMost(Duration.ofSeconds(10)).untilAsserted(
+                () -> assertThat((String) browser.executeScript(script, "#history tr[data-path='browser/big.bin']"))
+                        .startsWith("1 rows: ").contains("producer delivered · consumer delivered")
+                        .contains("40.0 MiB"));
+        // The streams a click away.
         assertThat(browser.findElement(By.linkText("streams")).getAttribute("href")).endsWith("/streams");
         assertThat(TestFiles.sha256(config.consumer().outbox().orElseThrow().resolve("browser/big.bin")))
                 .isEqualTo(TestFiles.sha256(file));
