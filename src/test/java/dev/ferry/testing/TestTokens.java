@@ -21,6 +21,8 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.Set;
 
+import org.awaitility.Awaitility;
+
 import io.smallrye.jwt.build.Jwt;
 
 /**
@@ -90,9 +92,11 @@ public final class TestTokens {
                     Files.delete(pem);
                 }
             }
-            for (int i = 0; i < 100 && !Files.exists(publicKeyFile()); i++) {
-                Thread.sleep(50); // the first JVM is between its two moves
-            }
+            // The first JVM may be between its two moves: wait for the public key it is about to publish. Polled in
+            // this thread: this runs while the class initialises, which a polling thread would wait for.
+            Path published = publicKeyFile();
+            Awaitility.await("the public key of the test token key pair").pollInSameThread()
+                    .atMost(Duration.ofSeconds(5)).until(() -> Files.exists(published));
             KeyFactory rsa = KeyFactory.getInstance("RSA");
             PrivateKey privateKey = rsa.generatePrivate(new PKCS8EncodedKeySpec(Files.readAllBytes(privateFile)));
             String pem = Files.readString(publicKeyFile()).replaceAll("-----[A-Z ]+-----|\\s", "");
@@ -101,9 +105,6 @@ public final class TestTokens {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
     }
