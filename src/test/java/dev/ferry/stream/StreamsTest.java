@@ -57,6 +57,7 @@ import dev.ferry.testing.TopicReader;
 class StreamsTest {
 
     static final Path INBOX = BrowserProfile.STREAMS_INBOX;
+    static final int FAIR_FRAMES = 288;
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
@@ -285,8 +286,10 @@ class StreamsTest {
      */
     @Test
     void viewersAreLimitedPerUserAndOneThatReadsNothingIsDisconnected() throws Exception {
-        TestVideos.record(INBOX.resolve("fair.mp4"), "mp4", 600, 24, 320, 240);
-        awaitState("fair", "ended");
+        // Grainy frames (large JPEGs) fill an unread socket's buffers in a few frames; 12 s of video, so every step
+        // below but the last runs while it streams.
+        TestVideos.recordGrainy(INBOX.resolve("fair.mp4"), FAIR_FRAMES, 24, 480, 360);
+        awaitState("fair", "streaming");
         List<MjpegClient> four = new ArrayList<>();
         try {
             for (int i = 0; i < 4; i++) {
@@ -323,8 +326,9 @@ class StreamsTest {
         }
 
         // A viewer of an ended stream leaves after the last frame, instead of holding its place forever.
+        awaitState("fair", "ended");
         try (MjpegClient last = open("fair", "viewer=last&from=live")) {
-            assertThat(last.next().frame()).isEqualTo(599);
+            assertThat(last.next().frame()).isEqualTo(FAIR_FRAMES - 1);
             await("the ended stream's viewer left").atMost(Duration.ofSeconds(10))
                     .until(() -> Http.get(root, "/q/metrics").body().contains("ferry_stream_viewers 0.0"));
         }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Random;
 
 import org.bytedeco.ffmpeg.global.avcodec;
 import org.bytedeco.javacv.FFmpegFrameRecorder;
@@ -26,6 +27,19 @@ public final class TestVideos {
     /** Writes a video of {@code frames} frames next to {@code target} and moves it in place whole. */
     public static Path record(Path target, String format, int frames, double fps, int width, int height)
             throws IOException {
+        return record(target, format, frames, fps, width, height, false);
+    }
+
+    /**
+     * Like {@link #record}, but every frame is grain around its flat centre: its pictures are large (tens of KiB as
+     * JPEG), so a client that reads nothing fills the socket buffers within a few frames.
+     */
+    public static Path recordGrainy(Path target, int frames, double fps, int width, int height) throws IOException {
+        return record(target, "mp4", frames, fps, width, height, true);
+    }
+
+    private static Path record(Path target, String format, int frames, double fps, int width, int height,
+            boolean grainy) throws IOException {
         Files.createDirectories(target.getParent());
         Path part = target.resolveSibling("." + target.getFileName() + ".part");
         try (FFmpegFrameRecorder recorder = new FFmpegFrameRecorder(part.toFile(), width, height);
@@ -36,7 +50,11 @@ public final class TestVideos {
             recorder.setVideoQuality(2);
             recorder.start();
             for (int i = 0; i < frames; i++) {
-                recorder.record(converter.convert(picture(i, width, height)));
+                BufferedImage picture = picture(i, width, height);
+                if (grainy) {
+                    addGrain(picture, new Random(i));
+                }
+                recorder.record(converter.convert(picture));
             }
             recorder.stop();
         }
@@ -57,6 +75,19 @@ public final class TestVideos {
         }
         g.dispose();
         return image;
+    }
+
+    private static void addGrain(BufferedImage image, Random random) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                boolean centre = Math.abs(x - w / 2) < w / 8 && Math.abs(y - h / 2) < h / 8;
+                if (!centre) {
+                    image.setRGB(x, y, random.nextInt(0x1000000));
+                }
+            }
+        }
     }
 
     /** The index a decoded picture shows, from the colour at its centre. */
