@@ -21,9 +21,10 @@ import dev.ferry.config.FerryConfig;
 
 /**
  * Who may see what over HTTP, in one place. Runs after Quarkus has found who is asking (a browser session from
- * {@code /j_security_check}, or a bearer token) and decides:
+ * {@code /j_security_check} or from the identity provider, or a bearer token) and decides:
  * <ul>
- * <li>the probes ({@code /q/health}) and the login page are open, for the kubelet and for logging in;</li>
+ * <li>the probes ({@code /q/health}) and the login page are open, for the kubelet and for logging in (single sign-on's
+ * {@code /login/sso} is guarded by Quarkus itself, which sends a browser to the identity provider);</li>
  * <li>{@code /q/metrics} needs the role {@value Roles#METRICS};</li>
  * <li>a page ({@code /}, {@code /streams}, {@code /streams/{name}}) asked for without a session sends the browser to
  * log in, and back afterwards;</li>
@@ -39,6 +40,9 @@ public class AccessGuard {
     /** After Quarkus's authentication (200) and authorization (100) filters. */
     static final int PRIORITY = 50;
     static final String LOGIN_PAGE = "/login.html";
+    static final String LOGIN_METHODS = "/login/methods";
+    /** Single sign-on: Quarkus's permission {@code sso} makes the identity provider authenticate this path. */
+    static final String SSO_LOGIN = "/login/sso";
     /** Where the form login sends the browser back to; Quarkus's form mechanism reads this cookie. */
     static final String RETURN_COOKIE = "quarkus-redirect-location";
     private static final Pattern STREAM_PAGE = Pattern.compile("/streams/[^/]+/?");
@@ -56,7 +60,8 @@ public class AccessGuard {
 
     static Area areaOf(HttpMethod method, String path) {
         if (path.equals("/q/health") || path.startsWith("/q/health/") || path.equals(LOGIN_PAGE)
-                || path.equals("/login.css") || path.equals("/logout")) {
+                || path.equals("/login.css") || path.equals(LOGIN_METHODS) || path.equals(SSO_LOGIN)
+                || path.equals("/logout")) {
             return Area.OPEN;
         }
         if (path.equals("/q/metrics") || path.startsWith("/q/metrics/")) {

@@ -147,12 +147,14 @@ public final class FerryConfigCheck {
                         + ") overlap: delivered files would be sent again");
             }
         }
-        if (config.http().authRequired() && config.http().usersFile().isEmpty() && !tokensConfigured()) {
+        if (config.http().authRequired() && config.http().usersFile().isEmpty() && !tokensConfigured()
+                && !singleSignOn()) {
             problems.add(key("ferry.http.auth") + " is required but nobody could log in: set "
-                    + key("ferry.http.users-file") + " (browser logins) and/or "
-                    + key("mp.jwt.verify.publickey.location") + " (bearer tokens of your identity provider: its JWKS "
-                    + "URL or a public key file); allowed otherwise: ferry.http.auth=off, when a proxy in front "
-                    + "authenticates");
+                    + key("ferry.http.users-file") + " (browser logins with a password), "
+                    + key("quarkus.oidc.tenant-enabled") + "=true with your identity provider (browser logins "
+                    + "through it) and/or " + key("mp.jwt.verify.publickey.location")
+                    + " (bearer tokens of your identity provider: its JWKS URL or a public key file); allowed "
+                    + "otherwise: ferry.http.auth=off, when a proxy in front authenticates");
         }
         config.http().usersFile().filter(p -> !Files.isRegularFile(p)).ifPresent(
                 p -> problems.add(key("ferry.http.users-file") + " is " + p + ", which is not a readable file"));
@@ -163,7 +165,6 @@ public final class FerryConfigCheck {
         }
     }
 
-    /** {@code ferry.chunk-size (FERRY_CHUNK_SIZE)}. */
     /** Whether bearer tokens can be verified: a key for SmallRye JWT (an identity provider's JWKS, or a PEM). */
     private static boolean tokensConfigured() {
         var mp = ConfigProvider.getConfig();
@@ -171,6 +172,12 @@ public final class FerryConfigCheck {
                 || mp.getOptionalValue("mp.jwt.verify.publickey", String.class).isPresent();
     }
 
+    /** Whether people log in through an identity provider (quarkus-oidc's code flow, docs/access.md). */
+    private static boolean singleSignOn() {
+        return ConfigProvider.getConfig().getOptionalValue("quarkus.oidc.tenant-enabled", Boolean.class).orElse(false);
+    }
+
+    /** {@code ferry.chunk-size (FERRY_CHUNK_SIZE)}. */
     public static String key(String key) {
         return key + " (" + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_') + ")";
     }

@@ -21,6 +21,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 import org.junit.jupiter.api.Test;
@@ -33,6 +35,7 @@ import io.quarkus.test.junit.TestProfile;
 
 import dev.ferry.testing.KafkaBrokerResource;
 import dev.ferry.testing.MjpegClient;
+import dev.ferry.testing.TestIdentityProvider;
 import dev.ferry.testing.TestTokens;
 import dev.ferry.testing.TestVideos;
 
@@ -51,7 +54,13 @@ class LockedAccessTest {
     static final Path STREAMS = Path.of("target", "locked-streams-" + ProcessHandle.current().pid(), "inbox")
             .toAbsolutePath();
 
+    /** Users from a bcrypt users file, bearer tokens signed by the test key, and an identity provider for SSO. */
     public static class Locked implements QuarkusTestProfile {
+        @Override
+        public List<TestResourceEntry> testResources() {
+            return List.of(new TestResourceEntry(TestIdentityProvider.class));
+        }
+
         @Override
         public Map<String, String> getConfigOverrides() {
             try {
@@ -189,6 +198,70 @@ class LockedAccessTest {
         assertThat(login(browser, "prometheus", PASSWORD).statusCode()).isEqualTo(302);
         assertThat(get(browser, "/q/metrics", null).statusCode()).isEqualTo(200);
         assertThat(get(browser, "/api/transfers", null).statusCode()).isEqualTo(403);
+    }
+
+    /**
+     * Single sign-on as a browser goes through it, redirect by redirect: Ferry sends it to the identity provider (with
+     * PKCE), the provider's login sends it back with a code, Quarkus redeems the code and returns it to
+     * {@code /login/sso}, which sends it on to the page it came for. A provider's user whose groups do not include
+     * {@code viewer} is known but sees nothing; the session ends at {@code /logout}.
+     */
+    @Test
+    void peopleLogInThroughTheIdentityProviderWithTheRolesOfTheirGroups() throws Exception {
+        assertThat(get(HttpClient.newHttpClient(), "/login/methods", null).body())
+                .isEqualTo("{\"password\":true,\"sso\":true}");
+
+        HttpClient ada = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
+        HttpResponse<String> start = get(ada, "/login/sso?next=%2Fstreams", null);
+        assertThat(start.statusCode()).isEqualTo(302);
+        String authorize = start.headers().firstValue("location").orElseThrow();
+        assertThat(authorize).contains("/realm/auth?").contains("client_id=" + TestIdentityProvider.CLIENT_ID)
+                .contains("code_challenge_method=S256");
+        assertThat(ssoLogin(ada, authorize, "ada")).as("back on the page it came for").endsWith("/streams");
+        assertThat(get(ada, "/streams", null).statusCode()).isEqualTo(200);
+        assertThat(get(ada, "/api/access", null).body()).contains("\"user\":\"ada\"").contains("viewer");
+        assertThat(get(ada, "/q/metrics", null).statusCode()).isEqualTo(403);
+        assertThat(get(ada, "/logout", null).statusCode()).isEqualTo(302);
+        assertThat(get(ada, "/api/transfers", null).statusCode()).as("logged out").isEqualTo(401);
+
+        HttpClient eve = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
+        String eveAuthorize = get(eve, "/login/sso", null).headers().firstValue("location").orElseThrow();
+        assertThat(ssoLogin(eve, eveAuthorize, "eve")).endsWith("/");
+        HttpResponse<String> refused = get(eve, "/api/transfers", null);
+        assertThat(refused.statusCode()).as("known, but not in the viewer group").isEqualTo(403);
+        assertThat(refused.body()).isEqualTo("eve does not have the role viewer\n");
+
+        HttpResponse<String> elsewhere = get(ada, "/login/sso?next=%2F%2Fevil.example%2F", null);
+        assertThat(ssoLogin(ada, elsewhere.headers().firstValue("location").orElseThrow(), "ada"))
+                .as("never sent to another site").doesNotContain("evil");
+    }
+
+    /** Logs in at the test identity provider and follows the redirects back; returns where Ferry sends it last. */
+    private String ssoLogin(HttpClient browser, String authorize, String user) throws Exception {
+        HttpResponse<String> form = browser.send(HttpRequest.newBuilder(URI.create(authorize)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        StringBuilder fields = new StringBuilder("username=" + user);
+        Matcher hidden = Pattern.compile("name='([a-z_]+)' value='([^']*)'").matcher(form.body());
+        while (hidden.find()) {
+            fields.append('&').append(hidden.group(1)).append('=').append(URLEncoder
+                    .encode(hidden.group(2).replace("&amp;", "&").replace("&#39;", "'"), StandardCharsets.UTF_8));
+        }
+        String action = authorize.substring(0, authorize.indexOf("/auth?")) + "/login";
+        HttpResponse<String> r = browser.send(
+                HttpRequest.newBuilder(URI.create(action)).header("Content-Type", "application/x-www-form-urlencoded")
+                        .POST(HttpRequest.BodyPublishers.ofString(fields.toString())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        String location = null;
+        for (int hop = 0; hop < 5 && r.statusCode() == 302; hop++) {
+            location = r.headers().firstValue("location").orElseThrow();
+            if (!location.contains("code=") && !location.contains("/login/sso")) {
+                return location;
+            }
+            r = browser.send(HttpRequest
+                    .newBuilder(URI.create(location).isAbsolute() ? URI.create(location) : uri(location)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        }
+        throw new AssertionError("no way back to Ferry: " + r.statusCode() + " " + location + " " + r.body());
     }
 
     HttpResponse<String> login(HttpClient client, String name, String password) throws Exception {

@@ -80,4 +80,28 @@ class LoginBrowserTest {
         browser.get(page.toString());
         assertThat(browser.getCurrentUrl()).as("the session is gone").contains("/login.html");
     }
+
+    /** Single sign-on in a real browser: the login page's button, the identity provider's form, and back. */
+    @Test
+    void aPersonLogsInThroughTheIdentityProviderAndLandsWhereTheyWereGoing() throws Exception {
+        browser.get(new URL(page, "/streams").toString());
+        await("the single sign-on button").atMost(Duration.ofSeconds(10))
+                .until(() -> browser.findElement(By.id("sso")).isDisplayed());
+        browser.findElement(By.id("sso-link")).click();
+        await("at the identity provider").atMost(Duration.ofSeconds(10))
+                .until(() -> browser.getCurrentUrl().contains("/realm/auth"));
+        browser.findElement(By.name("username")).sendKeys("ada");
+        browser.findElement(By.cssSelector("button[type=submit]")).click();
+        await("back on the streams page").atMost(Duration.ofSeconds(20))
+                .until(() -> browser.getCurrentUrl().equals(new URL(page, "/streams").toString())
+                        && !browser.findElements(By.id("streams")).isEmpty());
+
+        browser.get(page.toString());
+        await("the dashboard names the user").atMost(Duration.ofSeconds(10))
+                .until(() -> browser.findElement(By.id("access")).getText().startsWith("ada"));
+        browser.findElement(By.linkText("log out")).click();
+        await("logged out").atMost(Duration.ofSeconds(10)).until(() -> browser.getCurrentUrl().contains("/login.html"));
+        browser.get(page.toString());
+        assertThat(browser.getCurrentUrl()).as("Ferry's session is gone").contains("/login.html");
+    }
 }

@@ -87,7 +87,8 @@ class StartupErrorsIT {
                 "FERRY_STATE_DIR", root.resolve("s-auth").toString(), "MP_JWT_VERIFY_PUBLICKEY_LOCATION", ""),
                 "no-auth");
         assertThat(log).contains("ferry.http.auth (FERRY_HTTP_AUTH) is required but nobody could log in")
-                .contains("ferry.http.users-file (FERRY_HTTP_USERS_FILE)");
+                .contains("ferry.http.users-file (FERRY_HTTP_USERS_FILE)")
+                .contains("quarkus.oidc.tenant-enabled (QUARKUS_OIDC_TENANT_ENABLED)=true");
         Path users = root.resolve("users.txt");
         Files.writeString(users, "alice:5f4dcc3b5aa765d61d8327deb882cf99:viewer\n");
         String weak = runUntilExit("producer", Map.of("FERRY_INBOX", root.resolve("in-auth").toString(),

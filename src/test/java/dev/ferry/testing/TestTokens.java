@@ -2,6 +2,7 @@ package dev.ferry.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -14,9 +15,11 @@ import java.security.KeyPairGenerator;
 import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
+import java.security.interfaces.RSAPublicKey;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Set;
@@ -24,6 +27,7 @@ import java.util.Set;
 import org.awaitility.Awaitility;
 
 import io.smallrye.jwt.build.Jwt;
+import io.smallrye.jwt.build.JwtClaimsBuilder;
 
 /**
  * Bearer tokens as an identity provider would issue them, signed by an RSA key made once under target/test-keys (so
@@ -33,6 +37,7 @@ import io.smallrye.jwt.build.Jwt;
 public final class TestTokens {
 
     public static final String ISSUER = "https://ferry-tests.invalid/issuer";
+    static final String KEY_ID = "ferry-tests-1";
     private static final Path DIR = Path.of("target", "test-keys").toAbsolutePath();
     private static final KeyPair KEYS = load();
 
@@ -56,6 +61,34 @@ public final class TestTokens {
     public static String forgedToken(String user, String... roles) {
         return Jwt.issuer(ISSUER).upn(user).groups(Set.of(roles)).expiresIn(Duration.ofHours(1))
                 .sign(generate().getPrivate());
+    }
+
+    /**
+     * An OpenID Connect ID token as an identity provider issues it after a login: {@code issuer} and the client it is
+     * for ({@code audience}), the user as {@code preferred_username}, {@code groups}, the {@code nonce} the client sent
+     * (if any), signed with key id {@value #KEY_ID}.
+     */
+    public static String idToken(String issuer, String audience, String user, String nonce, Set<String> groups) {
+        JwtClaimsBuilder claims = Jwt.issuer(issuer).audience(audience).subject("id-" + user)
+                .claim("preferred_username", user).groups(groups).expiresIn(Duration.ofMinutes(10));
+        if (nonce != null) {
+            claims.claim("nonce", nonce);
+        }
+        return claims.jws().keyId(KEY_ID).sign(KEYS.getPrivate());
+    }
+
+    /** The public key as a JSON Web Key Set, as an identity provider publishes it at its {@code jwks_uri}. */
+    public static String jwks() {
+        RSAPublicKey key = (RSAPublicKey) KEYS.getPublic();
+        return "{\"keys\":[{\"kty\":\"RSA\",\"use\":\"sig\",\"alg\":\"RS256\",\"kid\":\"" + KEY_ID + "\",\"n\":\""
+                + base64Url(key.getModulus()) + "\",\"e\":\"" + base64Url(key.getPublicExponent()) + "\"}]}";
+    }
+
+    private static String base64Url(BigInteger value) {
+        byte[] bytes = value.toByteArray();
+        // Unsigned, as JWK wants it: toByteArray adds a zero byte in front of a number whose top bit is set.
+        int from = bytes.length > 1 && bytes[0] == 0 ? 1 : 0;
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOfRange(bytes, from, bytes.length));
     }
 
     /** The public key as a PEM file. */
