@@ -24,8 +24,11 @@ final class SentTransfers {
     record Sent(String transferId, int attempt, String path, long size, String sha256) {
     }
 
-    /** A transfer seen in the topic that no complete attempt finished (a producer that died, or is still sending). */
-    record Unfinished(String transferId, String path, int chunks, int count) {
+    /**
+     * A transfer seen in the topic that no complete attempt finished: still sending, a producer that died, or (when its
+     * latest attempt was {@code aborted}) one the producer gave up on.
+     */
+    record Unfinished(String transferId, String path, int chunks, int count, boolean aborted) {
     }
 
     private static final class Attempt {
@@ -101,11 +104,13 @@ final class SentTransfers {
         attempts.forEach((id, byAttempt) -> {
             Attempt best = null;
             int bestNumber = -1;
-            Attempt any = null;
+            Attempt latest = null;
+            int latestNumber = -1;
             for (Map.Entry<Integer, Attempt> e : byAttempt.entrySet()) {
                 Attempt a = e.getValue();
-                if (a.path != null) {
-                    any = a;
+                if (a.path != null && e.getKey() > latestNumber) {
+                    latest = a;
+                    latestNumber = e.getKey();
                 }
                 boolean complete = a.path != null && !a.aborted && a.sha256 != null
                         && a.seen.getCardinality() == a.count;
@@ -116,8 +121,9 @@ final class SentTransfers {
             }
             if (best != null) {
                 result.sent.put(id, new Sent(id, bestNumber, best.path, best.size, best.sha256));
-            } else if (any != null) {
-                result.unfinished.put(id, new Unfinished(id, any.path, any.seen.getCardinality(), any.count));
+            } else if (latest != null) {
+                result.unfinished.put(id,
+                        new Unfinished(id, latest.path, latest.seen.getCardinality(), latest.count, latest.aborted));
             }
         });
         return result;

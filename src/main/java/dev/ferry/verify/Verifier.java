@@ -43,35 +43,40 @@ public final class Verifier {
     public record Finding(Kind kind, String path, String detail) {
     }
 
+    /** What verify can find, worded as a user reads it; {@code verify --help} prints each with its meaning. */
     public enum Kind {
-        /** Sent but not in the outbox. */
-        MISSING(true),
-        /** In the outbox at the expected place with different size or content. */
-        MISMATCHED(true),
-        /** A second copy of a sent file under another name: delivered twice. */
-        DUPLICATE(true),
-        /** In the outbox, but nothing sent it. */
-        EXTRA(true),
-        /** Delivered and identical, but no receipt records it (it was published, the receipt was not written). */
-        NO_RECEIPT(false),
-        /** A later version replaced it at the same path ({@code ferry.on-conflict=replace}). */
-        REPLACED(false),
-        /** Discarded by {@code ferry.on-conflict=skip}: a different file was already at its path. */
-        SKIPPED(false),
-        /** In the topic, but no attempt has all its chunks yet (still sending, or its producer died). */
-        UNFINISHED(false),
-        /** The consumer quarantined it (size or hash did not match): see outbox/.ferry/quarantine. */
-        QUARANTINED(false),
-        /**
-         * The consumer refused a record of it (dead-letter topic, with the reason) and no attempt was delivered since:
-         * sent, and never to be in the outbox.
-         */
-        DEAD_LETTERED(true);
+        MISSING(true, "missing", "sent, but not in the outbox"),
+        MISMATCHED(true, "mismatched", "in the outbox at its place, with another size or content than was sent"),
+        DUPLICATE(true, "delivered twice", "a second copy of a sent file under another name"),
+        EXTRA(true, "extra", "in the outbox, but nothing sent it"),
+        DEAD_LETTERED(true, "dead-lettered",
+                "the consumer refused a record of it (dead-letter topic, with the reason) and nothing delivered it "
+                        + "since: sent, and never to be in the outbox"),
+        NO_RECEIPT(false, "no receipt",
+                "delivered and identical, but no receipt records it (the receipt was not written yet)"),
+        RESENT(false, "re-sent identical copy",
+                "the same content was sent again to the same path (the source was touched, or a receipt was late); "
+                        + "the outbox holds it once"),
+        REPLACED(false, "replaced by newer version",
+                "a later version with other content took its path (ferry.on-conflict=replace)"),
+        SKIPPED(false, "skipped", "not delivered: a different file was already at its path (ferry.on-conflict=skip)"),
+        QUARANTINED(false, "quarantined",
+                "the consumer set it aside, its size or hash did not match (outbox/.ferry/quarantine)"),
+        UNFINISHED(false, "still sending",
+                "in the topic, no attempt has all its chunks yet (sending, or its producer "
+                        + "stopped and will resume)"),
+        ABANDONED(false, "abandoned attempt", "the producer gave up on it and said so (an abort record: the file "
+                + "changed or vanished while it was sent); a later transfer carries the file if it still exists");
 
         public final boolean isDifference;
+        /** The words verify prints. */
+        public final String label;
+        public final String meaning;
 
-        Kind(boolean isDifference) {
+        Kind(boolean isDifference, String label, String meaning) {
             this.isDifference = isDifference;
+            this.label = label;
+            this.meaning = meaning;
         }
     }
 
@@ -209,8 +214,12 @@ public final class Verifier {
             candidates.sort(Comparator.comparing(s -> receiptTime(receipts.get(s.transferId()))));
             SentTransfers.Sent expected = candidates.get(candidates.size() - 1);
             for (SentTransfers.Sent older : candidates.subList(0, candidates.size() - 1)) {
-                findings.add(new Finding(Kind.REPLACED, target,
-                        "transfer " + older.transferId() + " replaced by " + expected.transferId()));
+                boolean same = older.size() == expected.size() && older.sha256().equals(expected.sha256());
+                findings.add(same
+                        ? new Finding(Kind.RESENT, target,
+                                "transfer " + older.transferId() + ", sent again as " + expected.transferId())
+                        : new Finding(Kind.REPLACED, target,
+                                "transfer " + older.transferId() + " replaced by " + expected.transferId()));
             }
             Path file = files.get(target);
             boolean receipted = receipts.containsKey(expected.transferId())
@@ -269,8 +278,9 @@ public final class Verifier {
             }
         }
         topicView.unfinished.values().stream().filter(u -> !sent.containsKey(u.transferId()))
-                .forEach(u -> findings.add(new Finding(Kind.UNFINISHED, u.path(), "transfer " + u.transferId() + ": "
-                        + u.chunks() + " of " + u.count() + " chunks in the topic")));
+                .forEach(u -> findings.add(new Finding(u.aborted() ? Kind.ABANDONED : Kind.UNFINISHED, u.path(),
+                        "transfer " + u.transferId() + ": " + u.chunks() + " of " + u.count() + " chunks in the topic"
+                                + (u.aborted() ? ", then aborted by the producer" : ""))));
         findings.sort(Comparator.comparing((Finding f) -> f.kind()).thenComparing(Finding::path));
         return new Report(sent.size(), identical, findings, countFiles(outbox.resolve(".ferry/staging")),
                 countFiles(outbox.resolve(".ferry/quarantine")), topicView.records, topicView.invalid, untrusted[0]);

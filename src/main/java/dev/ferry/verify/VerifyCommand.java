@@ -139,17 +139,19 @@ public final class VerifyCommand {
                 r.sent(), r.identical(), r.count(Verifier.Kind.MISSING), r.count(Verifier.Kind.MISMATCHED),
                 r.count(Verifier.Kind.DUPLICATE), r.count(Verifier.Kind.EXTRA), r.count(Verifier.Kind.DEAD_LETTERED));
         out.printf(
-                "  no receipt %d, replaced %d, skipped %d, quarantined %d, unfinished in topic %d; "
-                        + "staged files %d, quarantine files %d; topic records %d (%d invalid)%n",
-                r.count(Verifier.Kind.NO_RECEIPT), r.count(Verifier.Kind.REPLACED), r.count(Verifier.Kind.SKIPPED),
-                r.count(Verifier.Kind.QUARANTINED), r.count(Verifier.Kind.UNFINISHED), r.stagedFiles(),
-                r.quarantinedFiles(), r.topicRecords(), r.invalidRecords());
+                "  no receipt %d, re-sent identical copies %d, replaced %d, skipped %d, quarantined %d, still sending "
+                        + "%d, abandoned attempts %d; staged files %d, quarantine files %d; topic records %d "
+                        + "(%d invalid)%n",
+                r.count(Verifier.Kind.NO_RECEIPT), r.count(Verifier.Kind.RESENT), r.count(Verifier.Kind.REPLACED),
+                r.count(Verifier.Kind.SKIPPED), r.count(Verifier.Kind.QUARANTINED), r.count(Verifier.Kind.UNFINISHED),
+                r.count(Verifier.Kind.ABANDONED), r.stagedFiles(), r.quarantinedFiles(), r.topicRecords(),
+                r.invalidRecords());
         if (r.untrusted() > 0) {
             out.printf("  ignored as forged (not signed by a trusted key): %d records, receipts and dead letters%n",
                     r.untrusted());
         }
         for (Verifier.Finding f : r.findings()) {
-            out.printf("  %-11s %s  (%s)%n", f.kind(), f.path(), f.detail());
+            out.printf("  %-25s %s  (%s)%n", f.kind().label, f.path(), f.detail());
         }
         out.println(r.clean() ? "OK: the outbox holds exactly what was sent" : "DIFFERENCES FOUND");
     }
@@ -158,6 +160,11 @@ public final class VerifyCommand {
         out.println("usage: verify [--outbox DIR] [--bootstrap-server HOST:PORT] [--topic T] [--receipts-topic T]");
         out.println("              [--dead-letter-topic T] [--command-config FILE] [--receipts-only]");
         out.println("              [--timeout-seconds N] [--trusted-keys FILE_OR_DIR[,...]]");
+        out.println("              [--decryption-keys FILE_OR_DIR[,...]]");
+        out.println("what it reports, per file (* is a difference: exit status 1):");
+        for (Verifier.Kind kind : Verifier.Kind.values()) {
+            out.printf("  %s %-25s %s%n", kind.isDifference ? "*" : " ", kind.label, kind.meaning);
+        }
         out.println("exit status: 0 identical, 1 differences found, 2 bad arguments, 3 could not check");
     }
 }

@@ -8,8 +8,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import jakarta.inject.Inject;
@@ -25,7 +27,9 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 
+import dev.ferry.chunk.Abort;
 import dev.ferry.chunk.Chunk;
+import dev.ferry.chunk.FerryRecord;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.testing.KafkaBrokerResource;
@@ -87,6 +91,38 @@ class VerifyTest {
                 .contains("no receipt 0").contains("OK: the outbox holds exactly what was sent");
         assertThat(verify("--receipts-only").status()).as("receipts alone agree").isEqualTo(VerifyCommand.CLEAN);
 
+        // Not differences, each named as a user reads it: the same content sent twice to one path, and an attempt
+        // its producer gave up on (a chunk, then an abort).
+        byte[] same = "the same words\n".getBytes(StandardCharsets.UTF_8);
+        byte[] sameSha = MessageDigest.getInstance("SHA-256").digest(same);
+        String abandonedId = "0123456789abcdef0123456789abcdef";
+        try (var companion = new KafkaCompanion(bootstrap)) {
+            List<FerryRecord> records = List.of(
+                    new Chunk("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1", 0, "v/again.txt", 0, 1, 0, same.length, 0, 0644, same,
+                            sameSha),
+                    new Chunk("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2", 0, "v/again.txt", 0, 1, 0, same.length, 0, 0644, same,
+                            sameSha),
+                    new Chunk(abandonedId, 0, "v/changing.log", 0, 2, 0, 2048, 0, 0644, new byte[1024], null),
+                    new Abort(abandonedId, 0, "v/changing.log", "the file changed while it was sent"));
+            for (FerryRecord r : records) {
+                companion.produce(Serdes.String(), Serdes.ByteArray())
+                        .fromRecords(new ProducerRecord<>(config.topics().topic(), null, r.transferId(),
+                                WireFormat.valueOf(r), WireFormat.headersOf(r)))
+                        .awaitCompletion();
+            }
+        }
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> verify().out().contains("re-sent identical copies 1"));
+        Run explained = verify();
+        assertThat(explained.status()).as(explained.out()).isEqualTo(VerifyCommand.CLEAN);
+        assertThat(explained.out()).contains("sent 7, identical 6,").contains("abandoned attempts 1")
+                .containsPattern("re-sent identical copy +v/again.txt  \\(transfer aaa+1, sent again as aaa+2\\)")
+                .containsPattern("abandoned attempt +v/changing.log .*1 of 2 chunks in the topic, then aborted")
+                .doesNotContain("REPLACED").doesNotContain("UNFINISHED");
+        Run help = verify("--help");
+        assertThat(help.out()).contains("re-sent identical copy    the same content was sent again")
+                .contains("* missing ");
+
         Files.delete(outbox.resolve("v/f1.bin"));
         Files.writeString(outbox.resolve("v/f4.bin"), "tampered");
         Files.copy(outbox.resolve("v/f2.bin"), outbox.resolve("v/f2 (2).bin"));
@@ -105,11 +141,11 @@ class VerifyTest {
 
         Run damaged = verify();
         assertThat(damaged.status()).isEqualTo(VerifyCommand.DIFFERENCES);
-        assertThat(damaged.out()).contains("sent 5, identical 3, missing 1, mismatched 1, duplicates 1, extra 1")
-                .containsPattern("MISSING +v/f1.bin").containsPattern("MISMATCHED +v/f4.bin")
-                .containsPattern("DUPLICATE +v/f2 \\(2\\).bin  \\(same content as v/f2.bin\\)")
-                .containsPattern("EXTRA +v/stranger.txt")
-                .containsPattern("DEAD_LETTERED +\"v/back\\\\slash.bin\" .*path contains a backslash")
+        assertThat(damaged.out()).contains("sent 7, identical 4, missing 1, mismatched 1, duplicates 1, extra 1")
+                .containsPattern("missing +v/f1.bin").containsPattern("mismatched +v/f4.bin")
+                .containsPattern("delivered twice +v/f2 \\(2\\).bin  \\(same content as v/f2.bin\\)")
+                .containsPattern("extra +v/stranger.txt")
+                .containsPattern("dead-lettered +\"v/back\\\\slash.bin\" .*path contains a backslash")
                 .contains("DIFFERENCES FOUND");
     }
 
