@@ -232,9 +232,9 @@ public final class Benchmark {
         Path consumerLog = logs.resolve("ferry-" + run + "-consumer.log");
         Path producerGc = logs.resolve("ferry-" + run + "-producer-gc.log");
         Path consumerGc = logs.resolve("ferry-" + run + "-consumer-gc.log");
-        try (FerryProcess consumer = FerryProcess.start("consumer", consumerEnv, consumerLog,
+        try (FerryProcess consumer = FerryProcess.startAsDeployed("consumer", consumerEnv, consumerLog,
                 jvm(consumerGc, "consumer"));
-                FerryProcess producer = FerryProcess.start("producer", producerEnv, producerLog,
+                FerryProcess producer = FerryProcess.startAsDeployed("producer", producerEnv, producerLog,
                         jvm(producerGc, "producer"))) {
             waitFor(Duration.ofSeconds(90), "Ferry ready",
                     () -> producer.get("/q/health/ready") == 200 && consumer.get("/q/health/ready") == 200);

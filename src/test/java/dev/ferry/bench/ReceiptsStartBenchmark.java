@@ -95,8 +95,8 @@ public final class ReceiptsStartBenchmark {
                 env.put("FERRY_TRUSTED_KEYS", pub.toString());
             }
             long start = System.nanoTime();
-            try (FerryProcess consumer = FerryProcess.start("consumer", env, logs.resolve("receipts-consumer.log"),
-                    "-Xmx256m")) {
+            try (FerryProcess consumer = FerryProcess.startAsDeployed("consumer", env,
+                    logs.resolve("receipts-consumer.log"), "-Xmx256m")) {
                 long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
                 while (consumer.get("/q/health/ready") != 200) {
                     if (!consumer.isAlive() || System.nanoTime() > deadline) {

@@ -51,7 +51,7 @@ public final class StreamBenchmark {
             Map<String, String> consumerEnv = new HashMap<>(common);
             consumerEnv.putAll(Map.of("FERRY_OUTBOX", work.resolve("outbox").toString(), "FERRY_STATE_DIR",
                     work.resolve("c").toString(), "FERRY_GROUP_ID", "bench"));
-            try (FerryProcess consumer = FerryProcess.start("consumer", consumerEnv,
+            try (FerryProcess consumer = FerryProcess.startAsDeployed("consumer", consumerEnv,
                     logs.resolve("streams-consumer.log"), "-Xmx256m")) {
                 double fast = producerRun(common, work, logs, video, "fast", "fast", null);
                 Live live = new Live(consumer, frames);
@@ -89,7 +89,7 @@ public final class StreamBenchmark {
                 work.resolve(name + "-p").toString(), "FERRY_STREAMS_INBOX", inbox.toString(), "FERRY_STREAMS_PACE",
                 pace, "FERRY_STREAMS_NATIVE_CACHE", Path.of("target", "javacpp-cache").toAbsolutePath().toString()));
         Path log = logs.resolve("streams-producer-" + name + ".log");
-        try (FerryProcess producer = FerryProcess.start("producer", env, log, "-Xmx256m")) {
+        try (FerryProcess producer = FerryProcess.startAsDeployed("producer", env, log, "-Xmx256m")) {
             await(Duration.ofSeconds(60), () -> producer.get("/q/health/ready") == 200);
             Files.copy(video, inbox.resolve(".tmp-" + name));
             Files.move(inbox.resolve(".tmp-" + name), inbox.resolve(name + ".mp4"));

@@ -33,8 +33,20 @@ public final class FerryProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts the packaged app; {@code env} adds to (or overrides) the role's settings. */
+    /**
+     * Starts the packaged app for a test; {@code env} adds to (or overrides) the role's settings. Tests start about 80
+     * processes, each of which spent most of its start compiling with C2 on a machine of two cores shared with the
+     * broker and the other role: C1 alone halves a start's CPU (6 to 3 CPU-seconds measured) and changes nothing a test
+     * checks. Benchmarks use {@link #startAsDeployed}.
+     */
     public static FerryProcess start(String profile, Map<String, String> env, Path log, String... jvmArgs) {
+        List<String> args = new ArrayList<>(List.of("-XX:TieredStopAtLevel=1"));
+        args.addAll(List.of(jvmArgs));
+        return startAsDeployed(profile, env, log, args.toArray(String[]::new));
+    }
+
+    /** Starts the packaged app as it runs in production (full JIT): what a benchmark measures. */
+    public static FerryProcess startAsDeployed(String profile, Map<String, String> env, Path log, String... jvmArgs) {
         Path jar = Path.of(System.getProperty("ferry.app.jar", "target/quarkus-app/quarkus-run.jar"));
         if (!Files.exists(jar)) {
             throw new IllegalStateException(
