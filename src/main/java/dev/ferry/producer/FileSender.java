@@ -9,7 +9,10 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.BitSet;
 import java.util.HexFormat;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -20,6 +23,7 @@ import org.jboss.logging.Logger;
 import dev.ferry.chunk.Abort;
 import dev.ferry.chunk.Chunk;
 import dev.ferry.chunk.FerryRecord;
+import dev.ferry.kafka.KafkaRefusal;
 
 /**
  * Cuts one file into chunks and sends them: the one place that decides how a file is cut. The file is read once,
@@ -167,7 +171,7 @@ final class FileSender {
                 if (!acquire(inFlight, failure, silence)) {
                     buffers.release(data);
                     return abort(transferId, attempt, partition, path, inFlight, Result.FAILED,
-                            "send failed: " + failure.get());
+                            "send failed: " + sendFailure(failure.get()));
                 }
                 Chunk chunk = new Chunk(transferId, attempt, path, index, count, offset, state.size(),
                         state.modifiedMillis(), state.mode(), data, digest);
@@ -203,13 +207,13 @@ final class FileSender {
         while (!inFlight.tryAcquire(window, 100, TimeUnit.MILLISECONDS)) {
             if (silence.tooLong(failure)) {
                 return abort(transferId, attempt, partition, path, inFlight, Result.FAILED,
-                        "send failed: " + failure.get());
+                        "send failed: " + sendFailure(failure.get()));
             }
         }
         inFlight.release(window);
         if (failure.get() != null) {
             return abort(transferId, attempt, partition, path, inFlight, Result.FAILED,
-                    "send failed: " + failure.get());
+                    "send failed: " + sendFailure(failure.get()));
         }
         return Result.SENT;
     }
@@ -313,6 +317,28 @@ final class FileSender {
             }
             return false;
         }
+    }
+
+    /**
+     * A failed send in words: what Kafka said, without the wrappers of the client and the connector. The connector
+     * reports an expired send as "Retries exhausted : 0 attempts against .../... expiration", which reads as if nothing
+     * had been tried; it means the broker did not acknowledge within the delivery timeout.
+     */
+    static String sendFailure(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        Optional<String> refused = KafkaRefusal.explain(t);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        if (t instanceof IllegalStateException && String.valueOf(t.getMessage()).startsWith("Retries exhausted")) {
+            return "Kafka did not acknowledge the chunk within the delivery timeout (delivery.timeout.ms)"
+                    + (t.getCause() != null ? ": " + t.getCause().getMessage() : "");
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName()
+                : t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
     /** Takes a place in this file's window and in the shared one; false if a send already failed. */

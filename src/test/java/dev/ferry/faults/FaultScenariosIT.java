@@ -397,7 +397,8 @@ class FaultScenariosIT {
             rig.setProducerQuota(-1);
             Verifier.Report report = rig.awaitDelivered(Duration.ofMinutes(5));
             String log = ProcessLog.text(producer.log());
-            assertThat(log).contains("Expiring");
+            assertThat(log).contains("Expiring").as("an expired send in words")
+                    .doesNotContain("Retries exhausted : 0 attempts");
             assertThat(log.indexOf("(throttled/big.bin) attempt 0 aborted: send failed"))
                     .as("the expired attempt is aborted, never counted as sent").isNotNegative()
                     .isLessThan(log.indexOf("(throttled/big.bin): sent"));

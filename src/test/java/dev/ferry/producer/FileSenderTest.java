@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -18,6 +19,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -78,6 +81,18 @@ class FileSenderTest {
             }, 2, TimeUnit.MILLISECONDS);
             return ack;
         }
+    }
+
+    /** The connector's "Retries exhausted : 0 attempts" for an expired send reads as if nothing was tried. */
+    @Test
+    void aSendThatExpiredIsToldInWordsNotAsZeroAttempts() {
+        Throwable expired = new CompletionException(new IllegalStateException(
+                "Retries exhausted : 0 attempts against 1796170439039/1796170437638 expiration",
+                new TimeoutException("Expiring 3 record(s) for ferry-chunks-0: 8001 ms has passed")));
+        assertThat(FileSender.sendFailure(expired)).isEqualTo("Kafka did not acknowledge the chunk within the delivery "
+                + "timeout (delivery.timeout.ms): Expiring 3 record(s) for ferry-chunks-0: 8001 ms has passed");
+        assertThat(FileSender.sendFailure(new CompletionException(new RecordTooLargeException("too large"))))
+                .isEqualTo("RecordTooLargeException: too large");
     }
 
     @Test
