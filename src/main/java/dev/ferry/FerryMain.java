@@ -5,6 +5,7 @@ import java.util.Arrays;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
+import dev.ferry.config.ConfigErrorMessages;
 import dev.ferry.verify.VerifyCommand;
 
 /**
@@ -22,6 +23,7 @@ public final class FerryMain {
             String[] rest = Arrays.copyOfRange(args, 1, args.length);
             System.exit(VerifyCommand.run(rest, System.getenv(), System.out, System.err));
         }
+        ConfigErrorMessages.installOnStandardError();
         Quarkus.run(args);
     }
 }

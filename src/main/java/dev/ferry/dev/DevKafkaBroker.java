@@ -14,6 +14,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import io.quarkus.arc.profile.IfBuildProfile;
+import io.quarkus.runtime.Application;
 import io.quarkus.runtime.StartupEvent;
 
 import dev.ferry.config.StartupOrder;
@@ -34,6 +35,7 @@ import kafka.server.KafkaRaftServer;
 public class DevKafkaBroker {
 
     private static final Logger LOG = Logger.getLogger(DevKafkaBroker.class);
+    private static final long APP_STOP_WAIT_MILLIS = 20_000;
 
     @ConfigProperty(name = "ferry.dev.kafka-port", defaultValue = "9092")
     int port;
@@ -50,10 +52,31 @@ public class DevKafkaBroker {
         KafkaRaftServer server = KafkaNode.start(1, port, controllerPort, "1@localhost:" + controllerPort,
                 Uuid.randomUuid().toString(), dir, 1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            awaitApplicationStopped();
             server.shutdown();
             server.awaitShutdown();
         }, "ferry-dev-kafka-shutdown"));
         LOG.infof("Dev Kafka broker started on localhost:%d, data in %s", port, dir.toAbsolutePath());
+    }
+
+    /**
+     * JVM shutdown hooks run all at once: without this wait the broker went down while Quarkus's own hook was still
+     * closing Ferry's Kafka clients, and each of them logged its lost connection. Bounded, so that a stop that hangs
+     * cannot keep the JVM alive.
+     */
+    private static void awaitApplicationStopped() {
+        Application app = Application.currentApplication();
+        if (app == null) {
+            return;
+        }
+        Thread waiter = new Thread(app::awaitShutdown, "ferry-dev-kafka-awaits-app");
+        waiter.setDaemon(true);
+        waiter.start();
+        try {
+            waiter.join(APP_STOP_WAIT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static boolean listening(int port) {

@@ -1,7 +1,11 @@
 package dev.ferry.kafka;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Filter;
 import java.util.logging.LogRecord;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.jboss.logmanager.ExtLogRecord;
 
@@ -10,14 +14,30 @@ import io.quarkus.logging.LoggingFilter;
 import dev.ferry.config.StartupFailure;
 
 /**
- * Drops SmallRye's start-up warning SRMSG00207 ("some components are not connected") when it only lists Ferry's own
- * channels. One jar serves both roles, so each role disables the other role's channel on purpose; the warning would
- * greet every operator at every start and teach them to ignore warnings. Any other unconnected component is still
- * reported. Also the place where a start-up failure Ferry explained becomes a plain line ({@link StartupFailure}): one
- * console filter is all Quarkus allows.
+ * What reaches the console, in one place (Quarkus allows one console filter):
+ * <ul>
+ * <li>a start-up failure Ferry explained becomes a plain line ({@link StartupFailure});</li>
+ * <li>SmallRye's SRMSG00207 ("some components are not connected") is dropped when it only lists Ferry's own channels:
+ * one jar serves both roles, so each role disables the other role's channel on purpose, and the warning would teach
+ * operators to ignore warnings. Any other unconnected component is still reported;</li>
+ * <li>the Kafka client's "connection could not be established" and "disconnected" warnings, which it repeats every
+ * reconnect backoff (about a second) for every client: before Kafka was first reached they are dropped, as
+ * {@link TopicProvisioner} says once per interval what it waits for; after that, one per broker address a minute.</li>
+ * </ul>
  */
-@LoggingFilter(name = "ferry-role-channels")
-public final class RoleChannelWarningFilter implements Filter {
+@LoggingFilter(name = "ferry-console")
+public final class ConsoleLogFilter implements Filter {
+
+    static final long CONNECTION_WARNING_INTERVAL_NANOS = 60_000_000_000L;
+    private static final String NETWORK_CLIENT = "org.apache.kafka.clients.NetworkClient";
+    private static final Pattern BROKER = Pattern.compile("(?:node \\S+ \\(|broker )([^ )]+)");
+    private static volatile boolean kafkaReached;
+    private static final Map<String, Long> lastConnectionWarning = new ConcurrentHashMap<>();
+
+    /** Kafka answered once: from now on its connection warnings say something new (rate-limited). */
+    static void kafkaReached() {
+        kafkaReached = true;
+    }
 
     @Override
     public boolean isLoggable(LogRecord record) {
@@ -25,6 +45,9 @@ public final class RoleChannelWarningFilter implements Filter {
         String message = record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage();
         if (message == null) {
             return true;
+        }
+        if (NETWORK_CLIENT.equals(record.getLoggerName())) {
+            return connectionWarningIsNews(message, System.nanoTime());
         }
         if (message.contains("SRMSG18235")) {
             return false;
@@ -39,5 +62,26 @@ public final class RoleChannelWarningFilter implements Filter {
             }
         }
         return false;
+    }
+
+    static boolean connectionWarningIsNews(String message, long now) {
+        if (message.contains("Attempting to close NetworkClient that has already been closed")) {
+            return false; // harmless: a client closed twice while a broker shuts down
+        }
+        boolean connection = message.contains("could not be established") || message.contains(") disconnected");
+        if (!connection) {
+            return true;
+        }
+        if (!kafkaReached) {
+            return false;
+        }
+        Matcher broker = BROKER.matcher(message);
+        String key = broker.find() ? broker.group(1) : message;
+        Long last = lastConnectionWarning.get(key);
+        if (last != null && now - last < CONNECTION_WARNING_INTERVAL_NANOS) {
+            return false;
+        }
+        lastConnectionWarning.put(key, now);
+        return true;
     }
 }

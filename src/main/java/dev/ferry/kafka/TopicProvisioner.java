@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +43,7 @@ import dev.ferry.config.StartupOrder;
 public class TopicProvisioner {
 
     private static final Logger LOG = Logger.getLogger(TopicProvisioner.class);
+    private static final long WAITING_LINE_INTERVAL_NANOS = 10_000_000_000L;
 
     @Inject
     FerryConfig config;
@@ -86,17 +88,34 @@ public class TopicProvisioner {
     }
 
     private void awaitCluster(Admin admin) throws InterruptedException {
-        long deadline = System.nanoTime() + config.kafkaStartupTimeout().toNanos();
+        long started = System.nanoTime();
+        long deadline = started + config.kafkaStartupTimeout().toNanos();
+        // A line every 10 s, or four over a shorter timeout.
+        long interval = Math.max(1_000_000_000L,
+                Math.min(WAITING_LINE_INTERVAL_NANOS, config.kafkaStartupTimeout().toNanos() / 4));
+        long nextLine = started + interval;
+        int tries = 0;
         Exception last = null;
         String refusal = null;
         while (System.nanoTime() < deadline) {
             try {
-                long wait = Math.max(100, Math.min(5_000, (deadline - System.nanoTime()) / 1_000_000));
+                tries++;
+                long wait = Math.max(100, Math.min(2_000, (deadline - System.nanoTime()) / 1_000_000));
                 int brokers = admin.describeCluster().nodes().get(wait, TimeUnit.MILLISECONDS).size();
+                ConsoleLogFilter.kafkaReached();
                 LOG.infof("Kafka reachable at %s: %d broker(s)", kafkaConfig.get("bootstrap.servers"), brokers);
                 return;
             } catch (ExecutionException | TimeoutException e) {
                 last = e;
+                // One line per interval with the real count, instead of the client's warning every second.
+                if (System.nanoTime() >= nextLine && refusal == null) {
+                    nextLine = System.nanoTime() + interval;
+                    LOG.warnf("Kafka not reachable at %s yet (try %d, %d of %d s; %s): %s",
+                            kafkaConfig.get("bootstrap.servers"), tries, (System.nanoTime() - started) / 1_000_000_000L,
+                            config.kafkaStartupTimeout().toSeconds(),
+                            FerryConfigCheck.key("ferry.kafka-startup-timeout"),
+                            Objects.requireNonNullElse(KafkaRefusal.rootMessage(e), "no answer"));
+                }
                 // Refused credentials may still be fixed on the cluster's side while we wait (a KafkaUser being
                 // reconciled): keep trying, but say at once what is wrong, not "unreachable" a minute later.
                 String explained = KafkaRefusal.explain(e).orElse(null);

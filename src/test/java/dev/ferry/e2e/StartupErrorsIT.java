@@ -68,10 +68,20 @@ class StartupErrorsIT {
     }
 
     @Test
-    void aBadValueStopsNamingTheKeyAndTheValue() throws Exception {
-        String log = runUntilExit("producer", Map.of("FERRY_INBOX", root.resolve("in").toString(), "FERRY_STATE_DIR",
-                root.resolve("s2").toString(), "FERRY_SOURCE_POLICY", "shred"), "bad-policy");
-        assertThat(log).contains("ferry.source-policy").contains("shred");
+    void valuesThatCannotBeConvertedStopNamingKeyEnvVarValueAndWhatIsAllowed() throws Exception {
+        String log = runUntilExit("producer",
+                Map.of("FERRY_INBOX", root.resolve("in").toString(), "FERRY_STATE_DIR", root.resolve("s2").toString(),
+                        "FERRY_SOURCE_POLICY", "shred", "FERRY_CHUNK_SIZE", "512KiB", "FERRY_SETTLE_TIME", "soon"),
+                "bad-policy");
+        List<String> lines = log.lines().toList();
+        int first = lines.indexOf("Ferry cannot start, its configuration is invalid:");
+        assertThat(first).as("the header, as for every other setting: " + log).isNotNegative();
+        assertThat(lines.subList(first + 1, lines.size())).containsExactlyInAnyOrder(
+                "  - ferry.source-policy (FERRY_SOURCE_POLICY) is shred; allowed: one of move, keep, delete",
+                "  - ferry.chunk-size (FERRY_CHUNK_SIZE) is 512KiB; allowed: a size in bytes, a number with an optional "
+                        + "K, M, G or T (1024-based): 512K, 16M, 2G",
+                "  - ferry.settle-time (FERRY_SETTLE_TIME) is soon; allowed: a duration such as 500ms, 30s, 5m, 2h or 1d");
+        assertThat(log).doesNotContain("SRCFG");
     }
 
     @Test
@@ -167,11 +177,19 @@ class StartupErrorsIT {
     @Test
     void anUnreachableBrokerStopsStartUpWithTheAddress() throws Exception {
         Map<String, String> env = new HashMap<>(Map.of("FERRY_INBOX", root.resolve("in").toString(), "FERRY_STATE_DIR",
-                root.resolve("s4").toString(), "FERRY_KAFKA_STARTUP_TIMEOUT", "3s"));
+                root.resolve("s4").toString(), "FERRY_KAFKA_STARTUP_TIMEOUT", "6s"));
         env.put("KAFKA_BOOTSTRAP_SERVERS", "localhost:1");
         String log = runUntilExit("producer", env, "unreachable");
         assertThat(log).contains("Kafka is not reachable at localhost:1");
         assertTheReasonIsTheMessageOnce("unreachable", "Kafka is not reachable at localhost:1");
+        // While it waits: one line per interval (6 s / 4 here, 10 s by default) counting its real tries, instead of
+        // the Kafka client's warning every second.
+        List<String> warnings = ProcessLog.records(Path.of("target", "e2e-logs", "startup-unreachable.log")).stream()
+                .filter(r -> "WARN".equals(r.path("level").asText())).map(r -> r.path("message").asText()).toList();
+        System.out.println("warnings while Kafka was unreachable for 6 s: " + warnings);
+        assertThat(warnings).isNotEmpty().hasSizeLessThanOrEqualTo(4)
+                .allMatch(w -> w.startsWith("Kafka not reachable at localhost:1 yet (try "));
+        assertThat(warnings.get(warnings.size() - 1)).doesNotContain("(try 1,");
     }
 
     private String runUntilExit(String profile, Map<String, String> settings, String name) throws Exception {
