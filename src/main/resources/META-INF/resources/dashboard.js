@@ -24,18 +24,41 @@
     return td;
   };
 
-  // Throughput: MB/s from the growth of the bytes-moved counter between snapshots.
-  const SMOOTH_SECONDS = 2;
+  // Throughput of the last five minutes, kept by the server (/api/live/throughput): loaded when the feed (re)connects,
+  // then one point a second from the snapshots. The x axis always spans five minutes, so its ticks read as times.
   const xs = [], sent = [], received = [];
-  const samples = [];
   const chart = new uPlot({
     width: Math.max(320, $("chart").clientWidth || 800), height: 180,
     series: [{},
       { label: "sent MB/s", stroke: "#12355b", fill: "#12355b22", width: 2 },
       { label: "received MB/s", stroke: "#2e8540", width: 2 }],
-    axes: [{}, { label: "MB/s" }],
-    scales: { x: { time: true } },
+    axes: [{ space: 90 }, { label: "MB/s" }],
+    scales: {
+      x: { time: true, range: (u, min, max) => {
+        const end = max == null ? Date.now() / 1000 : max;
+        return [end - WINDOW_SECONDS, end];
+      } },
+      y: { range: (u, min, max) => [0, Math.max(1, max || 0)] },
+    },
   }, [xs, sent, received], $("chart"));
+  // Also says on the chart's element what it shows (points, peak MB/s), for scripts and the browser test.
+  function draw() {
+    chart.setData([xs, sent, received]);
+    const el = $("chart");
+    el.dataset.points = xs.length;
+    el.dataset.peak = Math.max(0, ...sent, ...received).toFixed(2);
+  }
+  function showRate(out, inn) {
+    $("rate").textContent = [out > 0 ? "sending " + rate(out * 1e6) : "", inn > 0 ? "receiving " + rate(inn * 1e6) : ""]
+      .filter((x) => x).join(" · ");
+  }
+  function loadThroughput() {
+    fetch("/api/live/throughput").then((r) => r.json()).then((h) => {
+      xs.length = 0; sent.length = 0; received.length = 0;
+      xs.push(...h.at); sent.push(...h.sent); received.push(...h.received);
+      draw();
+    }).catch(() => {});
+  }
 
   // Finished transfers seen moving: kept at 100% for a moment so the bar visibly completes.
   const lingering = new Map();
@@ -144,31 +167,33 @@
       return li;
     }));
 
-    // The producer reports progress once a second: a rate over the last 2 s of snapshots, not between two of
-    // them, keeps the line from saw-toothing.
-    const at = Date.parse(s.at) / 1000;
-    samples.push({ at, sent: s.bytesSent, received: s.bytesReceived });
-    while (samples.length > 2 && samples[0].at < at - SMOOTH_SECONDS) samples.shift();
-    const first = samples[0];
-    if (at > first.at) {
-      const out = (s.bytesSent - first.sent) / (at - first.at);
-      const inn = (s.bytesReceived - first.received) / (at - first.at);
-      xs.push(at);
-      sent.push(out / 1e6);
-      received.push(inn / 1e6);
-      while (xs.length && xs[0] < at - WINDOW_SECONDS) { xs.shift(); sent.shift(); received.shift(); }
-      chart.setData([xs, sent, received]);
-      $("rate").textContent = [out > 0 ? "sending " + rate(out) : "", inn > 0 ? "receiving " + rate(inn) : ""]
-        .filter((x) => x).join(" · ");
+    const p = s.throughput;
+    if (p && (!xs.length || p.at > xs[xs.length - 1])) {
+      xs.push(p.at);
+      sent.push(p.sent);
+      received.push(p.received);
+      while (xs.length && xs[0] < p.at - WINDOW_SECONDS) { xs.shift(); sent.shift(); received.shift(); }
+      draw();
+      showRate(p.sent, p.received);
     }
   }
 
   const shown = new Set();
   function connect() {
     const events = new EventSource("/api/live");
-    events.onopen = () => { $("connection").textContent = "live"; $("connection").className = "badge live"; };
+    events.onopen = () => {
+      $("connection").textContent = "live";
+      $("connection").className = "badge live";
+      document.body.classList.remove("stale");
+      loadThroughput();
+    };
     events.onmessage = (e) => render(JSON.parse(e.data));
-    events.onerror = () => { $("connection").textContent = "reconnecting…"; $("connection").className = "badge"; };
+    // The browser reconnects by itself; until then the page says that what it shows is no longer live.
+    events.onerror = () => {
+      $("connection").textContent = "offline since " + new Date().toLocaleTimeString() + ", reconnecting…";
+      $("connection").className = "badge down";
+      document.body.classList.add("stale");
+    };
   }
   // Who sees the page: a logged-in name with a way out, or a plain warning that anyone who reaches the port can.
   function access() {

@@ -20,7 +20,7 @@ const Streams = (() => {
         link.href = '/streams/' + encodeURIComponent(s.name);
         const name = document.createElement('td');
         name.append(link);
-        const state = text('td', s.state + (s.error ? ': ' + s.error : ''), 'state-' + s.state);
+        const state = text('td', s.state + (s.error ? ': ' + s.error : ''), 'state state-' + s.state);
         row.append(name, state, text('td', s.frames), text('td', rate(s)), text('td', size(s)),
           text('td', s.source, 'path'), text('td', new Date(s.startedAt).toLocaleString()));
         return row;

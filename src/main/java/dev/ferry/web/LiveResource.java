@@ -18,6 +18,7 @@ import org.jboss.resteasy.reactive.RestStreamElementType;
 import io.smallrye.mutiny.Multi;
 
 import dev.ferry.route.RouteTable;
+import dev.ferry.transfer.ThroughputHistory;
 import dev.ferry.transfer.Transfer;
 import dev.ferry.transfer.TransferBoard;
 
@@ -42,10 +43,16 @@ public class LiveResource {
     @Inject
     RouteTable routes;
 
-    /** One picture of what is moving; byte counts are since the process started. */
+    @Inject
+    ThroughputHistory throughput;
+
+    /**
+     * One picture of what is moving; byte counts are since the process started, {@code throughput} the latest point of
+     * the server's history ({@code /api/live/throughput}), or null in the first seconds.
+     */
     public record Snapshot(Instant at, List<Transfer> inFlight, int inFlightTotal, List<Transfer> recent,
             long bytesSent, long bytesReceived, List<String> routes, List<TransferBoard.DeadLetter> deadLetters,
-            TransferBoard.Capacity capacity) {
+            TransferBoard.Capacity capacity, ThroughputHistory.Point throughput) {
     }
 
     @GET
@@ -54,6 +61,15 @@ public class LiveResource {
     @Operation(summary = "A snapshot of what is moving, every 500 ms (server-sent events)")
     public Multi<Snapshot> stream() {
         return Multi.createFrom().ticks().startingAfter(Duration.ofMillis(1)).every(PERIOD).map(tick -> snapshot());
+    }
+
+    @GET
+    @Path("/throughput")
+    @Produces(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Throughput of the last five minutes, one point a second (epoch seconds, MB/s sent and "
+            + "received), kept by the server so a page opened later still shows it")
+    public ThroughputHistory.Series throughput() {
+        return throughput.lastFiveMinutes();
     }
 
     @GET
@@ -85,6 +101,7 @@ public class LiveResource {
                 .limit(IN_FLIGHT_SHOWN).toList();
         List<TransferBoard.DeadLetter> dead = board.deadLetters();
         return new Snapshot(Instant.now(), shown, inFlight.size(), recent, board.bytesSent(), board.bytesReceived(),
-                routeLines, dead.subList(0, Math.min(DEAD_LETTERS_SHOWN, dead.size())), board.capacity());
+                routeLines, dead.subList(0, Math.min(DEAD_LETTERS_SHOWN, dead.size())), board.capacity(),
+                throughput.latest());
     }
 }

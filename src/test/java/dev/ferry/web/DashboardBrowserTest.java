@@ -107,6 +107,13 @@ class DashboardBrowserTest {
         assertThat(TestFiles.sha256(config.consumer().outbox().orElseThrow().resolve("browser/big.bin")))
                 .isEqualTo(TestFiles.sha256(file));
 
+        // Opened after the transfer, the page still shows its throughput: the server keeps five minutes of it.
+        browser.get(page.toString());
+        await("the chart shows the transfer's throughput").atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            Object peak = browser.executeScript("return document.getElementById('chart').dataset.peak;");
+            assertThat(peak).isNotNull();
+            assertThat(Double.parseDouble((String) peak)).as("peak MB/s on a freshly opened page").isPositive();
+        });
         Path shot = Path.of("target", "dashboard.png");
         Files.write(shot, browser.getScreenshotAs(OutputType.BYTES));
         assertThat(Files.size(shot)).isPositive();
