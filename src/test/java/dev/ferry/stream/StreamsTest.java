@@ -94,6 +94,25 @@ class StreamsTest {
         assertThat(lastPts).as("the last frame is shown about 2 s in").isBetween(1_900_000L, 2_000_000L);
     }
 
+    /**
+     * A phone held upright stores its video on its side with a display rotation: the frames come out upright (portrait,
+     * the stored picture's top on the right), and the stream says it is portrait.
+     */
+    @Test
+    void aPhoneVideoStoredOnItsSidePlaysUpright() throws Exception {
+        TestVideos.recordRotated(INBOX.resolve("phone.mp4"), 12, 24, 160, 96, -90);
+        StreamInfo info = awaitState("phone", "ended");
+        assertThat(info.width()).as("shown width").isEqualTo(96);
+        assertThat(info.height()).as("shown height").isEqualTo(160);
+        BufferedImage first = ImageIO.read(new ByteArrayInputStream(framesOf("phone").get(0).value()));
+        assertThat(first.getWidth()).isEqualTo(96);
+        assertThat(first.getHeight()).isEqualTo(160);
+        int right = first.getRGB(80, 80);
+        int left = first.getRGB(15, 80);
+        assertThat((right >> 16) & 0xff).as("the stored top (red) is on the right").isGreaterThan(200);
+        assertThat(left & 0xff).as("the stored bottom (blue) is on the left").isGreaterThan(200);
+    }
+
     @Test
     void aFolderOfImagesIsAStreamInTheOrderOfTheirNames() throws Exception {
         Path staging = Files.createDirectories(INBOX.resolveSibling("staging-pics"));

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Random;
+import java.util.function.IntFunction;
 
 import org.bytedeco.ffmpeg.global.avcodec;
 import org.bytedeco.javacv.FFmpegFrameRecorder;
@@ -27,7 +28,26 @@ public final class TestVideos {
     /** Writes a video of {@code frames} frames next to {@code target} and moves it in place whole. */
     public static Path record(Path target, String format, int frames, double fps, int width, int height)
             throws IOException {
-        return record(target, format, frames, fps, width, height, false);
+        return record(target, format, frames, fps, width, height, i -> picture(i, width, height), 0);
+    }
+
+    /**
+     * A phone's video: stored {@code width} x {@code height} with a display rotation in its metadata ({@code -90}: shown
+     * turned a quarter clockwise, as a phone held upright writes it). Every stored picture is red in its upper half and
+     * blue in its lower half, so a player that honours the rotation shows red on the right and blue on the left.
+     */
+    public static Path recordRotated(Path target, int frames, double fps, int width, int height,
+            double displayRotation) throws IOException {
+        return record(target, "mp4", frames, fps, width, height, i -> {
+            BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+            Graphics2D g = image.createGraphics();
+            g.setColor(Color.RED);
+            g.fillRect(0, 0, width, height / 2);
+            g.setColor(Color.BLUE);
+            g.fillRect(0, height / 2, width, height - height / 2);
+            g.dispose();
+            return image;
+        }, displayRotation);
     }
 
     /**
@@ -35,11 +55,15 @@ public final class TestVideos {
      * JPEG), so a client that reads nothing fills the socket buffers within a few frames.
      */
     public static Path recordGrainy(Path target, int frames, double fps, int width, int height) throws IOException {
-        return record(target, "mp4", frames, fps, width, height, true);
+        return record(target, "mp4", frames, fps, width, height, i -> {
+            BufferedImage picture = picture(i, width, height);
+            addGrain(picture, new Random(i));
+            return picture;
+        }, 0);
     }
 
     private static Path record(Path target, String format, int frames, double fps, int width, int height,
-            boolean grainy) throws IOException {
+            IntFunction<BufferedImage> pictures, double displayRotation) throws IOException {
         Files.createDirectories(target.getParent());
         Path part = target.resolveSibling("." + target.getFileName() + ".part");
         try (FFmpegFrameRecorder recorder = new FFmpegFrameRecorder(part.toFile(), width, height);
@@ -48,13 +72,12 @@ public final class TestVideos {
             recorder.setVideoCodec(avcodec.AV_CODEC_ID_MPEG4);
             recorder.setFrameRate(fps);
             recorder.setVideoQuality(2);
+            if (displayRotation != 0) {
+                recorder.setDisplayRotation(displayRotation);
+            }
             recorder.start();
             for (int i = 0; i < frames; i++) {
-                BufferedImage picture = picture(i, width, height);
-                if (grainy) {
-                    addGrain(picture, new Random(i));
-                }
-                recorder.record(converter.convert(picture));
+                recorder.record(converter.convert(pictures.apply(i)));
             }
             recorder.stop();
         }

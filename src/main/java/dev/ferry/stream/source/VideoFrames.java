@@ -1,5 +1,8 @@
 package dev.ferry.stream.source;
 
+import java.awt.Graphics2D;
+import java.awt.geom.AffineTransform;
+import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.OptionalLong;
 
@@ -23,6 +26,9 @@ final class VideoFrames implements FrameSource {
     private final FFmpegFrameGrabber grabber;
     private final Java2DFrameConverter converter = new Java2DFrameConverter();
     private final double rate;
+    /** Quarter turns counterclockwise that show the picture upright (a phone's display rotation), 0 to 3. */
+    private final int quarterTurns;
+    private BufferedImage upright;
     private long index;
     private long firstTimestamp = -1;
 
@@ -31,6 +37,18 @@ final class VideoFrames implements FrameSource {
         this.grabber = grabber;
         double declared = grabber.getFrameRate();
         this.rate = declared > 0 && declared < 1000 ? declared : DEFAULT_RATE;
+        this.quarterTurns = quarterTurns(grabber.getDisplayRotation());
+    }
+
+    /**
+     * A display rotation (FFmpeg's, degrees counterclockwise, from the display matrix a phone writes) in quarter
+     * turns; anything else than a multiple of 90 degrees is rounded to the nearest.
+     */
+    static int quarterTurns(double degrees) {
+        if (Double.isNaN(degrees)) {
+            return 0;
+        }
+        return (int) Math.floorMod(Math.round(degrees / 90), 4L);
     }
 
     /**
@@ -82,14 +100,15 @@ final class VideoFrames implements FrameSource {
         return rate;
     }
 
+    /** As shown: a portrait phone video stored on its side is as wide as its stored height. */
     @Override
     public int width() {
-        return grabber.getImageWidth();
+        return quarterTurns % 2 == 0 ? grabber.getImageWidth() : grabber.getImageHeight();
     }
 
     @Override
     public int height() {
-        return grabber.getImageHeight();
+        return quarterTurns % 2 == 0 ? grabber.getImageHeight() : grabber.getImageWidth();
     }
 
     @Override
@@ -110,7 +129,38 @@ final class VideoFrames implements FrameSource {
         }
         // Some containers have no timestamps: fall back to the frame's place at the declared rate.
         long pts = timestamp > 0 || index == 0 ? timestamp - firstTimestamp : Math.round(index * 1e6 / rate);
-        return new Frame(index++, Math.max(0, pts), converter.convert(frame));
+        return new Frame(index++, Math.max(0, pts), upright(converter.convert(frame)));
+    }
+
+    /**
+     * The picture turned as its display rotation says, into one image kept for the source's life (the converter's is
+     * reused too: a frame is encoded before the next is read).
+     */
+    private BufferedImage upright(BufferedImage stored) {
+        if (quarterTurns == 0) {
+            return stored;
+        }
+        int w = stored.getWidth();
+        int h = stored.getHeight();
+        boolean sideways = quarterTurns % 2 == 1;
+        int outW = sideways ? h : w;
+        int outH = sideways ? w : h;
+        if (upright == null || upright.getWidth() != outW || upright.getHeight() != outH) {
+            upright = new BufferedImage(outW, outH, BufferedImage.TYPE_3BYTE_BGR);
+        }
+        // Screen coordinates (y down): a negative angle turns counterclockwise.
+        AffineTransform turn = switch (quarterTurns) {
+            case 1 -> new AffineTransform(0, -1, 1, 0, 0, w); // (x, y) -> (y, w - x)
+            case 2 -> new AffineTransform(-1, 0, 0, -1, w, h); // (x, y) -> (w - x, h - y)
+            default -> new AffineTransform(0, 1, -1, 0, h, 0); // (x, y) -> (h - y, x)
+        };
+        Graphics2D g = upright.createGraphics();
+        try {
+            g.drawImage(stored, turn, null);
+        } finally {
+            g.dispose();
+        }
+        return upright;
     }
 
     // JavaCV's Frame, written out: the names clash with FrameSource.Frame.
