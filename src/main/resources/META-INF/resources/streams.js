@@ -8,6 +8,8 @@ const Streams = (() => {
   };
   const rate = s => s.fps ? s.fps.toFixed(2) + ' fps' : '';
   const size = s => s.width ? s.width + '×' + s.height : '';
+  // A stream that cannot keep its frame rate says so while it plays.
+  const behind = s => s.behind > 0 ? ' · ' + s.behind.toFixed(1) + ' s behind its frame rate' : '';
 
   async function refreshList() {
     const body = document.querySelector('#streams tbody');
@@ -20,7 +22,7 @@ const Streams = (() => {
         link.href = '/streams/' + encodeURIComponent(s.name);
         const name = document.createElement('td');
         name.append(link);
-        const state = text('td', s.state + (s.error ? ': ' + s.error : ''), 'state state-' + s.state);
+        const state = text('td', s.state + (s.error ? ': ' + s.error : '') + behind(s), 'state state-' + s.state);
         row.append(name, state, text('td', s.frames), text('td', rate(s)), text('td', size(s)),
           text('td', s.source, 'path'), text('td', new Date(s.startedAt).toLocaleString()));
         return row;
@@ -38,8 +40,9 @@ const Streams = (() => {
     const state = document.getElementById('state');
     state.textContent = s.state;
     state.className = 'badge' + (s.state === 'streaming' ? ' live' : '');
-    document.getElementById('info').textContent =
-      [s.frames + ' frames', rate(s), size(s), s.error || ''].filter(Boolean).join(' · ');
+    const info = document.getElementById('info');
+    info.textContent = [s.frames + ' frames', rate(s), size(s), s.error || ''].filter(Boolean).join(' · ') + behind(s);
+    info.classList.toggle('lagging', s.behind > 0);
   }
 
   return {

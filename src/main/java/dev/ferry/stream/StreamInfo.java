@@ -25,10 +25,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  *            epoch milliseconds
  * @param updatedAt
  *            epoch milliseconds
+ * @param behind
+ *            seconds the stream is behind its own pace while it plays (encoding slower than the video's frame rate), 0
+ *            when it keeps up; an announcement without it (older producers) reads as 0
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record StreamInfo(String name, String source, State state, String error, double fps, int width, int height,
-        long frames, int partition, long firstOffset, long lastOffset, long startedAt, long updatedAt) {
+        long frames, int partition, long firstOffset, long lastOffset, long startedAt, long updatedAt, double behind) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -53,27 +56,33 @@ public record StreamInfo(String name, String source, State state, String error, 
 
     public static StreamInfo starting(String name, String source) {
         long now = System.currentTimeMillis();
-        return new StreamInfo(name, source, State.STREAMING, null, 0, 0, 0, 0, -1, -1, -1, now, now);
+        return new StreamInfo(name, source, State.STREAMING, null, 0, 0, 0, 0, -1, -1, -1, now, now, 0);
     }
 
     public StreamInfo format(double fps, int width, int height) {
         return new StreamInfo(name, source, state, error, fps, width, height, frames, partition, firstOffset,
-                lastOffset, startedAt, System.currentTimeMillis());
+                lastOffset, startedAt, System.currentTimeMillis(), behind);
     }
 
     public StreamInfo sent(long frames, int partition, long firstOffset, long lastOffset) {
         return new StreamInfo(name, source, state, error, fps, width, height, frames, partition, firstOffset,
-                lastOffset, startedAt, System.currentTimeMillis());
+                lastOffset, startedAt, System.currentTimeMillis(), behind);
+    }
+
+    /** The same, {@code seconds} behind its pace (0: on time). */
+    public StreamInfo behind(double seconds) {
+        return new StreamInfo(name, source, state, error, fps, width, height, frames, partition, firstOffset,
+                lastOffset, startedAt, updatedAt, seconds);
     }
 
     public StreamInfo ended() {
         return new StreamInfo(name, source, State.ENDED, null, fps, width, height, frames, partition, firstOffset,
-                lastOffset, startedAt, System.currentTimeMillis());
+                lastOffset, startedAt, System.currentTimeMillis(), 0);
     }
 
     public StreamInfo failed(String why) {
         return new StreamInfo(name, source, State.FAILED, why, fps, width, height, frames, partition, firstOffset,
-                lastOffset, startedAt, System.currentTimeMillis());
+                lastOffset, startedAt, System.currentTimeMillis(), behind);
     }
 
     public String toJson() {

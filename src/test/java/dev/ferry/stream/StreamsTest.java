@@ -30,6 +30,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.chrome.ChromeDriver;
 
@@ -99,18 +100,39 @@ class StreamsTest {
      * the stored picture's top on the right), and the stream says it is portrait.
      */
     @Test
-    void aPhoneVideoStoredOnItsSidePlaysUpright() throws Exception {
-        TestVideos.recordRotated(INBOX.resolve("phone.mp4"), 12, 24, 160, 96, -90);
+    void aPhoneVideoStoredOnItsSidePlaysUprightAndItsPageFitsTheWindow() throws Exception {
+        TestVideos.recordRotated(INBOX.resolve("phone.mp4"), 24, 24, 1280, 720, -90);
         StreamInfo info = awaitState("phone", "ended");
-        assertThat(info.width()).as("shown width").isEqualTo(96);
-        assertThat(info.height()).as("shown height").isEqualTo(160);
+        assertThat(info.width()).as("shown width").isEqualTo(720);
+        assertThat(info.height()).as("shown height").isEqualTo(1280);
         BufferedImage first = ImageIO.read(new ByteArrayInputStream(framesOf("phone").get(0).value()));
-        assertThat(first.getWidth()).isEqualTo(96);
-        assertThat(first.getHeight()).isEqualTo(160);
-        int right = first.getRGB(80, 80);
-        int left = first.getRGB(15, 80);
+        assertThat(first.getWidth()).isEqualTo(720);
+        assertThat(first.getHeight()).isEqualTo(1280);
+        int right = first.getRGB(540, 640);
+        int left = first.getRGB(180, 640);
         assertThat((right >> 16) & 0xff).as("the stored top (red) is on the right").isGreaterThan(200);
         assertThat(left & 0xff).as("the stored bottom (blue) is on the left").isGreaterThan(200);
+
+        // Its page in a 1280x800 window: the 1280 px tall picture is scaled to fit, nothing scrolls sideways.
+        ChromeDriver browser = HeadlessChromium.start("the stream page of a portrait video");
+        try {
+            browser.manage().window().setSize(new Dimension(1280, 800));
+            browser.get(new URL(root, "/streams/phone").toString());
+            browser.findElement(By.cssSelector("button[data-from='start']")).click();
+            await("the picture fits the window").atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                String fit = (String) browser.executeScript("""
+                        const img = document.getElementById('frame');
+                        if (!img.complete || img.naturalWidth === 0) return 'not loaded';
+                        const r = img.getBoundingClientRect();
+                        return r.bottom <= innerHeight && r.right <= innerWidth
+                            && document.documentElement.scrollWidth <= innerWidth ? 'fits'
+                            : r.width + 'x' + r.height + ' at ' + r.top + ', page ' + innerWidth + 'x' + innerHeight;
+                        """);
+                assertThat(fit).isEqualTo("fits");
+            });
+        } finally {
+            browser.quit();
+        }
     }
 
     @Test
@@ -132,7 +154,10 @@ class StreamsTest {
     void badInputIsAFailedStreamWithItsReasonAndTheProducerCarriesOn() throws Exception {
         Files.writeString(INBOX.resolveSibling("notes.mp4"), "not a video at all\n".repeat(100));
         Files.move(INBOX.resolveSibling("notes.mp4"), INBOX.resolve("notes.mp4"));
-        assertThat(awaitState("notes", "failed").error()).contains("notes.mp4 is not a video FFmpeg can read");
+        // FFmpeg's reason in its own words (it reads a .mp4 as MP4, whose index it does not find); not JavaCV's calls,
+        // error numbers or the server's paths.
+        assertThat(awaitState("notes", "failed").error())
+                .isEqualTo("notes.mp4 is not a video FFmpeg can read: moov atom not found");
         // Its MJPEG answers at once with the reason, instead of a 200 that never sends a frame.
         var failed = Http.get(root, "/streams/notes/mjpeg");
         assertThat(failed.statusCode()).isEqualTo(422);
@@ -154,6 +179,14 @@ class StreamsTest {
         StreamInfo cut = awaitState("cut", "failed");
         assertThat(cut.error()).contains("cut.mkv is truncated");
         assertThat(cut.frames()).as("the frames before the cut were sent").isBetween(20L, 95L);
+
+        // An MP4 cut short loses its index at the end: FFmpeg says so, and that is what the stream says.
+        Path half = TestVideos.record(INBOX.resolveSibling("half.mp4"), "mp4", 48, 24, 160, 120);
+        byte[] mp4 = Files.readAllBytes(half);
+        Files.write(half, Arrays.copyOf(mp4, mp4.length / 2));
+        Files.move(half, INBOX.resolve("half.mp4"));
+        assertThat(awaitState("half", "failed").error())
+                .isEqualTo("half.mp4 is not a video FFmpeg can read: moov atom not found");
 
         TestVideos.record(INBOX.resolve("after.mp4"), "mp4", 12, 24, 64, 48);
         assertThat(awaitState("after", "ended").frames()).isEqualTo(12);

@@ -32,12 +32,13 @@ public final class TestVideos {
     }
 
     /**
-     * A phone's video: stored {@code width} x {@code height} with a display rotation in its metadata ({@code -90}: shown
-     * turned a quarter clockwise, as a phone held upright writes it). Every stored picture is red in its upper half and
-     * blue in its lower half, so a player that honours the rotation shows red on the right and blue on the left.
+     * A phone's video: stored {@code width} x {@code height} with a display rotation in its metadata ({@code -90}:
+     * shown turned a quarter clockwise, as a phone held upright writes it). Every stored picture is red in its upper
+     * half and blue in its lower half, so a player that honours the rotation shows red on the right and blue on the
+     * left.
      */
-    public static Path recordRotated(Path target, int frames, double fps, int width, int height,
-            double displayRotation) throws IOException {
+    public static Path recordRotated(Path target, int frames, double fps, int width, int height, double displayRotation)
+            throws IOException {
         return record(target, "mp4", frames, fps, width, height, i -> {
             BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
             Graphics2D g = image.createGraphics();

@@ -25,6 +25,8 @@ final class StreamSender {
     /** Frames sent but not yet acknowledged: enough to keep Kafka busy, small enough to bound memory. */
     private static final int WINDOW = 16;
     private static final long REPORT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Later than this against the video's clock, a stream is behind (shown on its page and counted). */
+    static final double LAG_SECONDS = 0.5;
 
     interface Progress {
         /** The stream as it stands; {@code acknowledged} frames are safe in Kafka. */
@@ -62,6 +64,7 @@ final class StreamSender {
         long paceStart = -1;
         long paceBasePts = 0;
         long lastReport = System.nanoTime();
+        double behind = 0;
         FrameSource.Frame frame;
         try {
             while (!stopping && (frame = source.next()) != null) {
@@ -80,6 +83,13 @@ final class StreamSender {
                     }
                 }
                 byte[] image = jpeg.encode(frame.image());
+                if (paced) {
+                    // How late this frame leaves against the video's own clock: growing when decoding and encoding
+                    // take longer than a frame lasts. Under half a second is jitter, not lag.
+                    long due = paceStart + TimeUnit.MICROSECONDS.toNanos(frame.ptsMicros() - paceBasePts);
+                    double late = (System.nanoTime() - due) / 1e9;
+                    behind = late >= LAG_SECONDS ? late : 0;
+                }
                 if (image.length > FrameFormat.MAX_FRAME_BYTES) {
                     throw new BadSourceException("frame " + frame.index() + " is " + image.length
                             + " bytes as JPEG, above " + FrameFormat.MAX_FRAME_BYTES
@@ -92,7 +102,7 @@ final class StreamSender {
                 }
                 if (System.nanoTime() - lastReport >= REPORT_EVERY_NANOS) {
                     lastReport = System.nanoTime();
-                    progress.report(acked.info(), acked.count);
+                    progress.report(acked.info().behind(behind), acked.count);
                 }
             }
             long expected = source.expectedFrames().orElse(-1);

@@ -27,6 +27,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.jboss.logging.Logger;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Identifier;
@@ -70,6 +72,9 @@ public class StreamService {
     @Inject
     KeyRing keys;
 
+    @Inject
+    MeterRegistry registry;
+
     private Path inbox;
     private StreamLedger ledger;
     private Producer<String, byte[]> frames;
@@ -80,6 +85,8 @@ public class StreamService {
     private final Map<String, Seen> seen = new ConcurrentHashMap<>();
     private final Set<String> active = ConcurrentHashMap.newKeySet();
     private final Map<String, StreamSender> running = new ConcurrentHashMap<>();
+    /** Streams playing behind their pace now ({@code ferry_streams_behind}). */
+    private final Set<String> lagging = ConcurrentHashMap.newKeySet();
 
     void start(@Observes @Priority(StartupOrder.PRODUCER) StartupEvent event) throws IOException, InterruptedException {
         if (config.role().isEmpty() || !config.role().get().produces() || config.streams().inbox().isEmpty()) {
@@ -95,6 +102,9 @@ public class StreamService {
                 KafkaClients.frameProducer(kafka, "ferry-frames", FrameFormat.MAX_FRAME_BYTES + 1024));
         announcements = new KafkaProducer<>(KafkaClients.durableProducer(kafka, "ferry-stream-announcements"),
                 new StringSerializer(), new StringSerializer());
+        Gauge.builder("ferry.streams.behind", lagging, Set::size)
+                .description("Streams playing behind their own frame rate now (encoding slower than the video)")
+                .register(registry);
         senders = Executors.newFixedThreadPool(STREAMS_AT_ONCE, DaemonThreads.named("ferry-stream-sender"));
         scanner = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-stream-inbox"));
         scanner.scheduleWithFixedDelay(this::scan, 0, Math.max(200, config.producer().settleTime().toMillis() / 2),
@@ -181,6 +191,17 @@ public class StreamService {
                     frames.expectedFrames().isPresent() ? ", " + frames.expectedFrames().getAsLong() + " frames" : "",
                     skip > 0 ? "; resuming after frame " + (skip - 1) : "");
             StreamInfo end = sender.send(info, frames, jpeg, skip, (now, acked) -> {
+                boolean wasBehind = latest.get().behind() > 0;
+                if (now.behind() > 0 && !wasBehind) {
+                    lagging.add(name);
+                    LOG.warnf(
+                            "Stream %s: %.1f s behind its %.2f fps: decoding and encoding take longer than the "
+                                    + "video plays (%dx%d; ferry.streams.max-width or a lower frame rate helps)",
+                            name, now.behind(), now.fps(), now.width(), now.height());
+                } else if (now.behind() == 0 && wasBehind) {
+                    lagging.remove(name);
+                    LOG.infof("Stream %s: keeps its pace again", name);
+                }
                 latest.set(now);
                 announce(now);
                 record(name, fingerprint, acked, false);
@@ -205,6 +226,7 @@ public class StreamService {
             Thread.currentThread().interrupt();
         } finally {
             running.remove(name);
+            lagging.remove(name);
         }
     }
 

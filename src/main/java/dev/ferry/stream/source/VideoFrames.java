@@ -6,9 +6,7 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.OptionalLong;
 
-import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
-import org.bytedeco.javacv.FFmpegLogCallback;
 import org.bytedeco.javacv.FrameGrabber;
 import org.bytedeco.javacv.Java2DFrameConverter;
 
@@ -41,8 +39,8 @@ final class VideoFrames implements FrameSource {
     }
 
     /**
-     * A display rotation (FFmpeg's, degrees counterclockwise, from the display matrix a phone writes) in quarter
-     * turns; anything else than a multiple of 90 degrees is rounded to the nearest.
+     * A display rotation (FFmpeg's, degrees counterclockwise, from the display matrix a phone writes) in quarter turns;
+     * anything else than a multiple of 90 degrees is rounded to the nearest.
      */
     static int quarterTurns(double degrees) {
         if (Double.isNaN(degrees)) {
@@ -63,8 +61,7 @@ final class VideoFrames implements FrameSource {
     /** Loads FFmpeg at the first video, not at start-up: a producer that never streams never unpacks it. */
     private static synchronized void loadFfmpeg() {
         if (!ffmpegLoaded) {
-            avutil.av_log_set_level(avutil.AV_LOG_ERROR);
-            FFmpegLogCallback.set();
+            FfmpegMessages.install();
             ffmpegLoaded = true;
         }
     }
@@ -72,6 +69,7 @@ final class VideoFrames implements FrameSource {
     static VideoFrames open(Path file) throws BadSourceException {
         loadFfmpeg();
         FFmpegFrameGrabber grabber = new FFmpegFrameGrabber(file.toFile());
+        FfmpegMessages.clear();
         try {
             grabber.start();
         } catch (FrameGrabber.Exception e) {
@@ -188,9 +186,6 @@ final class VideoFrames implements FrameSource {
     }
 
     private static String reason(Exception e) {
-        String message = e.getMessage() == null ? e.toString() : e.getMessage();
-        // JavaCV adds a hint about its own log callback, which Ferry already set: keep FFmpeg's words only.
-        int hint = message.indexOf(" (For more details");
-        return hint > 0 ? message.substring(0, hint) : message;
+        return FfmpegMessages.reason(e);
     }
 }

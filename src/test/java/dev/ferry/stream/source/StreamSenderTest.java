@@ -59,6 +59,36 @@ class StreamSenderTest {
         assertThat(producer.history()).hasSize(40);
     }
 
+    /** A source that cannot keep its frame rate is reported behind while it plays, not only at the end. */
+    @Test
+    void aStreamSlowerThanItsFrameRateIsReportedBehindWhileItPlays() throws Exception {
+        MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(),
+                new ByteArraySerializer());
+        List<Double> behind = new ArrayList<>();
+        // 10 fps, but each picture takes 250 ms to come: 150 ms later with every frame.
+        Pictures slow = new Pictures(12, 12) {
+            @Override
+            public Frame next() {
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.next();
+            }
+        };
+        new StreamSender(producer, "frames", true).send(StreamInfo.starting("slow", "slow.mp4").format(10, 32, 24),
+                slow, new JpegEncoder(0.8, OptionalInt.empty()), 0, (info, acked) -> behind.add(info.behind()));
+        System.out.println("seconds behind, as reported while playing: " + behind);
+        assertThat(behind).as("reported while it played").anySatisfy(b -> assertThat(b).isGreaterThan(1.0));
+
+        List<Double> onTime = new ArrayList<>();
+        new StreamSender(producer, "frames", true).send(StreamInfo.starting("cam", "cam.mp4").format(10, 32, 24),
+                new Pictures(15, 15), new JpegEncoder(0.8, OptionalInt.empty()), 0,
+                (info, acked) -> onTime.add(info.behind()));
+        assertThat(onTime).as("a source that keeps up is never behind").isNotEmpty().containsOnly(0.0);
+    }
+
     @Test
     void theLedgerRemembersProgressAndEndsAcrossRestarts() throws Exception {
         StreamLedger ledger = new StreamLedger(dir.resolve("streams.json"));
@@ -75,7 +105,7 @@ class StreamSenderTest {
     }
 
     /** {@code count} pictures of a source that declares {@code declared}. */
-    private static final class Pictures implements FrameSource {
+    private static class Pictures implements FrameSource {
         private final int count;
         private final int declared;
         private int next;
