@@ -48,6 +48,7 @@ public class DevKafkaBroker {
             LOG.infof("Dev Kafka broker already running on localhost:%d", port);
             return;
         }
+        long started = System.nanoTime();
         int controllerPort = port + 1;
         KafkaRaftServer server = KafkaNode.start(1, port, controllerPort, "1@localhost:" + controllerPort,
                 Uuid.randomUuid().toString(), dir, 1);
@@ -56,7 +57,8 @@ public class DevKafkaBroker {
             server.shutdown();
             server.awaitShutdown();
         }, "ferry-dev-kafka-shutdown"));
-        LOG.infof("Dev Kafka broker started on localhost:%d, data in %s", port, dir.toAbsolutePath());
+        LOG.infof("Dev Kafka broker started on localhost:%d in %d ms, data in %s", port,
+                (System.nanoTime() - started) / 1_000_000, dir.toAbsolutePath());
     }
 
     /**
