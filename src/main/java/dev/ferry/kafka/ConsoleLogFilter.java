@@ -20,6 +20,10 @@ import dev.ferry.config.StartupFailure;
  * <li>SmallRye's SRMSG00207 ("some components are not connected") is dropped when it only lists Ferry's own channels:
  * one jar serves both roles, so each role disables the other role's channel on purpose, and the warning would teach
  * operators to ignore warnings. Any other unconnected component is still reported;</li>
+ * <li>the connector's per-record errors for the chunk channel (SRMSG18206 "Unable to write to Kafka", SRMSG18212 "was
+ * not sent ... nacking message", each with a stack trace, up to one per chunk in flight): the sender ends the attempt
+ * with one line and the reason in words ({@code producer/FileSender}), where the connector said "Retries exhausted : 0
+ * attempts" for a send that expired;</li>
  * <li>the Kafka client's "connection could not be established" and "disconnected" warnings, which it repeats every
  * reconnect backoff (about a second) for every client: before Kafka was first reached they are dropped, as
  * {@link TopicProvisioner} says once per interval what it waits for; after that, one per broker address a minute.</li>
@@ -50,6 +54,10 @@ public final class ConsoleLogFilter implements Filter {
             return connectionWarningIsNews(message, System.nanoTime());
         }
         if (message.contains("SRMSG18235")) {
+            return false;
+        }
+        if ((message.contains("SRMSG18206") || message.contains("SRMSG18212"))
+                && message.contains(Channels.CHUNKS_OUT)) {
             return false;
         }
         if (!message.contains("SRMSG00207")) {

@@ -19,8 +19,8 @@ import io.quarkus.runtime.StartupEvent;
 import dev.ferry.config.FerryConfig;
 
 /**
- * The one line that says Ferry is ready and what to do now: where to drop files, where they arrive, where the
- * dashboard is. Logged last among Ferry's start-up steps, after every route started.
+ * The one line that says Ferry is ready and what to do now: where to drop files, where they arrive, where the dashboard
+ * is. Logged last among Ferry's start-up steps, after every route started.
  */
 @ApplicationScoped
 public class ReadyLine {
