@@ -70,7 +70,7 @@ class StreamSenderTest {
             @Override
             public Frame next() {
                 try {
-                    Thread.sleep(250);
+                    Thread.sleep(250); // the slow decoder itself (what is tested), not a wait for a condition
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
