@@ -33,6 +33,7 @@ import dev.ferry.config.StartupFailure;
 public final class ConsoleLogFilter implements Filter {
 
     static final long CONNECTION_WARNING_INTERVAL_NANOS = 60_000_000_000L;
+    private static final int MAX_REMEMBERED = 256;
     private static final String NETWORK_CLIENT = "org.apache.kafka.clients.NetworkClient";
     private static final Pattern BROKER = Pattern.compile("(?:node \\S+ \\(|broker )([^ )]+)");
     private static volatile boolean kafkaReached;
@@ -88,6 +89,9 @@ public final class ConsoleLogFilter implements Filter {
         Long last = lastConnectionWarning.get(key);
         if (last != null && now - last < CONNECTION_WARNING_INTERVAL_NANOS) {
             return false;
+        }
+        if (lastConnectionWarning.size() >= MAX_REMEMBERED) {
+            lastConnectionWarning.clear(); // a key per broker; a flood of odd messages costs a repeat, not memory
         }
         lastConnectionWarning.put(key, now);
         return true;
