@@ -84,8 +84,11 @@ public class ThroughputHistory {
         if (count <= SMOOTH_SECONDS) {
             return null;
         }
-        int to = (next - 1 + at.length) % at.length;
-        int from = (next - 1 - SMOOTH_SECONDS + at.length) % at.length;
+        return point((next - 1 - SMOOTH_SECONDS + at.length) % at.length, (next - 1 + at.length) % at.length);
+    }
+
+    /** The rate between two samples (ring indexes), at the later one's second. */
+    private Point point(int from, int to) {
         double span = Math.max(1, at[to] - at[from]);
         return new Point(at[to], (sent[to] - sent[from]) / span / 1e6, (received[to] - received[from]) / span / 1e6);
     }
@@ -98,12 +101,10 @@ public class ThroughputHistory {
         double[] in = new double[points];
         int oldest = (next - count + at.length) % at.length;
         for (int i = 0; i < points; i++) {
-            int from = (oldest + i) % at.length;
-            int to = (oldest + i + SMOOTH_SECONDS) % at.length;
-            double span = Math.max(1, at[to] - at[from]);
-            times[i] = at[to];
-            out[i] = (sent[to] - sent[from]) / span / 1e6;
-            in[i] = (received[to] - received[from]) / span / 1e6;
+            Point p = point((oldest + i) % at.length, (oldest + i + SMOOTH_SECONDS) % at.length);
+            times[i] = p.at();
+            out[i] = p.sent();
+            in[i] = p.received();
         }
         return new Series(times, out, in);
     }

@@ -65,6 +65,7 @@ final class StreamSender {
         long paceBasePts = 0;
         long lastReport = System.nanoTime();
         double behind = 0;
+        long due = 0;
         FrameSource.Frame frame;
         try {
             while (!stopping && (frame = source.next()) != null) {
@@ -76,7 +77,7 @@ final class StreamSender {
                         paceStart = System.nanoTime();
                         paceBasePts = frame.ptsMicros();
                     }
-                    long due = paceStart + TimeUnit.MICROSECONDS.toNanos(frame.ptsMicros() - paceBasePts);
+                    due = paceStart + TimeUnit.MICROSECONDS.toNanos(frame.ptsMicros() - paceBasePts);
                     long wait = due - System.nanoTime();
                     if (wait > 0) {
                         TimeUnit.NANOSECONDS.sleep(wait);
@@ -86,7 +87,6 @@ final class StreamSender {
                 if (paced) {
                     // How late this frame leaves against the video's own clock: growing when decoding and encoding
                     // take longer than a frame lasts. Under half a second is jitter, not lag.
-                    long due = paceStart + TimeUnit.MICROSECONDS.toNanos(frame.ptsMicros() - paceBasePts);
                     double late = (System.nanoTime() - due) / 1e9;
                     behind = late >= LAG_SECONDS ? late : 0;
                 }
