@@ -44,8 +44,6 @@ public class UsersIdentityProvider implements IdentityProvider<UsernamePasswordA
     FerryConfig config;
 
     private final Semaphore checks = new Semaphore(2);
-    /** Checked for unknown names, so that a wrong name takes as long as a wrong password. */
-    private final String decoy = OpenBSDBCrypt.generate("2y", "decoy".toCharArray(), salt(), UsersFile.MIN_COST);
     private volatile Map<String, UsersFile.User> users = Map.of();
     private volatile FileTime readAt;
 
@@ -56,6 +54,7 @@ public class UsersIdentityProvider implements IdentityProvider<UsernamePasswordA
         }
         try {
             users = UsersFile.read(file);
+            Decoy.HASH.length(); // made now, so that the first unknown name costs what every later one does
             readAt = Files.getLastModifiedTime(file);
             LOG.infof("HTTP logins: %d users from %s", users.size(), file);
         } catch (IOException e) {
@@ -82,7 +81,7 @@ public class UsersIdentityProvider implements IdentityProvider<UsernamePasswordA
         }
         try {
             UsersFile.User user = current().get(name);
-            boolean matches = OpenBSDBCrypt.checkPassword(user == null ? decoy : user.hash(), password);
+            boolean matches = OpenBSDBCrypt.checkPassword(user == null ? Decoy.HASH : user.hash(), password);
             if (user == null || !matches) {
                 LOG.infof("HTTP login refused for %s", name.length() > 64 ? name.substring(0, 64) + "..." : name);
                 throw new AuthenticationFailedException("wrong name or password");
@@ -116,5 +115,14 @@ public class UsersIdentityProvider implements IdentityProvider<UsernamePasswordA
         byte[] salt = new byte[16];
         new SecureRandom().nextBytes(salt);
         return salt;
+    }
+
+    /**
+     * Checked for unknown names, so that a wrong name takes as long as a wrong password. Made on first use (a bcrypt
+     * hash costs a tenth of a second at start-up): at start when there is a users file, else at the first login try,
+     * when there is nobody whose existence it could hide.
+     */
+    private static final class Decoy {
+        static final String HASH = OpenBSDBCrypt.generate("2y", "decoy".toCharArray(), salt(), UsersFile.MIN_COST);
     }
 }
