@@ -408,6 +408,16 @@ public interface FerryConfig {
         int filesInFlight();
 
         /**
+         * Producer: files of at most one chunk read and sent at the same time, besides the larger ones. Many at once
+         * let Kafka carry them in few requests and the ledger record them with few fsyncs; their bytes count against
+         * {@code send-buffer} like every chunk, so memory does not grow with this number.
+         */
+        @WithDefault("64")
+        @Min(value = 1, message = "(FERRY_SMALL_FILES_IN_FLIGHT) is ${validatedValue}; allowed: 1 to 512")
+        @Max(value = 512, message = "(FERRY_SMALL_FILES_IN_FLIGHT) is ${validatedValue}; allowed: 1 to 512")
+        int smallFilesInFlight();
+
+        /**
          * Producer: chunk bytes sent but not yet acknowledged by the broker, over all files. Bounds the producer's
          * memory; each file gets an equal share, at least two chunks.
          */

@@ -71,24 +71,26 @@ public final class FolderHandle implements AutoCloseable {
                     continue;
                 }
                 reached = reached.resolve(name);
-                if (create) {
-                    try {
-                        NativeFiles.LIBC.mkdirat(dir, name, 0777);
-                    } catch (LastErrorException e) {
-                        if (e.getErrorCode() != NativeFiles.EEXIST) {
-                            throw e;
-                        }
-                    }
-                }
                 int next;
                 try {
-                    next = NativeFiles.LIBC.openat(dir, name, NativeFiles.O_RDONLY | NativeFiles.O_DIRECTORY
-                            | NativeFiles.O_NOFOLLOW | NativeFiles.O_CLOEXEC);
+                    next = openLevel(dir, name);
                 } catch (LastErrorException e) {
-                    if (e.getErrorCode() == NativeFiles.ELOOP || e.getErrorCode() == NativeFiles.ENOTDIR) {
-                        throw new NotAFolder(reached + " is a symlink or not a folder; not followed");
+                    if (!create || e.getErrorCode() != NativeFiles.ENOENT) {
+                        throw notAFolderOr(e, reached);
                     }
-                    throw e;
+                    // Created only when missing: the folder usually exists, and a failed call costs an exception.
+                    try {
+                        NativeFiles.LIBC.mkdirat(dir, name, 0777);
+                    } catch (LastErrorException raced) {
+                        if (raced.getErrorCode() != NativeFiles.EEXIST) {
+                            throw raced;
+                        }
+                    }
+                    try {
+                        next = openLevel(dir, name);
+                    } catch (LastErrorException again) {
+                        throw notAFolderOr(again, reached);
+                    }
                 }
                 NativeFiles.closeQuietly(dir);
                 dir = next;
@@ -101,6 +103,18 @@ public final class FolderHandle implements AutoCloseable {
         } finally {
             NativeFiles.closeQuietly(dir);
         }
+    }
+
+    private static int openLevel(int dir, String name) {
+        return NativeFiles.LIBC.openat(dir, name,
+                NativeFiles.O_RDONLY | NativeFiles.O_DIRECTORY | NativeFiles.O_NOFOLLOW | NativeFiles.O_CLOEXEC);
+    }
+
+    private static LastErrorException notAFolderOr(LastErrorException e, Path reached) throws NotAFolder {
+        if (e.getErrorCode() == NativeFiles.ELOOP || e.getErrorCode() == NativeFiles.ENOTDIR) {
+            throw new NotAFolder(reached + " is a symlink or not a folder; not followed");
+        }
+        return e;
     }
 
     private static FolderHandle openPortable(Path root, Path relative, boolean create) throws IOException {

@@ -148,30 +148,39 @@ final class FileSender {
                     return stop(transferId, attempt, path, inFlight, acked, progress);
                 }
                 int length = (int) Math.min(chunkSize, state.size() - offset);
-                byte[] data = buffers.take(length);
-                if (!readFully(in, data, offset)) {
-                    buffers.release(data);
-                    return abort(transferId, attempt, partition, path, inFlight, Result.CHANGED,
-                            "file shrank while it was read");
-                }
-                sha.update(data);
-                byte[] digest = null;
-                if (index == count - 1) {
-                    if (in.size() != state.size() || state.changedOnDisk(inbox)) {
-                        buffers.release(data);
-                        return abort(transferId, attempt, partition, path, inFlight, Result.CHANGED,
-                                "file changed while it was read");
-                    }
-                    digest = sha.digest();
-                    progress.hashed(digest);
-                }
                 if (rateLimiter != null) {
                     rateLimiter.acquire(length);
                 }
+                // A place in the windows first, then the buffer: memory stays within the send buffer however many
+                // files are read at once.
                 if (!acquire(inFlight, failure, silence)) {
-                    buffers.release(data);
                     return abort(transferId, attempt, partition, path, inFlight, Result.FAILED,
                             "send failed: " + sendFailure(failure.get()));
+                }
+                byte[] data = buffers.take(length);
+                String changed = null;
+                byte[] digest = null;
+                try {
+                    if (!readFully(in, data, offset)) {
+                        changed = "file shrank while it was read";
+                    } else {
+                        sha.update(data);
+                        if (index == count - 1) {
+                            if (in.size() != state.size() || state.changedOnDisk(inbox)) {
+                                changed = "file changed while it was read";
+                            } else {
+                                digest = sha.digest();
+                                progress.hashed(digest);
+                            }
+                        }
+                    }
+                } catch (IOException | RuntimeException e) {
+                    giveBack(data, inFlight);
+                    throw e;
+                }
+                if (changed != null) {
+                    giveBack(data, inFlight);
+                    return abort(transferId, attempt, partition, path, inFlight, Result.CHANGED, changed);
                 }
                 Chunk chunk = new Chunk(transferId, attempt, path, index, count, offset, state.size(),
                         state.modifiedMillis(), state.mode(), data, digest);
@@ -339,6 +348,13 @@ final class FileSender {
         }
         return t.getMessage() == null ? t.getClass().getSimpleName()
                 : t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    /** Returns a chunk's buffer and window places that were taken for a chunk not sent. */
+    private void giveBack(byte[] data, Semaphore inFlight) {
+        buffers.release(data);
+        shared.release();
+        inFlight.release();
     }
 
     /** Takes a place in this file's window and in the shared one; false if a send already failed. */

@@ -2,9 +2,11 @@ package dev.ferry.producer;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.jboss.logging.Logger;
 
@@ -25,8 +28,10 @@ import org.jboss.logging.Logger;
  * producer resume a large file where its acknowledged chunks end, wait for receipts of files sent before the restart,
  * never send an unchanged, delivered file again (source policy {@code keep}), and never reuse an attempt number.
  * <p>
- * An append-only text file, one fsynced line per event, rewritten compactly at start-up; a torn last line from a crash
- * is ignored. Paths are URL-encoded so a line is always one line:
+ * An append-only text file, one line per event, rewritten compactly at start-up; a torn last line from a crash is
+ * ignored. Each event is durable when its method returns, but concurrent senders share fsyncs (group commit): a caller
+ * that finds an fsync under way waits for it, and the next one covers every line written meanwhile, so many small files
+ * sent at once cost a few fsyncs, not two each. Paths are URL-encoded so a line is always one line:
  *
  * <pre>
  * A id attempt partition path   attempt started, all its records go to that partition
@@ -68,8 +73,26 @@ final class Ledger implements AutoCloseable {
     private final Path file;
     private final Map<String, Entry> entries = new HashMap<>();
     private FileChannel channel;
+    /** Bytes appended since start-up; guarded by {@code this}. */
+    private long written;
+    /** Guards {@link #durable} and {@link #fsyncRunning}: one fsync at a time, for every line written before it. */
+    private final Object syncing = new Object();
+    private long durable;
+    private boolean fsyncRunning;
+    private final AtomicLong fsyncs = new AtomicLong();
+    private final Fsync fsync;
+
+    /** How the ledger is made durable: {@code channel.force(false)}; tests slow it down to show the sharing. */
+    interface Fsync {
+        void force(FileChannel channel) throws IOException;
+    }
 
     Ledger(Path stateDir) {
+        this(stateDir, channel -> channel.force(false));
+    }
+
+    Ledger(Path stateDir, Fsync fsync) {
+        this.fsync = fsync;
         this.file = stateDir.resolve("producer-ledger");
         try {
             Files.createDirectories(stateDir);
@@ -113,63 +136,93 @@ final class Ledger implements AutoCloseable {
     }
 
     /** Durably starts the next attempt of a transfer, before any of its chunks is sent. */
-    synchronized Entry startAttempt(String transferId, String path, int partition) throws IOException {
-        int attempt = Optional.ofNullable(entries.get(transferId)).map(e -> e.attempt + 1).orElse(0);
-        append("A " + transferId + " " + attempt + " " + partition + " " + encode(path));
-        Entry e = new Entry(transferId, attempt, partition, path, 0, Stage.SENDING, -1, null);
-        entries.put(transferId, e);
+    Entry startAttempt(String transferId, String path, int partition) throws IOException {
+        Entry e;
+        long end;
+        synchronized (this) {
+            int attempt = Optional.ofNullable(entries.get(transferId)).map(x -> x.attempt + 1).orElse(0);
+            end = write("A " + transferId + " " + attempt + " " + partition + " " + encode(path));
+            e = new Entry(transferId, attempt, partition, path, 0, Stage.SENDING, -1, null);
+            entries.put(transferId, e);
+        }
+        awaitDurable(end);
         return e;
     }
 
-    synchronized void progress(String transferId, int attempt, int next) throws IOException {
-        Entry e = current(transferId, attempt);
-        if (e != null && next > e.next) {
-            append("P " + transferId + " " + attempt + " " + next);
+    void progress(String transferId, int attempt, int next) throws IOException {
+        long end;
+        synchronized (this) {
+            Entry e = current(transferId, attempt);
+            if (e == null || next <= e.next) {
+                return;
+            }
+            end = write("P " + transferId + " " + attempt + " " + next);
             entries.put(transferId, e.with(next, e.stage));
         }
+        awaitDurable(end);
     }
 
-    synchronized void ended(String transferId, int attempt) throws IOException {
-        Entry e = current(transferId, attempt);
-        if (e != null) {
-            append("E " + transferId + " " + attempt);
+    void ended(String transferId, int attempt) throws IOException {
+        long end;
+        synchronized (this) {
+            Entry e = current(transferId, attempt);
+            if (e == null) {
+                return;
+            }
+            end = write("E " + transferId + " " + attempt);
             entries.put(transferId, e.with(e.next, Stage.ENDED));
         }
+        awaitDurable(end);
     }
 
     /**
      * Every chunk of the attempt is acknowledged, the file had {@code size} bytes and the SHA-256 {@code sha256} (hex;
      * null if this process did not read the whole file, e.g. a restart found every chunk acknowledged).
      */
-    synchronized void sent(String transferId, int attempt, long size, String sha256) throws IOException {
-        Entry e = current(transferId, attempt);
-        if (e != null) {
-            append(sentLine(transferId, attempt, size, sha256));
+    void sent(String transferId, int attempt, long size, String sha256) throws IOException {
+        long end;
+        synchronized (this) {
+            Entry e = current(transferId, attempt);
+            if (e == null) {
+                return;
+            }
+            end = write(sentLine(transferId, attempt, size, sha256));
             entries.put(transferId, e.sentAs(sha256 == null ? -1 : size, sha256));
         }
+        awaitDurable(end);
     }
 
     private static String sentLine(String transferId, int attempt, long size, String sha256) {
         return "S " + transferId + " " + attempt + (sha256 == null ? "" : " " + size + " " + sha256);
     }
 
-    synchronized void done(String transferId) throws IOException {
+    void done(String transferId) throws IOException {
         done(List.of(transferId));
     }
 
     /** Records several transfers as done with one fsync. */
-    synchronized void done(Collection<String> transferIds) throws IOException {
-        StringBuilder lines = new StringBuilder();
-        for (String id : transferIds) {
-            Entry e = entries.get(id);
-            if (e != null) {
-                lines.append("D ").append(id).append('\n');
-                entries.put(id, e.with(e.next, Stage.DONE));
+    void done(Collection<String> transferIds) throws IOException {
+        long end;
+        synchronized (this) {
+            StringBuilder lines = new StringBuilder();
+            for (String id : transferIds) {
+                Entry e = entries.get(id);
+                if (e != null) {
+                    lines.append("D ").append(id).append('\n');
+                    entries.put(id, e.with(e.next, Stage.DONE));
+                }
             }
+            if (lines.length() == 0) {
+                return;
+            }
+            end = write(lines.substring(0, lines.length() - 1));
         }
-        if (lines.length() > 0) {
-            append(lines.substring(0, lines.length() - 1));
-        }
+        awaitDurable(end);
+    }
+
+    /** fsyncs since start-up (the group commit's effect, in tests). */
+    long fsyncs() {
+        return fsyncs.get();
     }
 
     private Entry current(String transferId, int attempt) {
@@ -177,9 +230,56 @@ final class Ledger implements AutoCloseable {
         return e != null && e.attempt == attempt ? e : null;
     }
 
-    private void append(String line) throws IOException {
-        channel.write(StandardCharsets.UTF_8.encode(line + "\n"));
-        channel.force(false);
+    /** Appends a line (not yet durable); returns the ledger's length after it. Call holding {@code this}. */
+    private long write(String line) throws IOException {
+        ByteBuffer bytes = StandardCharsets.UTF_8.encode(line + "\n");
+        while (bytes.hasRemaining()) {
+            written += channel.write(bytes);
+        }
+        return written;
+    }
+
+    /**
+     * Returns once the first {@code end} bytes are on disk. One caller at a time runs an fsync, for every line written
+     * before it starts; callers arriving meanwhile wait for it, and the first of them whose line it did not cover runs
+     * the next one, for all of them.
+     */
+    private void awaitDurable(long end) throws IOException {
+        synchronized (syncing) {
+            while (durable < end) {
+                if (!fsyncRunning) {
+                    fsyncRunning = true;
+                    break;
+                }
+                try {
+                    syncing.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new InterruptedIOException("interrupted while the ledger was made durable");
+                }
+            }
+            if (durable >= end) {
+                return;
+            }
+        }
+        long covered;
+        synchronized (this) {
+            covered = written;
+        }
+        boolean synced = false;
+        try {
+            fsync.force(channel);
+            fsyncs.incrementAndGet();
+            synced = true;
+        } finally {
+            synchronized (syncing) {
+                if (synced) {
+                    durable = covered;
+                }
+                fsyncRunning = false;
+                syncing.notifyAll();
+            }
+        }
     }
 
     private void load() throws IOException {
@@ -265,7 +365,21 @@ final class Ledger implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() throws IOException {
+    public void close() throws IOException {
+        synchronized (syncing) {
+            while (fsyncRunning) {
+                try {
+                    syncing.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            closeChannel();
+        }
+    }
+
+    private synchronized void closeChannel() throws IOException {
         if (channel != null) {
             channel.close();
         }

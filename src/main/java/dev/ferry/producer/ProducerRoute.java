@@ -69,6 +69,8 @@ final class ProducerRoute {
     /** The route's encryption key: transfer ids are keyed hashes under it. Null: records go in the clear. */
     private final SealingKey sealingKey;
     private final ExecutorService workers;
+    /** Files of one chunk: many at once, so that Kafka batches them and the ledger shares fsyncs among them. */
+    private final ExecutorService smallWorkers;
     private final ScheduledExecutorService retries;
     private final CompletionTracker tracker;
     private final InboxWatcher watcher;
@@ -107,14 +109,17 @@ final class ProducerRoute {
                 config.producer().settleTime(), config.producer().rescanInterval(), this::onFinished);
         workers = Executors.newFixedThreadPool(config.producer().filesInFlight(),
                 DaemonThreads.named("ferry-sender-" + route.name()));
+        smallWorkers = Executors.newFixedThreadPool(config.producer().smallFilesInFlight(),
+                DaemonThreads.named("ferry-small-sender-" + route.name()));
         retries = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-retry-" + route.name()));
         workers.execute(this::endStaleAttempts);
         watcherThread = DaemonThreads.named("ferry-inbox-watcher-" + route.name()).newThread(watcher);
         watcherThread.start();
         LOG.infof(
-                "Route %s: watching %s, topic %s, chunks of %d bytes, %d files in flight, %d chunks unacknowledged "
-                        + "over all files, completion %s, source policy %s",
-                route.name(), inbox, route.topic(), route.chunkSize(), config.producer().filesInFlight(), window,
+                "Route %s: watching %s, topic %s, chunks of %d bytes, %d files in flight (and %d of one chunk), %d "
+                        + "chunks unacknowledged over all files, completion %s, source policy %s",
+                route.name(), inbox, route.topic(), route.chunkSize(), config.producer().filesInFlight(),
+                config.producer().smallFilesInFlight(), window,
                 config.producer().completion(), route.sourcePolicy());
         int waiting = ledger.awaitingReceipt().size();
         if (waiting > 0) {
@@ -240,8 +245,12 @@ final class ProducerRoute {
         retries.shutdownNow();
         sender.stop();
         workers.shutdown();
+        smallWorkers.shutdown();
         if (!workers.awaitTermination(FileSender.STOP_WAIT_SECONDS * 2, TimeUnit.SECONDS)) {
             workers.shutdownNow();
+        }
+        if (!smallWorkers.awaitTermination(FileSender.STOP_WAIT_SECONDS, TimeUnit.SECONDS)) {
+            smallWorkers.shutdownNow();
         }
         watcherThread.join(TimeUnit.SECONDS.toMillis(FileSender.STOP_WAIT_SECONDS));
         ledger.close();
@@ -327,7 +336,7 @@ final class ProducerRoute {
         if (!active.add(state.relativePath())) {
             return;
         }
-        workers.execute(() -> {
+        (state.size() <= route.chunkSize() ? smallWorkers : workers).execute(() -> {
             try (TransferLog.Scope log = TransferLog.about(transferId, state.relativePath())) {
                 transfer(state, transferId);
             } finally {

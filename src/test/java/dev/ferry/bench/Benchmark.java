@@ -50,8 +50,9 @@ public final class Benchmark {
     static final long MiB = 1L << 20;
     static final Pattern LOG_TIME = Pattern.compile("^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,\\d{3})");
     /** Log lines of the measured files (f0.bin, f1.bin, ...), not of the warm-up. */
-    static final Pattern MEASURED_SENDING = Pattern.compile("\\(f\\d+\\.bin\\): sending ");
-    static final Pattern MEASURED_DELIVERED = Pattern.compile("\\(f\\d+\\.bin\\): delivered ");
+    static final Pattern MEASURED_SENDING = Pattern.compile("[(/]f\\d+\\.bin\\): sending ");
+    static final Pattern MEASURED_DELIVERED = Pattern.compile("[(/]f\\d+\\.bin\\): delivered ");
+    static final long KiB = 1L << 10;
     static final DateTimeFormatter LOG_FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS");
 
     final boolean quick;
@@ -113,6 +114,9 @@ public final class Benchmark {
         } else if (only.equals("big")) {
             ferry(defaultChunk, 1, bigFile, List.of());
             return;
+        } else if (only.equals("small")) {
+            smallFiles(defaultChunk, quick ? 1000 : 5000, 4 * KiB);
+            return;
         } else if (only.equals("encryption")) {
             encryption(defaultChunk, quick ? 256 * MiB : 1024 * MiB);
             return;
@@ -124,6 +128,7 @@ public final class Benchmark {
         Result rawMany = raw(defaultChunk, smallCount * MiB);
         row(smallCount + " x 1 MiB", many, rawMany);
         line("");
+        smallFiles(defaultChunk, quick ? 1000 : 5000, 4 * KiB);
 
         line("## Constant memory: one " + hugeFile / MiB + " MiB file, both roles at -Xmx256m");
         line("");
@@ -190,10 +195,52 @@ public final class Benchmark {
         System.out.println(report);
     }
 
+    /**
+     * Many small files dropped at once, as a folder renamed into the inbox (a sensor dump, a batch of thumbnails): files
+     * per second end to end, each fsynced, verified, recorded and receipted, against {@code cp -a} of the same tree
+     * and one {@code sync} on the same disk.
+     */
+    void smallFiles(int chunkSize, int count, long size) throws Exception {
+        Result ferry = ferry(chunkSize, count, size, List.of());
+        double copy = copyFilesPerSecond(count, size);
+        line("## Many small files: " + count + " x " + size / KiB + " KiB, dropped as one folder");
+        line("");
+        line("| | files/s | MB/s | CPU s producer | CPU s consumer | CPU s broker and benchmark |");
+        line("|---|---|---|---|---|---|");
+        line(String.format("| Ferry, end to end | %.0f | %.1f | %.1f | %.1f | %.1f |", ferry.filesPerSecond(),
+                ferry.mbPerSecond, ferry.producer.cpuSeconds(), ferry.consumer.cpuSeconds(), ferry.brokerCpuSeconds));
+        line(String.format("| `cp -a` + `sync`, same disk | %.0f | %.1f | | | |", copy, copy * size / 1e6));
+        line("");
+    }
+
+    /** The same tree copied with {@code cp -a} and flushed with one {@code sync}: the disk's own pace. */
+    double copyFilesPerSecond(int count, long size) throws Exception {
+        Path dir = Files.createDirectories(work.resolve("copy-" + ++runs));
+        Path from = Files.createDirectories(dir.resolve("from").resolve("batch"));
+        for (int i = 0; i < count; i++) {
+            TestFiles.random(from.resolve("f" + i + ".bin"), size, i);
+        }
+        new ProcessBuilder("sync").inheritIO().start().waitFor();
+        long started = System.nanoTime();
+        Process cp = new ProcessBuilder("cp", "-a", from.toString(), dir.resolve("to").toString()).inheritIO().start();
+        if (cp.waitFor() != 0 || new ProcessBuilder("sync").inheritIO().start().waitFor() != 0) {
+            throw new IllegalStateException("cp -a or sync failed");
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        deleteTree(dir);
+        System.out.printf("cp -a   %5d x %6d KiB  %7.2f s  %7.0f files/s%n", count, size / KiB, seconds,
+                count / seconds);
+        return count / seconds;
+    }
+
     record Usage(long peakHeapMiB, long liveHeapMiB, long peakRssMiB, double cpuSeconds) {
     }
 
-    record Result(double mbPerSecond, Usage producer, Usage consumer) {
+    record Result(double mbPerSecond, double filesPerSecond, Usage producer, Usage consumer, double brokerCpuSeconds) {
+
+        Result(double mbPerSecond, Usage producer, Usage consumer) {
+            this(mbPerSecond, 0, producer, consumer, 0);
+        }
     }
 
     /**
@@ -206,9 +253,12 @@ public final class Benchmark {
         Path inbox = Files.createDirectories(dir.resolve("inbox"));
         Path outbox = dir.resolve("outbox");
         Path source = Files.createDirectories(dir.resolve("source"));
+        // Small files arrive as one folder renamed into the inbox, as a batch usually does; large ones one by one.
+        boolean batch = size < MiB;
         List<String> names = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            String name = "f" + i + ".bin";
+            String name = (batch ? "batch/" : "") + "f" + i + ".bin";
+            Files.createDirectories(source.resolve(name).getParent());
             TestFiles.random(source.resolve(name), size, run * 100_000L + i);
             names.add(name);
         }
@@ -241,11 +291,24 @@ public final class Benchmark {
             warmUp(source, inbox, outbox);
             double producerIdleCpu = cpuSeconds(producer.pid());
             double consumerIdleCpu = cpuSeconds(consumer.pid());
-            for (String name : names) {
-                Files.move(source.resolve(name), inbox.resolve(name));
+            double brokerIdleCpu = cpuSeconds(ProcessHandle.current().pid());
+            if (batch) {
+                Files.move(source.resolve("batch"), inbox.resolve("batch"));
+            } else {
+                for (String name : names) {
+                    Files.move(source.resolve(name), inbox.resolve(name));
+                }
             }
-            waitFor(Duration.ofMinutes(20), count + " files delivered",
-                    () -> names.stream().allMatch(n -> Files.exists(outbox.resolve(n))));
+            // Checked in order from the first file not there yet: polling every file each time would cost the broker
+            // (same process) CPU in proportion to the file count.
+            int[] arrived = { 0 };
+            waitFor(Duration.ofMinutes(20), count + " files delivered", () -> {
+                while (arrived[0] < count && Files.exists(outbox.resolve(names.get(arrived[0])))) {
+                    arrived[0]++;
+                }
+                return arrived[0] == count;
+            });
+            double brokerCpu = cpuSeconds(ProcessHandle.current().pid()) - brokerIdleCpu;
             for (String name : names) {
                 if (!TestFiles.sha256(outbox.resolve(name)).equals(TestFiles.sha256(inbox.resolve(name)))) {
                     throw new IllegalStateException("Benchmark run " + run + ": " + name + " differs");
@@ -262,10 +325,13 @@ public final class Benchmark {
             double seconds = between(firstLine(producerLog, MEASURED_SENDING),
                     lastLine(consumerLog, MEASURED_DELIVERED));
             double mbs = count * size / 1e6 / seconds;
+            double gib = count * (double) size / (1L << 30);
             System.out.printf(
-                    "ferry   chunk %8d  %5d x %6d MiB  %7.2f s  %7.1f MB/s  cpu: producer %.1f s, consumer %.1f s%n",
-                    chunkSize, count, size / MiB, seconds, mbs, producerUsage.cpuSeconds(), consumerUsage.cpuSeconds());
-            return new Result(mbs, producerUsage, consumerUsage);
+                    "ferry   chunk %8d  %5d x %8d KiB  %7.2f s  %7.1f MB/s  %7.0f files/s  cpu s/GiB: producer %.1f, "
+                            + "consumer %.1f, broker+bench %.1f%n",
+                    chunkSize, count, size / KiB, seconds, mbs, count / seconds, producerUsage.cpuSeconds() / gib,
+                    consumerUsage.cpuSeconds() / gib, brokerCpu / gib);
+            return new Result(mbs, count / seconds, producerUsage, consumerUsage, brokerCpu);
         } finally {
             deleteTree(dir);
             deleteTopics(topic, topic + "-dlq");
@@ -273,9 +339,10 @@ public final class Benchmark {
     }
 
     /**
-     * Moves 300 small files and one of 512 MiB before the clock starts. Ferry is a long-running service: what matters
-     * is its steady state, not the JIT compiler's first seconds (which cost more CPU than the transfer on 2 cores). The
-     * perf tools get no warm-up, which favours the baseline if anything.
+     * Moves 300 files of 1 MiB, a folder of 2000 files of 4 KiB and one of 512 MiB before the clock starts. Ferry is a
+     * long-running service: what matters is its steady state on each shape of work, not the JIT compiler's first
+     * seconds (which cost more CPU than the transfer on 2 cores). The perf tools get no warm-up, which favours the
+     * baseline if anything.
      */
     private void warmUp(Path source, Path inbox, Path outbox) throws Exception {
         List<String> names = new ArrayList<>();
@@ -287,6 +354,14 @@ public final class Benchmark {
             TestFiles.random(source.resolve(name), name.endsWith("big.bin") ? 512 * MiB : MiB, name.hashCode());
             Files.move(source.resolve(name), inbox.resolve(name));
         }
+        List<String> small = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            small.add("warmup-small/w" + i + ".bin");
+            Files.createDirectories(source.resolve(small.get(i)).getParent());
+            TestFiles.random(source.resolve(small.get(i)), 4 * KiB, i);
+        }
+        Files.move(source.resolve("warmup-small"), inbox.resolve("warmup-small"));
+        names.addAll(small);
         waitFor(Duration.ofMinutes(5), "warm-up delivered",
                 () -> names.stream().allMatch(n -> Files.exists(outbox.resolve(n))));
         for (String name : names) {

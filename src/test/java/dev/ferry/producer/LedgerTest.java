@@ -6,6 +6,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,6 +43,45 @@ class LedgerTest {
             ledger.done("t1");
             assertThat(ledger.startAttempt("t1", "a b/c.txt", 0).attempt()).as("attempt numbers never repeat")
                     .isEqualTo(2);
+        }
+    }
+
+    /** Many small files sent at once share fsyncs, and every event is still there after a restart. */
+    @Test
+    void concurrentSendersShareFsyncsAndLoseNothing() throws Exception {
+        int files = 400;
+        int threads = 32;
+        long fsyncs;
+        // An fsync of 2 ms, as on a busy disk: the test does not depend on how fast this machine's disk is.
+        try (Ledger ledger = new Ledger(state, channel -> {
+            LockSupport.parkNanos(2_000_000);
+            channel.force(false);
+        })) {
+            ExecutorService senders = Executors.newFixedThreadPool(threads);
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int i = 0; i < files; i++) {
+                String id = "t" + i;
+                done.add(senders.submit(() -> {
+                    go.await();
+                    Ledger.Entry e = ledger.startAttempt(id, "batch/" + id, 0);
+                    ledger.sent(id, e.attempt(), 4096, "ab" + id);
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : done) {
+                f.get(1, TimeUnit.MINUTES);
+            }
+            senders.shutdown();
+            fsyncs = ledger.fsyncs();
+        }
+        System.out.printf("Ledger: %d events of %d files with %d senders took %d fsyncs%n", 2 * files, files, threads,
+                fsyncs);
+        assertThat(fsyncs).as("fsyncs for %d events (one each before)", 2 * files).isLessThan(files / 4);
+        try (Ledger ledger = new Ledger(state)) {
+            assertThat(ledger.awaitingReceipt()).hasSize(files)
+                    .allSatisfy(e -> assertThat(e.sha256()).isEqualTo("ab" + e.transferId()));
         }
     }
 
