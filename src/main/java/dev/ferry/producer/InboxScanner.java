@@ -3,13 +3,16 @@ package dev.ferry.producer;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
@@ -34,6 +37,8 @@ final class InboxScanner {
     private final Consumer<Skipped> onSkipped;
     /** Skipped entries reported and still present at the last scan; bounded by what the inbox holds. */
     private Set<String> reported = new HashSet<>();
+    /** Entries (files and folders) visited by all walks so far: what watching costs, in tests. */
+    private final AtomicLong visited = new AtomicLong();
 
     InboxScanner(Path inbox, InboxFilter filter, Consumer<Skipped> onSkipped) {
         this.inbox = inbox;
@@ -50,10 +55,34 @@ final class InboxScanner {
     Map<String, FileState> scan(Consumer<Path> onDirectory) {
         Map<String, FileState> found = new HashMap<>();
         Set<String> skippedNow = new HashSet<>();
+        walk(inbox, onDirectory, found, skippedNow);
+        reported = skippedNow;
+        return found;
+    }
+
+    /**
+     * The candidate files among {@code paths} (entries a watch event named) and below those that are folders, by
+     * relative path: the cost of an event is the entry it names, not the size of the inbox. Paths gone meanwhile are
+     * left out (the tracker notices); folders met are handed to {@code onDirectory}.
+     */
+    Map<String, FileState> scan(Collection<Path> paths, Consumer<Path> onDirectory) {
+        Map<String, FileState> found = new HashMap<>();
+        Set<String> skippedNow = new HashSet<>();
+        for (Path path : paths) {
+            if (path.startsWith(inbox) && !path.equals(inbox) && Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+                walk(path, onDirectory, found, skippedNow);
+            }
+        }
+        reported.addAll(skippedNow); // the next full scan forgets those gone
+        return found;
+    }
+
+    private void walk(Path start, Consumer<Path> onDirectory, Map<String, FileState> found, Set<String> skippedNow) {
         try {
-            Files.walkFileTree(inbox, new SimpleFileVisitor<>() {
+            Files.walkFileTree(start, new SimpleFileVisitor<>() {
                 @Override
                 public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+                    visited.incrementAndGet();
                     if (!dir.equals(inbox) && filter.excludesName(dir.getFileName())) {
                         return FileVisitResult.SKIP_SUBTREE;
                     }
@@ -63,6 +92,7 @@ final class InboxScanner {
 
                 @Override
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    visited.incrementAndGet();
                     if (!attrs.isRegularFile() && !filter.excludesName(file.getFileName())) {
                         skip(file, attrs, skippedNow);
                         return FileVisitResult.CONTINUE;
@@ -88,10 +118,8 @@ final class InboxScanner {
                 }
             });
         } catch (IOException e) {
-            LOG.warnf("Cannot walk inbox %s: %s", inbox, e.getMessage());
+            LOG.warnf("Cannot walk inbox %s: %s", start, e.getMessage());
         }
-        reported = skippedNow;
-        return found;
     }
 
     private boolean breaksThePathRule(Path file) {
@@ -111,6 +139,10 @@ final class InboxScanner {
                         : "not a regular file (a FIFO, socket or device)";
         LOG.warnf("Inbox entry %s skipped: %s", RelativePaths.printable(relative), why);
         onSkipped.accept(new Skipped(relative, why, attrs.fileKey()));
+    }
+
+    long visited() {
+        return visited.get();
     }
 
     Path inbox() {

@@ -7,9 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 
 import org.jboss.logging.Logger;
@@ -30,7 +30,8 @@ final class TransferHistory implements AutoCloseable {
 
     private final Path file;
     private final int limit;
-    private final Deque<Transfer> entries = new ArrayDeque<>();
+    /** By transfer and side, oldest first: a newer entry of the same transfer and side replaces it in O(1). */
+    private final LinkedHashMap<String, Transfer> entries = new LinkedHashMap<>();
     private int linesInFile;
     private BufferedWriter out;
 
@@ -66,14 +67,17 @@ final class TransferHistory implements AutoCloseable {
     }
 
     synchronized List<Transfer> all() {
-        return new ArrayList<>(entries);
+        return new ArrayList<>(entries.values());
     }
 
     private void add(Transfer t) {
-        entries.removeIf(e -> e.id().equals(t.id()) && e.side() == t.side());
-        entries.addLast(t);
+        String key = t.side() + " " + t.id();
+        entries.remove(key); // re-inserted last: newest last
+        entries.put(key, t);
+        Iterator<Transfer> oldest = entries.values().iterator();
         while (entries.size() > limit) {
-            entries.removeFirst();
+            oldest.next();
+            oldest.remove();
         }
     }
 
@@ -81,7 +85,7 @@ final class TransferHistory implements AutoCloseable {
         out.close();
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         List<String> lines = new ArrayList<>();
-        for (Transfer t : entries) {
+        for (Transfer t : entries.values()) {
             lines.add(JSON.writeValueAsString(t));
         }
         Files.write(tmp, lines, StandardCharsets.UTF_8);
