@@ -12,6 +12,7 @@ import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -72,11 +73,13 @@ final class InboxWatcher implements Runnable {
                     lastScan = now;
                     finished = tracker.observe(scanner.scan(this::watch), true, now);
                 } else {
+                    finished = new ArrayList<>();
                     if (!changed.isEmpty()) {
-                        tracker.observe(scanner.scan(changed, this::watch), false, now);
+                        // What it returns are files seen before that have settled by now: they must not be dropped.
+                        finished.addAll(tracker.observe(scanner.scan(changed, this::watch), false, now));
                         changed.clear();
                     }
-                    finished = tracker.recheck(scanner.inbox(), now);
+                    finished.addAll(tracker.recheck(scanner.inbox(), now));
                 }
                 finished.forEach(onFinished);
                 waitForEvents();
