@@ -28,6 +28,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.ferry.testing.FerryProcess;
+import dev.ferry.testing.ProcessLog;
 import dev.ferry.testing.FreePorts;
 import dev.ferry.testing.KafkaBroker;
 import dev.ferry.testing.TestCertificates;
@@ -93,6 +94,9 @@ class HttpsIT {
                     .newBuilder(URI.create("http://localhost:" + producer.port() + "/q/health/live")).build(),
                     HttpResponse.BodyHandlers.ofString()))).isInstanceOf(ConnectException.class);
         }
+        // Quarkus printed the session key it made when none was configured: anyone reading the log could forge logins.
+        assertThat(ProcessLog.text(dir.resolve("producer.log"))).doesNotContain("using temporary key")
+                .doesNotContain("Encryption key was not specified");
     }
 
     interface Call {
