@@ -408,7 +408,8 @@ public interface FerryConfig {
         int filesInFlight();
 
         /**
-         * Producer: files of at most one chunk read and sent at the same time, besides the larger ones. Many at once
+         * Producer: files of at most one chunk read and sent at the same time per route, besides the larger ones (the
+         * threads are made as such files come, not at start). Many at once
          * let Kafka carry them in few requests and the ledger record them with few fsyncs; their bytes count against
          * {@code send-buffer} like every chunk, so memory does not grow with this number.
          */

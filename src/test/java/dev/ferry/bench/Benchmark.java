@@ -201,8 +201,10 @@ public final class Benchmark {
      * and one {@code sync} on the same disk.
      */
     void smallFiles(int chunkSize, int count, long size) throws Exception {
+        Path copied = Files.createDirectories(work.resolve("copy-" + ++runs));
+        double copy = copyFilesPerSecond(copied, count, size);
         Result ferry = ferry(chunkSize, count, size, List.of());
-        double copy = copyFilesPerSecond(count, size);
+        deleteTree(copied); // after Ferry's run: deleting thousands of files slows the next creations (see warmUp)
         line("## Many small files: " + count + " x " + size / KiB + " KiB, dropped as one folder");
         line("");
         line("| | files/s | MB/s | CPU s producer | CPU s consumer | CPU s broker and benchmark |");
@@ -214,8 +216,7 @@ public final class Benchmark {
     }
 
     /** The same tree copied with {@code cp -a} and flushed with one {@code sync}: the disk's own pace. */
-    double copyFilesPerSecond(int count, long size) throws Exception {
-        Path dir = Files.createDirectories(work.resolve("copy-" + ++runs));
+    double copyFilesPerSecond(Path dir, int count, long size) throws Exception {
         Path from = Files.createDirectories(dir.resolve("from").resolve("batch"));
         for (int i = 0; i < count; i++) {
             TestFiles.random(from.resolve("f" + i + ".bin"), size, i);
@@ -227,7 +228,6 @@ public final class Benchmark {
             throw new IllegalStateException("cp -a or sync failed");
         }
         double seconds = (System.nanoTime() - started) / 1e9;
-        deleteTree(dir);
         System.out.printf("cp -a   %5d x %6d KiB  %7.2f s  %7.0f files/s%n", count, size / KiB, seconds,
                 count / seconds);
         return count / seconds;

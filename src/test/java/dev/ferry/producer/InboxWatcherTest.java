@@ -19,6 +19,32 @@ class InboxWatcherTest {
     @TempDir
     Path root;
 
+    /** A watcher on its own thread, with what it handed on so far. */
+    static final class Running implements AutoCloseable {
+        final InboxScanner scanner;
+        final List<FileState> finished = new CopyOnWriteArrayList<>();
+        private final InboxWatcher watcher;
+        private final Thread thread;
+
+        Running(Path inbox, Duration settle) {
+            scanner = new InboxScanner(inbox, new InboxFilter(List.of("**"), List.of(".*", "*.part"), null));
+            watcher = new InboxWatcher(scanner, new CompletionTracker(settle.toNanos(), false, Set::of), settle,
+                    Duration.ofHours(1), finished::add);
+            thread = new Thread(watcher, "inbox-watcher-test");
+            thread.start();
+        }
+
+        List<String> paths() {
+            return finished.stream().map(FileState::relativePath).toList();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            watcher.stop();
+            thread.join(10_000);
+        }
+    }
+
     /**
      * Files arriving one after another while earlier ones settle: each is handed on exactly once. (A first version of
      * the event path dropped the files that happened to settle at the moment another file's event was taken.)
@@ -29,25 +55,15 @@ class InboxWatcherTest {
         int files = 400;
         Path inbox = Files.createDirectories(root.resolve("inbox"));
         Path source = Files.createDirectories(root.resolve("source"));
-        InboxScanner scanner = new InboxScanner(inbox, new InboxFilter(List.of("**"), List.of(".*", "*.part"), null));
-        CompletionTracker tracker = new CompletionTracker(Duration.ofMillis(50).toNanos(), false, Set::of);
-        List<FileState> finished = new CopyOnWriteArrayList<>();
-        InboxWatcher watcher = new InboxWatcher(scanner, tracker, Duration.ofMillis(50), Duration.ofHours(1),
-                finished::add);
-        Thread thread = new Thread(watcher, "inbox-watcher-test");
-        thread.start();
-        try {
-            await().atMost(Duration.ofSeconds(10)).until(() -> scanner.visited() > 0); // first scan done, watching
+        try (Running watching = new Running(inbox, Duration.ofMillis(50))) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> watching.scanner.visited() > 0); // watching now
             for (int i = 0; i < files; i++) {
                 Path file = Files.write(source.resolve("f" + i + ".bin"), new byte[1024]);
                 Files.move(file, inbox.resolve(file.getFileName()));
             }
-            await().atMost(Duration.ofSeconds(60)).until(() -> finished.size() >= files);
-            assertThat(finished.stream().map(FileState::relativePath).distinct().count()).isEqualTo(files);
-            assertThat(finished).hasSize(files);
-        } finally {
-            watcher.stop();
-            thread.join(10_000);
+            await().atMost(Duration.ofSeconds(60)).until(() -> watching.finished.size() >= files);
+            assertThat(watching.paths().stream().distinct().count()).isEqualTo(files);
+            assertThat(watching.finished).hasSize(files);
         }
     }
 
@@ -64,16 +80,9 @@ class InboxWatcherTest {
         for (int i = 0; i < waiting; i++) {
             Files.write(old.resolve("f" + i + ".bin"), new byte[] { (byte) i });
         }
-        InboxScanner scanner = new InboxScanner(inbox, new InboxFilter(List.of("**"), List.of(".*", "*.part"), null));
-        CompletionTracker tracker = new CompletionTracker(Duration.ofMillis(100).toNanos(), false, Set::of);
-        List<FileState> finished = new CopyOnWriteArrayList<>();
-        InboxWatcher watcher = new InboxWatcher(scanner, tracker, Duration.ofMillis(100), Duration.ofHours(1),
-                finished::add);
-        Thread thread = new Thread(watcher, "inbox-watcher-test");
-        thread.start();
-        try {
-            await().atMost(Duration.ofSeconds(60)).until(() -> finished.size() == waiting);
-            long before = scanner.visited();
+        try (Running watching = new Running(inbox, Duration.ofMillis(100))) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> watching.finished.size() == waiting);
+            long before = watching.scanner.visited();
 
             Files.writeString(inbox.resolve("new.csv"), "a,b\n");
             Path batch = Files.createDirectories(root.resolve("batch"));
@@ -81,16 +90,13 @@ class InboxWatcherTest {
             Files.writeString(batch.resolve("two.csv"), "2\n");
             Files.move(batch, inbox.resolve("batch")); // a folder renamed in: walked, as one event
 
-            await().atMost(Duration.ofSeconds(30)).until(() -> finished.stream().map(FileState::relativePath)
-                    .toList().containsAll(List.of("new.csv", "batch/one.csv", "batch/two.csv")));
-            long walked = scanner.visited() - before;
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> watching.paths().containsAll(List.of("new.csv", "batch/one.csv", "batch/two.csv")));
+            long walked = watching.scanner.visited() - before;
             System.out.printf("With %d files waiting in the inbox, a new file and a folder of 2 cost %d entries walked%n",
                     waiting, walked);
             assertThat(walked).as("entries walked for the events").isLessThan(20);
-            assertThat(finished).hasSize(waiting + 3);
-        } finally {
-            watcher.stop();
-            thread.join(10_000);
+            assertThat(watching.finished).hasSize(waiting + 3);
         }
     }
 }
