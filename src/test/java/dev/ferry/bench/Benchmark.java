@@ -518,7 +518,6 @@ public final class Benchmark {
         }
     }
 
-    /** Peak heap before and after GC from the GC log, peak resident set from /proc. */
     /** Where a process spent its CPU, by thread name (profiling aid: {@code -Dbench.threads=true}). */
     private static void printThreadCpu(String role, long pid) throws IOException {
         Map<String, Double> byName = new TreeMap<>();
@@ -556,7 +555,9 @@ public final class Benchmark {
         long live = 0;
         for (String l : Files.readAllLines(gcLog)) {
             Matcher m = heap.matcher(l);
-            if (m.find()) {
+            // Only collections: a Remark or Cleanup line also shows "before->after" but frees nothing, so its
+            // "after" is not what survives a collection.
+            if ((l.contains("Pause Young") || l.contains("Pause Full")) && m.find()) {
                 peak = Math.max(peak, Long.parseLong(m.group(1)));
                 live = Math.max(live, Long.parseLong(m.group(2)));
             }
