@@ -25,8 +25,15 @@ import dev.ferry.route.RouteTable;
 @ApplicationScoped
 public class ChunksInSettings {
 
-    /** Records a consumer may hold per poll: with chunks of up to 16 MiB, a few are plenty and memory stays small. */
+    /** Records a consumer may hold per poll at most; fewer for large chunks ({@link #maxPollRecords}). */
     static final int MAX_POLL_RECORDS = 16;
+
+    /**
+     * Record bytes one poll may hand over. The connector queues up to two polls ({@code max-queue-size-factor}) before
+     * it pauses the partitions, so with the fetch buffer the heap holds at most about three times this, whatever the
+     * chunk size: 16 records of 4 MiB chunks once filled a 256 MiB heap (full GCs, a quarter of the speed).
+     */
+    static final int POLL_BYTES = 16 << 20;
 
     @Inject
     FerryConfig config;
@@ -55,9 +62,19 @@ public class ChunksInSettings {
         settings.put("consumer-rebalance-listener.name", RebalanceTracker.NAME);
         // Bound what a fetch brings in: a few records per partition, a few partitions per fetch. The connector queues
         // at most max.poll.records * max-queue-size-factor records before it pauses the partitions.
-        settings.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, MAX_POLL_RECORDS);
+        settings.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords(maxRecord));
         settings.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 2 * maxRecord);
-        settings.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Math.max(8 << 20, 4 * maxRecord));
+        settings.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, fetchMaxBytes(maxRecord));
         return settings;
+    }
+
+    /** Records per poll for records of up to {@code maxRecord} bytes: within {@link #POLL_BYTES}, at least one. */
+    static int maxPollRecords(int maxRecord) {
+        return Math.max(1, Math.min(MAX_POLL_RECORDS, POLL_BYTES / maxRecord));
+    }
+
+    /** Bytes one fetch may bring: at least one record of the largest size, and at most {@link #POLL_BYTES}. */
+    static int fetchMaxBytes(int maxRecord) {
+        return Math.max(POLL_BYTES / 2, maxRecord);
     }
 }
