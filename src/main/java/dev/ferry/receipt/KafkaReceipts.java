@@ -155,6 +155,12 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
         try {
             if (partitions == null) {
                 List<PartitionInfo> infos = reader.partitionsFor(topic, timeout);
+                // Just created (by this process at start-up): the metadata may not list it yet. Asked again until
+                // the deadline, so a start right after the topic's creation does not fail.
+                while ((infos == null || infos.isEmpty()) && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                    infos = reader.partitionsFor(topic, timeout);
+                }
                 if (infos == null || infos.isEmpty()) {
                     throw new IOException("receipts topic " + topic + " does not exist");
                 }
@@ -176,6 +182,9 @@ public final class KafkaReceipts implements Receipts, AutoCloseable {
             }
         } catch (KafkaException e) {
             throw new IOException("cannot read receipts topic " + topic + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while reading receipts topic " + topic, e);
         }
     }
 
