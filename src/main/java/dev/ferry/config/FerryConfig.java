@@ -486,6 +486,21 @@ public interface FerryConfig {
          */
         @WithDefault("7d")
         Duration quarantineRetention();
+
+        /**
+         * Consumer: threads that stage records, each partition's records on one of them at a time, in order. 0 (the
+         * default) means one per core, at most 16. More threads than partitions assigned gain nothing.
+         */
+        @WithDefault("0")
+        @Min(value = 0, message = "(FERRY_CONSUMER_THREADS) is ${validatedValue}; allowed: 0 (one per core) to 64")
+        @Max(value = 64, message = "(FERRY_CONSUMER_THREADS) is ${validatedValue}; allowed: 0 (one per core) to 64")
+        int consumerThreads();
+
+        /** {@link #consumerThreads()}, with 0 resolved to the cores of this machine. */
+        default int resolvedConsumerThreads() {
+            int threads = consumerThreads();
+            return threads > 0 ? threads : Math.min(16, Runtime.getRuntime().availableProcessors());
+        }
     }
 
     enum Pace {

@@ -1,6 +1,7 @@
 package dev.ferry.consumer;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,8 +60,14 @@ import dev.ferry.transfer.TransferState;
  */
 final class Assembler implements AutoCloseable {
 
-    /** Files delivered together at most; more wait for the next batch. */
+    /** Complete files that start a delivery at once; fewer wait up to the batch window for more. */
     static final int MAX_BATCH = 64;
+
+    /**
+     * Complete files waiting while a batch is delivered: a record that would add one more waits (each holds a staging
+     * file and an unacknowledged record), so staging never runs ahead of delivery without bound.
+     */
+    static final int MAX_WAITING = 4 * MAX_BATCH;
 
     private static final Logger LOG = Logger.getLogger(Assembler.class);
 
@@ -83,6 +90,13 @@ final class Assembler implements AutoCloseable {
     private long firstCompletedNanos;
     private long lastSync = System.nanoTime();
     private boolean closed;
+    /** The consumer is stopping: no record is staged any more, what is complete is still delivered. */
+    private boolean stopped;
+    /**
+     * The batch being delivered now, outside this lock ({@link #flush}); empty between deliveries. Its files stay in
+     * {@link #completed} until their outcome is recorded; whatever would end one of them first waits for the delivery.
+     */
+    private List<Assembly> delivering = List.of();
     private AssemblyEvents events = AssemblyEvents.NONE;
 
     /**
@@ -158,28 +172,57 @@ final class Assembler implements AutoCloseable {
      * @throws UnsafePathException
      *             its path would leave the outbox (dead-letter it)
      */
-    synchronized void accept(FerryRecord record, TopicPartition source, Runnable ack)
+    void accept(FerryRecord record, TopicPartition source, Runnable ack)
             throws InvalidRecordException, UnsafePathException, IOException {
         try (TransferLog.Scope log = TransferLog.about(record.transferId(), record.path())) {
-            apply(record, source, ack);
+            if (record instanceof Chunk c && c.index() == 0 && !receipts.isFinal(c.transferId())) {
+                // Refuse an unsafe path before any byte of it is staged; its folders are made here, without the lock.
+                OutboxPaths.prepare(outbox, c.path());
+            }
+            Write write;
+            synchronized (this) {
+                write = apply(record, source, ack);
+            }
+            if (write == null) {
+                return;
+            }
+            if (write.started) {
+                Assembly a = write.assembly;
+                LOG.infof("Transfer %s (%s): assembling %d bytes in %d chunks from %s", a.transferId, a.path, a.size,
+                        a.count, source);
+            }
+            // The bytes are written and hashed under the assembly's own lock only: records of other partitions, on
+            // other threads, are staged meanwhile. Their bookkeeping below is short.
+            FaultPoints.diskWrite();
+            write.assembly.write(write.chunk);
+            FaultPoints.reach(FaultPoints.Point.CONSUMER_STAGED);
+            synchronized (this) {
+                written(write);
+            }
         }
     }
 
-    private void apply(FerryRecord record, TopicPartition source, Runnable ack)
+    /** A chunk to write to its assembly, decided under the assembler's lock and written outside it. */
+    private record Write(Assembly assembly, Chunk chunk, Runnable ack, boolean started) {
+    }
+
+    /** @return the chunk to write to its staging file, or null if the record needs no write (it is handled) */
+    private Write apply(FerryRecord record, TopicPartition source, Runnable ack)
             throws InvalidRecordException, UnsafePathException, IOException {
-        if (closed) {
-            return; // shutting down: not acknowledged, so read again after the restart
+        awaitRoom(record.transferId());
+        if (closed || stopped) {
+            return null; // shutting down: not acknowledged, so read again after the restart
         }
         PartitionAssemblies partition = partitions.get(source);
         if (partition == null || !partition.isAssigned()) {
             // Read before its partition was revoked: the new owner handles it; finishing it here could race.
-            return;
+            return null;
         }
         String id = record.transferId();
         if (receipts.isFinal(id)) {
             skipFinished(partition.get(id), record);
             ack.run(); // finished (here or by another instance), read again
-            return;
+            return null;
         }
         Assembly current = partition.get(id);
         if (current == null) {
@@ -187,7 +230,7 @@ final class Assembler implements AutoCloseable {
         }
         if (current != null && record.attempt() < current.attempt) {
             ack.run(); // a superseded attempt, read again
-            return;
+            return null;
         }
         if (current != null && record.attempt() > current.attempt) {
             LOG.infof("Transfer %s (%s): attempt %d supersedes attempt %d", id, record.path(), record.attempt(),
@@ -202,19 +245,67 @@ final class Assembler implements AutoCloseable {
                 discard(current);
             }
             ack.run();
-            return;
+            return null;
         }
         Chunk chunk = (Chunk) record;
+        boolean started = current == null;
         if (current == null) {
             current = startOrRefuse(chunk, source);
             if (current == null) {
                 ack.run();
-                return;
+                return null;
             }
         } else {
             current.checkMatches(chunk);
         }
-        stage(current, chunk, ack);
+        if (current.has(chunk.index())) {
+            staged(current, ack); // a duplicate: nothing to write
+            return null;
+        }
+        current.lastActivityNanos = System.nanoTime(); // not idle while its chunk is written: never expired meanwhile
+        return new Write(current, chunk, ack, started);
+    }
+
+    /**
+     * Waits while a record could collide with the delivery in flight (its transfer is in the batch) or would add to a
+     * full queue of complete files ({@link #MAX_WAITING}). Waiting gives up the lock, so delivery and other
+     * partitions go on.
+     */
+    private void awaitRoom(String transferId) throws InterruptedIOException {
+        while (!closed && !stopped && (completed.size() >= MAX_WAITING || isDelivering(transferId))) {
+            try {
+                wait(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for a delivery");
+            }
+        }
+    }
+
+    private boolean isDelivering(String transferId) {
+        for (Assembly a : delivering) {
+            if (a.transferId.equals(transferId)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The chunk of {@code write} is in its staging file: the same steps as for a duplicate, unless it ended meanwhile. */
+    private void written(Write write) throws IOException {
+        Assembly a = write.assembly;
+        PartitionAssemblies partition = partitions.get(a.source);
+        if (closed || partition == null || !partition.isAssigned()) {
+            // Revoked while it was written (the lock was free): not acknowledged, as if read just before the revoke.
+            return;
+        }
+        if (partition.get(a.transferId) != a) {
+            write.ack.run(); // its transfer ended meanwhile (refused, abandoned): the record has nothing left to do
+            return;
+        }
+        staging.written(a);
+        events.staged(a);
+        staged(a, write.ack);
     }
 
     /** A record of a transfer a receipt says is finished; staged data of it here is dropped. */
@@ -255,17 +346,10 @@ final class Assembler implements AutoCloseable {
     }
 
     /**
-     * Writes the chunk (unless it is a duplicate), holds the acknowledgement of the transfer's first record read and
+     * A chunk of {@code current} is staged: holds the acknowledgement of the transfer's first record read and
      * acknowledges the others, and queues the file for delivery once it is complete.
      */
-    private void stage(Assembly current, Chunk chunk, Runnable ack) throws IOException {
-        if (!current.has(chunk.index())) {
-            FaultPoints.diskWrite();
-            current.write(chunk);
-            staging.written(current);
-            FaultPoints.reach(FaultPoints.Point.CONSUMER_STAGED);
-            events.staged(current);
-        }
+    private void staged(Assembly current, Runnable ack) {
         if (current.heldAck == null) {
             current.heldAck = ack;
         } else {
@@ -287,6 +371,8 @@ final class Assembler implements AutoCloseable {
 
     /** The partitions behind {@code sources} now belong to another consumer, or to nobody. */
     synchronized void revoke(Collection<TopicPartition> sources) {
+        // A delivery in flight ends first: its receipts must be in Kafka before the next owner reads the partition.
+        awaitDelivery();
         // Complete but not yet delivered: leave them to the partition's next owner (or to us, if it comes back).
         completed.removeIf(a -> sources.contains(a.source));
         for (TopicPartition tp : sources) {
@@ -350,17 +436,30 @@ final class Assembler implements AutoCloseable {
     }
 
     /** Syncs staged chunks and journals them, if the sync interval has passed. */
-    synchronized void syncIfDue() throws IOException {
-        if (System.nanoTime() - lastSync >= syncIntervalNanos) {
-            sync();
+    void syncIfDue() throws IOException {
+        synchronized (this) {
+            if (System.nanoTime() - lastSync < syncIntervalNanos) {
+                return;
+            }
         }
+        sync();
     }
 
-    /** Syncs staged chunks and journals them ({@link Staging#sync}). */
-    synchronized void sync() throws IOException {
-        lastSync = System.nanoTime(); // a failed sync is retried at the next interval, not in a tight loop
-        staging.sync(assemblies(), completed::contains);
-        lastSync = System.nanoTime();
+    /**
+     * Syncs staged chunks and journals them. The fsyncs run without this lock ({@link Staging#force}): the other
+     * partitions' records go on being staged meanwhile.
+     */
+    void sync() throws IOException {
+        List<Assembly> dirty;
+        synchronized (this) {
+            lastSync = System.nanoTime(); // a failed sync is retried at the next interval, not in a tight loop
+            dirty = staging.dirty(assemblies());
+        }
+        staging.force(dirty);
+        synchronized (this) {
+            staging.journal(dirty, assemblies(), completed::contains);
+            lastSync = System.nanoTime();
+        }
     }
 
     private static Receipt.Subject subjectOf(Chunk chunk, TopicPartition source) {
@@ -432,6 +531,11 @@ final class Assembler implements AutoCloseable {
      */
     synchronized void refused(String transferId, int attempt, String path, TopicPartition source, String reason,
             boolean dropAssembly) {
+        try {
+            awaitRoom(transferId);
+        } catch (InterruptedIOException e) {
+            return; // stopping: its producer is told by the next owner, or after the restart
+        }
         PartitionAssemblies partition = partitions.get(source);
         Assembly current = partition == null ? null : partition.get(transferId);
         if (dropAssembly && current != null && current.attempt == attempt
@@ -573,52 +677,117 @@ final class Assembler implements AutoCloseable {
             throw new InvalidRecordException("transfer claims " + chunk.size() + " bytes, more than this consumer takes"
                     + " (ferry.max-file-size " + limits.maxFileSize() + ")");
         }
-        // Refuse an unsafe path now, before any byte of it is staged.
-        OutboxPaths.prepare(outbox, chunk.path());
+        // Its path was checked and its folders made before the lock was taken (accept), so nothing is staged of a
+        // path that could leave the outbox.
         Assembly a = staging.start(chunk, source);
         partitionOf(a).put(a);
-        LOG.infof("Transfer %s (%s): assembling %d bytes in %d chunks from %s", a.transferId, a.path, a.size, a.count,
-                source);
         events.started(a);
         return a;
     }
 
     /** Delivers the batch if it is full or its oldest file has waited the batch window. */
-    synchronized void flushIfDue() throws IOException {
-        if (!completed.isEmpty()
-                && (completed.size() >= MAX_BATCH || System.nanoTime() - firstCompletedNanos >= batchWindowNanos)) {
-            flush();
+    void flushIfDue() throws IOException {
+        synchronized (this) {
+            if (completed.isEmpty() || completed.size() < MAX_BATCH
+                    && System.nanoTime() - firstCompletedNanos < batchWindowNanos) {
+                return;
+            }
         }
+        flush();
     }
 
     /**
-     * Delivers every complete file of the batch ({@link Delivery}), then ends their assemblies here: staging file and
+     * Delivers every complete file waiting ({@link Delivery}), then ends their assemblies here: staging file and
      * journal entry removed, held acknowledgements released. Only now may the offsets move.
+     * <p>
+     * The delivery itself (fsyncs, links, the receipts' round trip to Kafka) runs without this lock: records go on
+     * being staged meanwhile, and the next batch fills while this one is recorded. One delivery at a time.
      * <p>
      * If delivery fails (disk full, receipts topic unreachable), the batch stays queued and the next call resumes it.
      */
-    synchronized void flush() throws IOException {
-        if (completed.isEmpty()) {
-            return;
+    void flush() throws IOException {
+        List<Assembly> batch;
+        synchronized (this) {
+            awaitDelivery();
+            if (completed.isEmpty()) {
+                return;
+            }
+            batch = new ArrayList<>(completed);
+            batch.forEach(staging::release);
+            delivering = batch;
         }
-        List<Assembly> batch = new ArrayList<>(completed);
-        batch.forEach(staging::release);
-        for (Delivery.Outcome outcome : delivery.deliver(batch)) {
-            finish(outcome.assembly(), outcome.decision());
+        List<Delivery.Outcome> outcomes = null;
+        List<Runnable> acks = new ArrayList<>();
+        try {
+            outcomes = delivery.deliver(batch);
+        } finally {
+            synchronized (this) {
+                delivering = List.of();
+                if (outcomes != null) {
+                    for (Delivery.Outcome outcome : outcomes) {
+                        acks.add(end(outcome.assembly()));
+                    }
+                }
+                notifyAll(); // room in the queue of complete files, and records of these transfers may go on
+            }
+        }
+        // The rest is each file's own (its outcome line, staging file and journal entry), done without the lock so
+        // records go on being staged meanwhile; its offset is released last.
+        for (int i = 0; i < outcomes.size(); i++) {
+            finish(outcomes.get(i).assembly(), outcomes.get(i).decision(), acks.get(i));
         }
         FaultPoints.reach(FaultPoints.Point.CONSUMER_RELEASED);
     }
 
-    private void finish(Assembly a, Delivery.Decision decision) throws IOException {
+    /**
+     * Takes no more records (they stay unacknowledged and are read again after the restart), and lets records that
+     * wait for room go; what is complete is still delivered by {@link #flush}.
+     */
+    synchronized void stopTaking() {
+        stopped = true;
+        notifyAll();
+    }
+
+    /** Waits (giving up the lock) until no delivery is in flight. */
+    private void awaitDelivery() {
+        while (!delivering.isEmpty()) {
+            try {
+                wait(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for a delivery", e);
+            }
+        }
+    }
+
+    /**
+     * The file's outcome is recorded: it leaves the assembler's state.
+     *
+     * @return its held acknowledgement, to release once its staging file is gone; never null
+     */
+    private Runnable end(Assembly a) {
+        staging.forget(a);
+        forget(a);
+        completed.remove(a);
+        Runnable held = a.heldAck;
+        a.heldAck = null;
+        return held != null ? held : () -> {
+        };
+    }
+
+    /** Reports the outcome, removes the staging file and journal entry, and releases the offset. */
+    private void finish(Assembly a, Delivery.Decision decision, Runnable ack) {
         try (TransferLog.Scope log = TransferLog.about(a.transferId, a.path)) {
             if (decision.end() != null) {
                 events.finished(a, decision.end(), decision.sha256(), decision.reason(), decision.note());
             }
+            staging.delete(a);
+        } catch (IOException e) {
+            // Its receipt is recorded: what is left is found stale and removed at the next start.
+            LOG.warnf("Transfer %s (%s): staging file or journal entry not removed (%s); removed at the next start",
+                    a.transferId, a.path, e.getMessage());
         }
-        staging.remove(a);
-        forget(a);
-        completed.remove(a);
-        release(a);
+        ack.run();
     }
 
     /** Deletes quarantined files older than {@link Limits#quarantineRetention}; at most once a minute. */

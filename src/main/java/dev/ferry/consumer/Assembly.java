@@ -23,6 +23,10 @@ import dev.ferry.chunk.InvalidRecordException;
  * What it costs is bounded by what arrived, never by what a record claims: the bitmaps are compressed (a claimed count
  * allocates nothing), and the staging file is open only while chunks arrive ({@link #closeIdle}); the {@link Assembler}
  * closes the least recently written ones beyond its cap of open files.
+ * <p>
+ * Its own lock guards its file and bitmaps: a chunk is written while the assembler's lock is free (so other partitions'
+ * records go on meanwhile), and the assembler's housekeeping and delivery sync or close it from other threads. Whoever
+ * holds both takes the assembler's first.
  */
 final class Assembly {
 
@@ -51,18 +55,20 @@ final class Assembly {
     /** The partition its records come from; a record of this attempt from another one is refused. */
     final TopicPartition source;
 
-    byte[] expectedSha256;
+    volatile byte[] expectedSha256;
     /** Acknowledges the earliest record of this transfer read since its partition was (re)assigned. */
     Runnable heldAck;
-    long lastActivityNanos = System.nanoTime();
-    boolean stallReported;
-    boolean dirty;
+    volatile long lastActivityNanos = System.nanoTime();
+    volatile boolean stallReported;
+    volatile boolean dirty;
     /** How its delivery ended here, once decided ({@link Delivery}); a retried delivery does not decide again. */
     Delivery.Decision decision;
     /** When a chunk was last written, for closing idle staging files. */
-    long lastWriteNanos = System.nanoTime();
+    volatile long lastWriteNanos = System.nanoTime();
 
     private FileChannel channel;
+    /** Over: its staging file is removed or about to be, and no chunk is written to it any more. */
+    private boolean ended;
     /** SHA-256 over chunks 0..nextToHash-1, kept while chunks arrive in order; otherwise the file is re-read. */
     private MessageDigest runningHash = Hashing.sha256();
     private int nextToHash;
@@ -110,12 +116,12 @@ final class Assembly {
         }
     }
 
-    boolean has(int index) {
+    synchronized boolean has(int index) {
         return received.contains(index);
     }
 
     /** Chunks staged so far. */
-    int chunksReceived() {
+    synchronized int chunksReceived() {
         return received.getCardinality();
     }
 
@@ -124,14 +130,17 @@ final class Assembly {
      * complete file waits in the delivery batch is the {@link Assembler}'s to know (a revoked partition takes its files
      * out of the batch, whatever their phase).
      */
-    Phase phase() {
+    synchronized Phase phase() {
         if (decision != null) {
             return Phase.DECIDED;
         }
         return received.getCardinality() == count && expectedSha256 != null ? Phase.COMPLETE : Phase.RECEIVING;
     }
 
-    void write(Chunk chunk) throws IOException {
+    synchronized void write(Chunk chunk) throws IOException {
+        if (ended) {
+            return; // ended by another thread just before (its staging file is gone): not opened again
+        }
         ByteBuffer data = ByteBuffer.wrap(chunk.data());
         FileChannel out = channel();
         while (data.hasRemaining()) {
@@ -156,7 +165,7 @@ final class Assembly {
     }
 
     /** Flushes staged bytes to disk; afterwards everything received is durable. */
-    void force() throws IOException {
+    synchronized void force() throws IOException {
         if (channel != null) {
             channel.force(false);
         }
@@ -164,7 +173,7 @@ final class Assembly {
         dirty = false;
     }
 
-    boolean isOpen() {
+    synchronized boolean isOpen() {
         return channel != null;
     }
 
@@ -173,7 +182,7 @@ final class Assembly {
      * write-back error on a file no descriptor holds open could go unreported to a later descriptor's fsync, and staged
      * data is only ever trusted once a sync of it succeeded.
      */
-    void closeIdle() throws IOException {
+    synchronized void closeIdle() throws IOException {
         if (channel != null) {
             channel.force(false);
             durable.or(received);
@@ -182,19 +191,25 @@ final class Assembly {
     }
 
     /** SHA-256 of the staged file: from the running hash if chunks came in order, else by reading it back. */
-    byte[] sha256() throws IOException {
+    synchronized byte[] sha256() throws IOException {
         if (runningHash != null && nextToHash == count) {
             return runningHash.digest();
         }
         return Hashing.sha256(staging);
     }
 
-    long stagedSize() throws IOException {
+    synchronized long stagedSize() throws IOException {
         // Not through channel(): that would open the file again after it was closed for delivery, and leak it.
         return channel != null ? channel.size() : Files.size(staging);
     }
 
-    void close() {
+    /** Closes it for good: a chunk being written elsewhere at this moment does not open its file again. */
+    synchronized void end() {
+        ended = true;
+        close();
+    }
+
+    synchronized void close() {
         if (channel != null) {
             try {
                 channel.close();

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -34,8 +35,9 @@ import dev.ferry.trust.Authenticity;
 import dev.ferry.trust.KeyRing;
 
 /**
- * Receives chunk records from Kafka, one at a time on a worker thread (file I/O never runs on the event loop), and
- * hands them to the {@link Assembler}, which decides when each is acknowledged.
+ * Receives chunk records from Kafka and stages them on worker threads (file I/O never runs on the event loop), each
+ * partition's in order on its lane ({@link PartitionLanes}), different partitions side by side; the {@link Assembler}
+ * decides when each is acknowledged.
  * <p>
  * The one place that tells a record's fault from the environment's. A record that is not a valid Ferry chunk, names an
  * unsafe path or claims what this consumer cannot hold is the record's fault: it goes to the dead-letter topic with the
@@ -61,6 +63,10 @@ public class ChunkIngest {
     private final HeldRecords held = new HeldRecords();
     private ScheduledExecutorService retrier;
 
+    /**
+     * Hands the record to its partition's lane ({@link PartitionLanes}): partitions are staged side by side, each in
+     * order. Waits while the lanes hold their byte budget, so what the connector hands over stays bounded.
+     */
     @Incoming(Channels.CHUNKS_IN)
     @Blocking
     @Acknowledgment(Acknowledgment.Strategy.MANUAL)
@@ -69,7 +75,21 @@ public class ChunkIngest {
         IncomingKafkaRecordMetadata<String, byte[]> kafka = message.getMetadata(IncomingKafkaRecordMetadata.class)
                 .orElseThrow(() -> new IllegalStateException("chunks-in must be a Kafka channel"));
         TopicPartition partition = new TopicPartition(kafka.getTopic(), kafka.getPartition());
-        String source = partition.toString();
+        byte[] payload = message.getPayload();
+        try {
+            consumer.lanes().submit(partition, payload == null ? 0 : payload.length,
+                    () -> ingest(message, kafka, partition));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // stopping: unacknowledged, read again later
+        } catch (RejectedExecutionException e) {
+            // stopping: unacknowledged, read again later
+        }
+        return DONE;
+    }
+
+    /** Checks, opens and stages one record, on its partition's lane; never throws. */
+    private CompletionStage<Void> ingest(Message<byte[]> message, IncomingKafkaRecordMetadata<String, byte[]> kafka,
+            TopicPartition partition) {
         WireFormat.Signed signed;
         try {
             signed = WireFormat.decodeSigned(kafka.getKey(), kafka.getHeaders(), message.getPayload());
@@ -157,7 +177,6 @@ public class ChunkIngest {
                         tellProducer);
             }
         }
-        consumer.deliverIfDue();
         return DONE;
     }
 

@@ -30,8 +30,9 @@ public class ChunksInSettings {
 
     /**
      * Record bytes one poll may hand over. The connector queues up to two polls ({@code max-queue-size-factor}) before
-     * it pauses the partitions, so with the fetch buffer the heap holds at most about three times this, whatever the
-     * chunk size: 16 records of 4 MiB chunks once filled a 256 MiB heap (full GCs, a quarter of the speed).
+     * it pauses the partitions, and the lanes that stage records hold as much again ({@link PartitionLanes}), so with
+     * the fetch buffer the heap holds at most about four times this, whatever the chunk size: 16 records of 4 MiB
+     * chunks once filled a 256 MiB heap (full GCs, a quarter of the speed).
      */
     static final int POLL_BYTES = 16 << 20;
 

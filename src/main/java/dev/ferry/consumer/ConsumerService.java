@@ -29,6 +29,7 @@ import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 
 import dev.ferry.DaemonThreads;
+import dev.ferry.chunk.WireFormat;
 import dev.ferry.config.FerryConfig;
 import dev.ferry.config.StartupOrder;
 import dev.ferry.kafka.Channels;
@@ -53,8 +54,11 @@ import dev.ferry.trust.KeyRing;
 @ApplicationScoped
 public class ConsumerService {
 
-    /** How long a complete file waits for others to share its fsyncs; also the housekeeping period. */
+    /** How long a complete file waits for others to share its fsyncs. */
     static final Duration BATCH_WINDOW = Duration.ofMillis(10);
+
+    /** How often the delivery thread looks for a batch that is due. */
+    private static final long DELIVERY_CHECK_MILLIS = 2;
 
     /** Idle time after which an unfinished transfer is reported as stalled. */
     static final long STALL_NANOS = TimeUnit.MINUTES.toNanos(5);
@@ -97,6 +101,9 @@ public class ConsumerService {
     private KafkaReceipts receipts;
     private DeadLetters deadLetters;
     private ScheduledExecutorService housekeeping;
+    /** Delivers batches of complete files, so staging never waits for their fsyncs and receipts. */
+    private ScheduledExecutorService delivering;
+    private PartitionLanes lanes;
     private long lastStallCheck;
 
     void start(@Observes @Priority(StartupOrder.CONSUMER_STATE) StartupEvent event) throws IOException {
@@ -120,14 +127,19 @@ public class ConsumerService {
         board.capacity(() -> new TransferBoard.Capacity(unfinishedTransfers(),
                 config.consumer().maxUnfinishedTransfers(), refusedForCapacity()));
         routes.follow(routeTable, "ferry-consumer-routes");
+        lanes = new PartitionLanes(config.consumer().resolvedConsumerThreads(),
+                Math.max(ChunksInSettings.POLL_BYTES, WireFormat.maxRecordBytes(config.topics().chunkBytes())));
+        delivering = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-consumer-delivery"));
+        delivering.scheduleWithFixedDelay(this::deliverIfDue, DELIVERY_CHECK_MILLIS, DELIVERY_CHECK_MILLIS,
+                TimeUnit.MILLISECONDS);
         running = true;
         housekeeping = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-consumer-housekeeping"));
         long period = config.consumer().syncInterval().toMillis();
         // Staged chunks are also synced when no record arrives, e.g. while a producer is paused mid-file.
         housekeeping.scheduleWithFixedDelay(this::housekeep, period, period, TimeUnit.MILLISECONDS);
-        LOG.infof("Consumer: group %s, instance %s, state in %s, %d receipts in %s",
+        LOG.infof("Consumer: group %s, instance %s, state in %s, %d receipts in %s, %d threads",
                 config.consumer().groupId().orElseThrow(), instance, stateDir, receipts.size(),
-                config.topics().receiptsTopicName());
+                config.topics().receiptsTopicName(), lanes.threads());
     }
 
     /** Seeks the partitions of {@code topic} whose records UnroutedRecords kept out back to their committed offsets. */
@@ -178,6 +190,14 @@ public class ConsumerService {
         if (running) {
             stopping = true;
             housekeeping.shutdownNow();
+            assemblers().forEach(Assembler::stopTaking);
+            lanes.close(); // records being staged finish; the rest is read again after the restart
+            delivering.shutdown(); // not interrupted: an interrupted fsync would close the staging file
+            try {
+                delivering.awaitTermination(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             routes.close();
             for (Assembler a : assemblers()) {
                 try {
@@ -205,7 +225,6 @@ public class ConsumerService {
     }
 
     private void housekeep() {
-        deliverIfDue();
         try {
             for (Assembler a : assemblers()) {
                 a.syncIfDue();
@@ -270,7 +289,7 @@ public class ConsumerService {
     }
 
     /** Delivers the complete files whose batch is due; after a failure, not before the retry pause is over. */
-    void deliverIfDue() {
+    private void deliverIfDue() {
         if (storage.retryDelayNanos(StorageStatus.Area.DELIVERY) > 0) {
             return;
         }
@@ -281,6 +300,9 @@ public class ConsumerService {
             storage.succeeded(StorageStatus.Area.DELIVERY);
         } catch (IOException e) {
             storage.failed(StorageStatus.Area.DELIVERY, "Delivering complete files failed", e);
+        } catch (RuntimeException e) {
+            // A defect: logged, and the next check tries again (an exception would end the scheduled task for good).
+            LOG.errorf(e, "Delivering complete files failed");
         }
     }
 
@@ -317,5 +339,9 @@ public class ConsumerService {
 
     StorageStatus storage() {
         return storage;
+    }
+
+    PartitionLanes lanes() {
+        return lanes;
     }
 }

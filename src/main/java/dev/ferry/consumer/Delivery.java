@@ -57,7 +57,7 @@ final class Delivery implements AutoCloseable {
     private final Duration quarantineRetention;
     private final ExecutorService syncers = Executors.newFixedThreadPool(4, DaemonThreads.named("ferry-staging-sync"));
     /** Set when partitions arrive: receipts other instances wrote for them must be read before the next delivery. */
-    private boolean receiptsStale = true;
+    private volatile boolean receiptsStale = true;
     private long quarantineSweepNanos;
 
     /**

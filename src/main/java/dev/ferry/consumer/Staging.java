@@ -76,20 +76,39 @@ final class Staging implements AutoCloseable {
         open.remove(a);
     }
 
+    /** The assemblies with chunks written since their last sync. */
+    List<Assembly> dirty(Collection<Assembly> assemblies) {
+        return assemblies.stream().filter(a -> a.dirty).toList();
+    }
+
     /**
-     * Fsyncs what was written since the last sync and journals it, then closes staging files idle for
-     * {@link #IDLE_CLOSE_NANOS}, except those {@code busy} says are about to be delivered.
+     * Fsyncs what was written to {@code dirty} since the last sync. Needs no lock but each assembly's own, so the
+     * assembler runs it while records of other transfers go on being staged: a second of a large file's chunks takes a
+     * while to reach the disk.
      */
-    void sync(Collection<Assembly> assemblies, Predicate<Assembly> busy) throws IOException {
+    void force(List<Assembly> dirty) throws IOException {
+        for (Assembly a : dirty) {
+            FaultPoints.diskWrite();
+            a.force();
+        }
+    }
+
+    /**
+     * Journals what {@link #force} made durable, for the assemblies of {@code synced} still staged ({@code all}), then
+     * closes staging files idle for {@link #IDLE_CLOSE_NANOS}, except those {@code busy} says are about to be
+     * delivered.
+     */
+    void journal(List<Assembly> synced, Collection<Assembly> all, Predicate<Assembly> busy) throws IOException {
+        Set<Assembly> staged = new HashSet<>(all);
         boolean any = false;
-        long now = System.nanoTime();
-        for (Assembly a : assemblies) {
-            if (a.dirty) {
-                FaultPoints.diskWrite();
-                a.force();
+        for (Assembly a : synced) {
+            if (staged.contains(a)) { // not delivered or dropped meanwhile: its entry would outlive it
                 journal.write(a);
                 any = true;
             }
+        }
+        long now = System.nanoTime();
+        for (Assembly a : all) {
             if (a.isOpen() && !busy.test(a) && now - a.lastWriteNanos >= IDLE_CLOSE_NANOS) {
                 // Not held open while idle: a transfer waiting for its producer costs no descriptor.
                 a.closeIdle();
@@ -104,8 +123,18 @@ final class Staging implements AutoCloseable {
 
     /** The assembly is over (delivered or dropped): its staging file and journal entry go. */
     void remove(Assembly a) throws IOException {
+        forget(a);
+        delete(a);
+    }
+
+    /** The assembly is over: no longer counted as open. Under the assembler's lock; {@link #delete} may follow without. */
+    void forget(Assembly a) {
         open.remove(a);
-        a.close();
+    }
+
+    /** Removes the staging file and journal entry of an assembly that is over and {@link #forget forgotten}. */
+    void delete(Assembly a) throws IOException {
+        a.end();
         Files.deleteIfExists(a.staging);
         journal.delete(a.transferId, a.attempt);
     }

@@ -2,6 +2,7 @@ package dev.ferry.consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -23,6 +24,11 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -421,6 +427,90 @@ class AssemblerTest {
         assertThat(firstRecordAcks).containsExactlyInAnyOrder(0, 1, 2, 3, 4);
         assertThat(receipts.find(id(102))).get().extracting(Receipt::outcome, Receipt::target)
                 .containsExactly(Receipt.Outcome.DELIVERED, "batch/f2");
+    }
+
+    @Test
+    void recordsAreStagedWhileABatchWaitsForItsReceiptsAndItsOwnRecordsWaitForIt() throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(3);
+        try {
+            byte[] a = bytes(500, 7);
+            Chunk onlyChunkOfA = chunksOf(id(200), 0, "overlap/a", a).get(0);
+            AtomicInteger acksOfA = new AtomicInteger();
+            assembler.accept(onlyChunkOfA, P0, acksOfA::incrementAndGet);
+            CountDownLatch atReceipts = receipts.holdRecords();
+            Future<?> delivery = threads.submit(() -> {
+                assembler.flush();
+                return null;
+            });
+            assertThat(atReceipts.await(10, TimeUnit.SECONDS)).as("the batch waits for its receipts").isTrue();
+
+            // Another file's records are staged meanwhile: the delivery does not hold the assembler (it did: every
+            // record waited for the receipts' round trip).
+            byte[] b = bytes(2500, 8);
+            Future<?> staging = threads.submit(() -> {
+                for (Chunk c : chunksOf(id(201), 0, "overlap/b", b)) {
+                    assembler.accept(c, P0, acks::incrementAndGet);
+                }
+                return null;
+            });
+            staging.get(10, TimeUnit.SECONDS);
+            assertThat(assembler.inProgress()).isEqualTo(2);
+
+            // A record of the transfer being delivered waits for the delivery: nothing ends a file mid-delivery.
+            Future<?> again = threads.submit(() -> {
+                assembler.accept(onlyChunkOfA, P0, acksOfA::incrementAndGet);
+                return null;
+            });
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> !again.isDone());
+            // So does a revoke: the receipts must be in Kafka before the partition's next owner reads it.
+            Future<?> revoke = threads.submit(() -> assembler.revoke(List.of(P1)));
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> !revoke.isDone());
+            assertThat(acksOfA.get()).as("a's record is held until its receipt is recorded").isZero();
+
+            receipts.releaseRecords();
+            delivery.get(10, TimeUnit.SECONDS);
+            again.get(10, TimeUnit.SECONDS);
+            revoke.get(10, TimeUnit.SECONDS);
+            assertThat(Files.readAllBytes(outbox.resolve("overlap/a"))).isEqualTo(a);
+            assembler.flush();
+            assertThat(Files.readAllBytes(outbox.resolve("overlap/b"))).isEqualTo(b);
+            assertThat(receipts.recorded()).extracting(Receipt::transfer).containsExactly(id(200), id(201));
+            assertThat(acksOfA.get()).as("a's record, and again when read again (skipped)").isEqualTo(2);
+            assertThat(acks.get()).as("b's three").isEqualTo(3);
+        } finally {
+            receipts.releaseRecords();
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void completeFilesWaitingForDeliveryAreBounded() throws Exception {
+        ExecutorService threads = Executors.newSingleThreadExecutor();
+        try {
+            int files = Assembler.MAX_WAITING + 20;
+            Future<?> staging = threads.submit(() -> {
+                for (int f = 0; f < files; f++) {
+                    assembler.accept(chunksOf(id(1000 + f), 0, "bound/f" + f, bytes(100, f)).get(0), P0,
+                            acks::incrementAndGet);
+                }
+                return null;
+            });
+            // Nothing delivers: staging stops at the bound instead of holding ever more files and records.
+            await().atMost(Duration.ofSeconds(10)).until(() -> assembler.inProgress() == Assembler.MAX_WAITING);
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
+                    .until(() -> assembler.inProgress() == Assembler.MAX_WAITING && !staging.isDone());
+            System.out.printf("complete files waiting for delivery: at most %d (of %d arriving)%n",
+                    assembler.inProgress(), files);
+            while (!staging.isDone()) {
+                assembler.flush();
+            }
+            staging.get();
+            assembler.flush();
+            assertThat(acks.get()).isEqualTo(files);
+            assertThat(Files.readAllBytes(outbox.resolve("bound/f" + (files - 1)))).isEqualTo(bytes(100, files - 1));
+        } finally {
+            threads.shutdownNow();
+        }
     }
 
     @Test

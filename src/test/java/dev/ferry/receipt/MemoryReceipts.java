@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * Receipts in memory, for unit tests of the logic around them (assembly, source policy). It outlives the component
@@ -18,6 +19,8 @@ public final class MemoryReceipts implements Receipts {
     private final List<Receipt> recorded = new ArrayList<>();
     private int refreshFailures;
     private int recordFailures;
+    private volatile CountDownLatch held;
+    private volatile CountDownLatch recordWaiting = new CountDownLatch(0);
 
     @Override
     public synchronized Optional<Receipt> find(String transferId) {
@@ -33,14 +36,47 @@ public final class MemoryReceipts implements Receipts {
     }
 
     @Override
-    public synchronized void record(List<Receipt> receipts) throws IOException {
-        if (recordFailures > 0) {
-            recordFailures--;
-            throw new IOException("receipts not acknowledged (test)");
+    public void record(List<Receipt> receipts) throws IOException {
+        CountDownLatch gate = held;
+        if (gate != null) {
+            // Like a slow acks=all round trip: the caller waits, nothing else does.
+            recordWaiting.countDown();
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted (test)", e);
+            }
         }
-        for (Receipt r : receipts) {
-            table.put(r.transfer(), r);
-            recorded.add(r);
+        synchronized (this) {
+            if (recordFailures > 0) {
+                recordFailures--;
+                throw new IOException("receipts not acknowledged (test)");
+            }
+            for (Receipt r : receipts) {
+                table.put(r.transfer(), r);
+                recorded.add(r);
+            }
+        }
+    }
+
+    /**
+     * Calls to {@link #record} wait until {@link #releaseRecords}.
+     *
+     * @return counted down once a call waits
+     */
+    public CountDownLatch holdRecords() {
+        recordWaiting = new CountDownLatch(1);
+        held = new CountDownLatch(1);
+        return recordWaiting;
+    }
+
+    /** Lets held and later calls to {@link #record} go on. */
+    public void releaseRecords() {
+        CountDownLatch gate = held;
+        held = null;
+        if (gate != null) {
+            gate.countDown();
         }
     }
 
