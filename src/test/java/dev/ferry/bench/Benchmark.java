@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,6 +28,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.testing.FerryProcess;
@@ -52,6 +54,7 @@ public final class Benchmark {
     /** Log lines of the measured files (f0.bin, f1.bin, ...), not of the warm-up. */
     static final Pattern MEASURED_SENDING = Pattern.compile("[(/]f\\d+\\.bin\\): sending ");
     static final Pattern MEASURED_DELIVERED = Pattern.compile("[(/]f\\d+\\.bin\\): delivered ");
+    static final Pattern MEASURED_ASSEMBLING = Pattern.compile("[(/]f\\d+\\.bin\\): assembling ");
     static final long KiB = 1L << 10;
     static final DateTimeFormatter LOG_FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS");
 
@@ -117,6 +120,9 @@ public final class Benchmark {
         } else if (only.equals("small")) {
             smallFiles(defaultChunk, quick ? 1000 : 5000, 4 * KiB);
             return;
+        } else if (only.equals("threads")) {
+            consumerThreads(defaultChunk, quick ? 32 : 64, (quick ? 4 : 32) * MiB);
+            return;
         } else if (only.equals("encryption")) {
             encryption(defaultChunk, quick ? 256 * MiB : 1024 * MiB);
             return;
@@ -129,6 +135,7 @@ public final class Benchmark {
         row(smallCount + " x 1 MiB", many, rawMany);
         line("");
         smallFiles(defaultChunk, quick ? 1000 : 5000, 4 * KiB);
+        consumerThreads(defaultChunk, quick ? 32 : 64, (quick ? 4 : 32) * MiB);
 
         line("## Constant memory: one " + hugeFile / MiB + " MiB file, both roles at -Xmx256m");
         line("");
@@ -213,6 +220,105 @@ public final class Benchmark {
                 ferry.mbPerSecond, ferry.producer.cpuSeconds(), ferry.consumer.cpuSeconds(), ferry.brokerCpuSeconds));
         line(String.format("| `cp -a` + `sync`, same disk | %.0f | %.1f | | | |", copy, copy * size / 1e6));
         line("");
+    }
+
+    /**
+     * The consumer alone, by staging threads ({@code ferry.consumer-threads} 1, 2, 4): a topic of 4 partitions is filled
+     * by the producer first, the producer is stopped, then a fresh consumer (its own group, receipts topic and outbox)
+     * reads the same records for each thread count. Each run starts a new JVM, so each pays the same JIT start.
+     */
+    void consumerThreads(int chunkSize, int count, long size) throws Exception {
+        int run = ++runs;
+        Path dir = Files.createDirectories(work.resolve("threads-" + run));
+        Path inbox = Files.createDirectories(dir.resolve("inbox"));
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            names.add("f" + i + ".bin");
+            TestFiles.random(inbox.resolve(names.get(i)), size, run * 100_000L + i);
+        }
+        String topic = "ferry-threads-" + run;
+        Map<String, String> common = Map.of("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(), "FERRY_TOPIC", topic,
+                "FERRY_CHUNK_SIZE", Integer.toString(chunkSize), "FERRY_REPLICATION_FACTOR", "1",
+                "FERRY_MIN_INSYNC_REPLICAS", "1", "FERRY_PARTITIONS", "4", "FERRY_SETTLE_TIME", "300ms");
+        long records = count * ((size + chunkSize - 1) / chunkSize);
+        Map<String, String> producerEnv = new HashMap<>(common);
+        producerEnv.putAll(Map.of("FERRY_INBOX", inbox.toString(), "FERRY_STATE_DIR", dir.resolve("p").toString()));
+        List<String> topics = new ArrayList<>(List.of(topic, topic + "-dlq", topic + "-receipts"));
+        try {
+            try (FerryProcess producer = FerryProcess.startAsDeployed("producer", producerEnv,
+                    logs.resolve("threads-" + run + "-producer.log"), "-Xmx256m")) {
+                waitFor(Duration.ofMinutes(10), records + " records in " + topic,
+                        () -> endOffsets(topic, 4).stream().mapToLong(Long::longValue).sum() >= records);
+                producer.stop(Duration.ofSeconds(30));
+            }
+            List<Long> perPartition = endOffsets(topic, 4);
+            line("## The consumer alone, by threads: " + count + " x " + size / MiB + " MiB read from 4 partitions");
+            line("");
+            line("Records per partition: " + perPartition + ". The topic was filled first and the producer stopped; "
+                    + "each run is a fresh consumer process (JIT start included).");
+            line("");
+            line("| ferry.consumer-threads | MB/s | CPU s/GiB consumer | heap after GC |");
+            line("|---|---|---|---|");
+            for (int threads : new int[] { 1, 2, 4 }) {
+                String id = "threads-" + run + "-" + threads;
+                Path outbox = dir.resolve("outbox-" + threads);
+                Map<String, String> consumerEnv = new HashMap<>(common);
+                consumerEnv.putAll(Map.of("FERRY_OUTBOX", outbox.toString(), "FERRY_STATE_DIR",
+                        dir.resolve("c-" + threads).toString(), "FERRY_GROUP_ID", id, "FERRY_INSTANCE_ID", id,
+                        "FERRY_RECEIPTS_TOPIC", topic + "-receipts-" + threads, "FERRY_CONSUMER_THREADS",
+                        Integer.toString(threads)));
+                topics.add(topic + "-receipts-" + threads);
+                Path log = logs.resolve(id + "-consumer.log");
+                Path gc = logs.resolve(id + "-consumer-gc.log");
+                try (FerryProcess consumer = FerryProcess.startAsDeployed("consumer", consumerEnv, log,
+                        jvm(gc, "consumer"))) {
+                    waitFor(Duration.ofSeconds(90), "consumer ready", () -> consumer.get("/q/health/ready") == 200);
+                    double idleCpu = cpuSeconds(consumer.pid());
+                    waitFor(Duration.ofMinutes(20), count + " files delivered",
+                            () -> names.stream().allMatch(n -> Files.exists(outbox.resolve(n))));
+                    for (String name : names) {
+                        if (!TestFiles.sha256(outbox.resolve(name)).equals(TestFiles.sha256(inbox.resolve(name)))) {
+                            throw new IllegalStateException("Benchmark run " + id + ": " + name + " differs");
+                        }
+                    }
+                    Usage usage = usage(consumer.pid(), gc, idleCpu);
+                    consumer.stop(Duration.ofSeconds(30));
+                    double seconds = between(firstLine(log, MEASURED_ASSEMBLING), lastLine(log, MEASURED_DELIVERED));
+                    double gib = count * (double) size / (1L << 30);
+                    double mbs = count * size / 1e6 / seconds;
+                    System.out.printf("threads %d  %5d x %5d MiB  %7.2f s  %7.1f MB/s  cpu s/GiB consumer %.1f%n",
+                            threads, count, size / MiB, seconds, mbs, usage.cpuSeconds() / gib);
+                    line(String.format("| %d | %.1f | %.1f | %d MiB |", threads, mbs, usage.cpuSeconds() / gib,
+                            usage.liveHeapMiB()));
+                } finally {
+                    deleteTree(outbox);
+                }
+            }
+            line("");
+        } finally {
+            deleteTree(dir);
+            deleteTopics(topics.toArray(String[]::new));
+        }
+    }
+
+    private List<Long> endOffsets(String topic, int partitions) throws Exception {
+        try (Admin admin = admin()) {
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (int p = 0; p < partitions; p++) {
+                latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+            }
+            var offsets = admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS);
+            List<Long> ends = new ArrayList<>();
+            for (int p = 0; p < partitions; p++) {
+                ends.add(offsets.get(new TopicPartition(topic, p)).offset());
+            }
+            return ends;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                return List.of(0L); // not made yet: the producer makes it at start
+            }
+            throw e;
+        }
     }
 
     /** The same tree copied with {@code cp -a} and flushed with one {@code sync}: the disk's own pace. */
