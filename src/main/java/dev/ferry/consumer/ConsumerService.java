@@ -57,11 +57,14 @@ public class ConsumerService {
     /** How long a complete file waits for others to share its fsyncs. */
     static final Duration BATCH_WINDOW = Duration.ofMillis(10);
 
-    /** How often the delivery thread looks for a batch that is due. */
-    private static final long DELIVERY_CHECK_MILLIS = 2;
-
     /** Idle time after which an unfinished transfer is reported as stalled. */
     static final long STALL_NANOS = TimeUnit.MINUTES.toNanos(5);
+
+    /** The least the lanes may hold ({@link #lanesBudget}). */
+    private static final int LANES_MIN_BYTES = 4 << 20;
+
+    /** How often the delivery thread looks for a batch that is due. */
+    private static final long DELIVERY_CHECK_MILLIS = 2;
 
     private static final Logger LOG = Logger.getLogger(ConsumerService.class);
 
@@ -127,8 +130,9 @@ public class ConsumerService {
         board.capacity(() -> new TransferBoard.Capacity(unfinishedTransfers(),
                 config.consumer().maxUnfinishedTransfers(), refusedForCapacity()));
         routes.follow(routeTable, "ferry-consumer-routes");
-        lanes = new PartitionLanes(config.consumer().resolvedConsumerThreads(),
-                Math.max(ChunksInSettings.POLL_BYTES, WireFormat.maxRecordBytes(config.topics().chunkBytes())));
+        int threads = config.consumer().resolvedConsumerThreads();
+        lanes = new PartitionLanes(threads,
+                lanesBudget(threads, WireFormat.maxRecordBytes(config.topics().chunkBytes())));
         delivering = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-consumer-delivery"));
         delivering.scheduleWithFixedDelay(this::deliverIfDue, DELIVERY_CHECK_MILLIS, DELIVERY_CHECK_MILLIS,
                 TimeUnit.MILLISECONDS);
@@ -343,5 +347,15 @@ public class ConsumerService {
 
     PartitionLanes lanes() {
         return lanes;
+    }
+
+    /**
+     * Record bytes the lanes may hold: two records per thread, so no thread waits for work, at least 4 MiB and at most
+     * {@link ChunksInSettings#POLL_BYTES}. No more than that: records queued in the lanes come on top of the
+     * connector's own queue and live until staged, and the consumer's heap should not grow with the thread count.
+     */
+    static int lanesBudget(int threads, int maxRecord) {
+        long twoEach = 2L * threads * maxRecord;
+        return (int) Math.max(maxRecord, Math.min(ChunksInSettings.POLL_BYTES, Math.max(LANES_MIN_BYTES, twoEach)));
     }
 }

@@ -74,6 +74,21 @@ class PartitionLanesTest {
     }
 
     @Test
+    void theLanesBudgetIsTwoRecordsPerThreadWithinItsBounds() {
+        int chunk = 512 << 10;
+        for (int threads : new int[] { 1, 2, 4, 16, 64 }) {
+            System.out.printf("%2d threads, records of 512 KiB: lanes hold at most %d KiB%n", threads,
+                    ConsumerService.lanesBudget(threads, chunk) >> 10);
+        }
+        assertThat(ConsumerService.lanesBudget(2, chunk)).as("at least 4 MiB").isEqualTo(4 << 20);
+        assertThat(ConsumerService.lanesBudget(8, chunk)).as("two records per thread").isEqualTo(8 << 20);
+        assertThat(ConsumerService.lanesBudget(64, chunk)).as("at most one poll's bytes")
+                .isEqualTo(ChunksInSettings.POLL_BYTES);
+        assertThat(ConsumerService.lanesBudget(4, 32 << 20)).as("at least one record, however large")
+                .isEqualTo(32 << 20);
+    }
+
+    @Test
     void recordsBeyondTheByteBudgetWaitToBeQueued() throws Exception {
         int budget = 1000;
         CountDownLatch release = new CountDownLatch(1);
