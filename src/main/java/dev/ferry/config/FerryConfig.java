@@ -409,9 +409,9 @@ public interface FerryConfig {
 
         /**
          * Producer: files of at most one chunk read and sent at the same time per route, besides the larger ones (the
-         * threads are made as such files come, not at start). Many at once
-         * let Kafka carry them in few requests and the ledger record them with few fsyncs; their bytes count against
-         * {@code send-buffer} like every chunk, so memory does not grow with this number.
+         * threads are made as such files come, not at start). Many at once let Kafka carry them in few requests and the
+         * ledger record them with few fsyncs; their bytes count against {@code send-buffer} like every chunk, so memory
+         * does not grow with this number.
          */
         @WithDefault("64")
         @Min(value = 1, message = "(FERRY_SMALL_FILES_IN_FLIGHT) is ${validatedValue}; allowed: 1 to 512")

@@ -2,7 +2,6 @@ package dev.ferry.consumer;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -268,8 +267,8 @@ final class Assembler implements AutoCloseable {
 
     /**
      * Waits while a record could collide with the delivery in flight (its transfer is in the batch) or would add to a
-     * full queue of complete files ({@link #MAX_WAITING}). Waiting gives up the lock, so delivery and other
-     * partitions go on.
+     * full queue of complete files ({@link #MAX_WAITING}). Waiting gives up the lock, so delivery and other partitions
+     * go on.
      */
     private void awaitRoom(String transferId) throws InterruptedIOException {
         while (!closed && !stopped && (completed.size() >= MAX_WAITING || isDelivering(transferId))) {
@@ -291,7 +290,9 @@ final class Assembler implements AutoCloseable {
         return false;
     }
 
-    /** The chunk of {@code write} is in its staging file: the same steps as for a duplicate, unless it ended meanwhile. */
+    /**
+     * The chunk of {@code write} is in its staging file: the same steps as for a duplicate, unless it ended meanwhile.
+     */
     private void written(Write write) throws IOException {
         Assembly a = write.assembly;
         PartitionAssemblies partition = partitions.get(a.source);
@@ -688,8 +689,8 @@ final class Assembler implements AutoCloseable {
     /** Delivers the batch if it is full or its oldest file has waited the batch window. */
     void flushIfDue() throws IOException {
         synchronized (this) {
-            if (completed.isEmpty() || completed.size() < MAX_BATCH
-                    && System.nanoTime() - firstCompletedNanos < batchWindowNanos) {
+            if (completed.isEmpty()
+                    || completed.size() < MAX_BATCH && System.nanoTime() - firstCompletedNanos < batchWindowNanos) {
                 return;
             }
         }
@@ -740,8 +741,8 @@ final class Assembler implements AutoCloseable {
     }
 
     /**
-     * Takes no more records (they stay unacknowledged and are read again after the restart), and lets records that
-     * wait for room go; what is complete is still delivered by {@link #flush}.
+     * Takes no more records (they stay unacknowledged and are read again after the restart), and lets records that wait
+     * for room go; what is complete is still delivered by {@link #flush}.
      */
     synchronized void stopTaking() {
         stopped = true;
@@ -766,7 +767,7 @@ final class Assembler implements AutoCloseable {
      * @return its held acknowledgement, to release once its staging file is gone; never null
      */
     private Runnable end(Assembly a) {
-        staging.forget(a);
+        staging.release(a);
         forget(a);
         completed.remove(a);
         Runnable held = a.heldAck;

@@ -4,8 +4,8 @@ import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -110,8 +110,8 @@ final class PartitionLanes implements AutoCloseable {
         }
 
         /**
-         * Runs this lane's records, {@link #TURN} at most, then gives the thread back: to the end of the pool's queue if
-         * records remain, so lanes waiting for a thread get one in turn.
+         * Runs this lane's records, {@link #TURN} at most, then gives the thread back: to the end of the pool's queue
+         * if records remain, so lanes waiting for a thread get one in turn.
          */
         private void drain() {
             for (int run = 0;; run++) {

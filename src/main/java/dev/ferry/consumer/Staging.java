@@ -123,16 +123,11 @@ final class Staging implements AutoCloseable {
 
     /** The assembly is over (delivered or dropped): its staging file and journal entry go. */
     void remove(Assembly a) throws IOException {
-        forget(a);
+        release(a);
         delete(a);
     }
 
-    /** The assembly is over: no longer counted as open. Under the assembler's lock; {@link #delete} may follow without. */
-    void forget(Assembly a) {
-        open.remove(a);
-    }
-
-    /** Removes the staging file and journal entry of an assembly that is over and {@link #forget forgotten}. */
+    /** Removes the staging file and journal entry of an assembly that is over and {@link #release released}. */
     void delete(Assembly a) throws IOException {
         a.end();
         Files.deleteIfExists(a.staging);

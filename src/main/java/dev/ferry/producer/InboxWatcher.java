@@ -41,7 +41,9 @@ final class InboxWatcher implements Runnable {
     private final Set<Path> watched = new HashSet<>();
     private volatile boolean running = true;
     private volatile boolean rescanRequested = true;
-    /** Entries named by watch events since the last round; bounded by the kernel's event queue, past which it overflows. */
+    /**
+     * Entries named by watch events since the last round; bounded by the kernel's event queue, past which it overflows.
+     */
     private final Set<Path> changed = new LinkedHashSet<>();
     private WatchService watchService;
 

@@ -119,8 +119,7 @@ final class ProducerRoute {
                 "Route %s: watching %s, topic %s, chunks of %d bytes, %d files in flight (and %d of one chunk), %d "
                         + "chunks unacknowledged over all files, completion %s, source policy %s",
                 route.name(), inbox, route.topic(), route.chunkSize(), config.producer().filesInFlight(),
-                config.producer().smallFilesInFlight(), window,
-                config.producer().completion(), route.sourcePolicy());
+                config.producer().smallFilesInFlight(), window, config.producer().completion(), route.sourcePolicy());
         int waiting = ledger.awaitingReceipt().size();
         if (waiting > 0) {
             LOG.infof("Route %s: %d sent files wait for their receipt", route.name(), waiting);

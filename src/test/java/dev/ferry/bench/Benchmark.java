@@ -203,9 +203,9 @@ public final class Benchmark {
     }
 
     /**
-     * Many small files dropped at once, as a folder renamed into the inbox (a sensor dump, a batch of thumbnails): files
-     * per second end to end, each fsynced, verified, recorded and receipted, against {@code cp -a} of the same tree
-     * and one {@code sync} on the same disk.
+     * Many small files dropped at once, as a folder renamed into the inbox (a sensor dump, a batch of thumbnails):
+     * files per second end to end, each fsynced, verified, recorded and receipted, against {@code cp -a} of the same
+     * tree and one {@code sync} on the same disk.
      */
     void smallFiles(int chunkSize, int count, long size) throws Exception {
         Path copied = Files.createDirectories(work.resolve("copy-" + ++runs));
@@ -223,9 +223,9 @@ public final class Benchmark {
     }
 
     /**
-     * The consumer alone, by staging threads ({@code ferry.consumer-threads} 1, 2, 4): a topic of 4 partitions is filled
-     * by the producer first, the producer is stopped, then a fresh consumer (its own group, receipts topic and outbox)
-     * reads the same records for each thread count. Each run starts a new JVM, so each pays the same JIT start.
+     * The consumer alone, by staging threads ({@code ferry.consumer-threads} 1, 2, 4): a topic of 4 partitions is
+     * filled by the producer first, the producer is stopped, then a fresh consumer (its own group, receipts topic and
+     * outbox) reads the same records for each thread count. Each run starts a new JVM, so each pays the same JIT start.
      */
     void consumerThreads(int chunkSize, int count, long size) throws Exception {
         int run = ++runs;

@@ -22,8 +22,8 @@ class ChunksInSettingsTest {
             int maxRecord = WireFormat.maxRecordBytes(kib * 1024);
             int perPoll = ChunksInSettings.maxPollRecords(maxRecord);
             long held = QUEUED_POLLS * (long) perPoll * maxRecord + ChunksInSettings.fetchMaxBytes(maxRecord);
-            System.out.printf("chunk %5d KiB: %2d records per poll, at most %3d MiB held (bound %d MiB)%n", kib, perPoll,
-                    held >> 20, bound >> 20);
+            System.out.printf("chunk %5d KiB: %2d records per poll, at most %3d MiB held (bound %d MiB)%n", kib,
+                    perPoll, held >> 20, bound >> 20);
             assertThat(perPoll).as("records per poll for %d KiB chunks", kib).isBetween(1,
                     ChunksInSettings.MAX_POLL_RECORDS);
             assertThat(held).as("bytes held for %d KiB chunks", kib).isLessThanOrEqualTo(bound + 2L * maxRecord);

@@ -28,9 +28,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.ferry.testing.FerryProcess;
-import dev.ferry.testing.ProcessLog;
 import dev.ferry.testing.FreePorts;
 import dev.ferry.testing.KafkaBroker;
+import dev.ferry.testing.ProcessLog;
 import dev.ferry.testing.TestCertificates;
 
 /**

@@ -93,7 +93,8 @@ class InboxWatcherTest {
             await().atMost(Duration.ofSeconds(30))
                     .until(() -> watching.paths().containsAll(List.of("new.csv", "batch/one.csv", "batch/two.csv")));
             long walked = watching.scanner.visited() - before;
-            System.out.printf("With %d files waiting in the inbox, a new file and a folder of 2 cost %d entries walked%n",
+            System.out.printf(
+                    "With %d files waiting in the inbox, a new file and a folder of 2 cost %d entries walked%n",
                     waiting, walked);
             assertThat(walked).as("entries walked for the events").isLessThan(20);
             assertThat(watching.finished).hasSize(waiting + 3);
