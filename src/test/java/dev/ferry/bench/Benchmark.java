@@ -15,7 +15,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -270,12 +269,16 @@ public final class Benchmark {
                 topics.add(topic + "-receipts-" + threads);
                 Path log = logs.resolve(id + "-consumer.log");
                 Path gc = logs.resolve(id + "-consumer-gc.log");
-                try (FerryProcess consumer = FerryProcess.startAsDeployed("consumer", consumerEnv, log,
-                        jvm(gc, "consumer"))) {
+                try (FerryProcess consumer = FerryProcess.startAsDeployed("consumer", consumerEnv, log, jvm(gc))) {
                     waitFor(Duration.ofSeconds(90), "consumer ready", () -> consumer.get("/q/health/ready") == 200);
                     double idleCpu = cpuSeconds(consumer.pid());
+                    PhaseProfile profile = PhaseProfile.startIfAsked("consumer, " + threads + " threads",
+                            consumer.pid(), logs.resolve(id + "-consumer"));
                     waitFor(Duration.ofMinutes(20), count + " files delivered",
                             () -> names.stream().allMatch(n -> Files.exists(outbox.resolve(n))));
+                    if (profile != null) {
+                        profile.stopAndPrint();
+                    }
                     for (String name : names) {
                         if (!TestFiles.sha256(outbox.resolve(name)).equals(TestFiles.sha256(inbox.resolve(name)))) {
                             throw new IllegalStateException("Benchmark run " + id + ": " + name + " differs");
@@ -389,15 +392,19 @@ public final class Benchmark {
         Path producerGc = logs.resolve("ferry-" + run + "-producer-gc.log");
         Path consumerGc = logs.resolve("ferry-" + run + "-consumer-gc.log");
         try (FerryProcess consumer = FerryProcess.startAsDeployed("consumer", consumerEnv, consumerLog,
-                jvm(consumerGc, "consumer"));
+                jvm(consumerGc));
                 FerryProcess producer = FerryProcess.startAsDeployed("producer", producerEnv, producerLog,
-                        jvm(producerGc, "producer"))) {
+                        jvm(producerGc))) {
             waitFor(Duration.ofSeconds(90), "Ferry ready",
                     () -> producer.get("/q/health/ready") == 200 && consumer.get("/q/health/ready") == 200);
             List<String> warmedUp = warmUp(source, inbox, outbox);
             double producerIdleCpu = cpuSeconds(producer.pid());
             double consumerIdleCpu = cpuSeconds(consumer.pid());
             double brokerIdleCpu = cpuSeconds(ProcessHandle.current().pid());
+            PhaseProfile producerProfile = PhaseProfile.startIfAsked("producer", producer.pid(),
+                    logs.resolve("ferry-" + run + "-producer"));
+            PhaseProfile consumerProfile = PhaseProfile.startIfAsked("consumer", consumer.pid(),
+                    logs.resolve("ferry-" + run + "-consumer"));
             if (batch) {
                 Files.move(source.resolve("batch"), inbox.resolve("batch"));
             } else {
@@ -415,14 +422,14 @@ public final class Benchmark {
                 return arrived[0] == count;
             });
             double brokerCpu = cpuSeconds(ProcessHandle.current().pid()) - brokerIdleCpu;
+            if (producerProfile != null) {
+                producerProfile.stopAndPrint();
+                consumerProfile.stopAndPrint();
+            }
             for (String name : names) {
                 if (!TestFiles.sha256(outbox.resolve(name)).equals(TestFiles.sha256(inbox.resolve(name)))) {
                     throw new IllegalStateException("Benchmark run " + run + ": " + name + " differs");
                 }
-            }
-            if (Boolean.getBoolean("bench.threads")) {
-                printThreadCpu("producer", producer.pid());
-                printThreadCpu("consumer", consumer.pid());
             }
             Usage producerUsage = usage(producer.pid(), producerGc, producerIdleCpu);
             Usage consumerUsage = usage(consumer.pid(), consumerGc, consumerIdleCpu);
@@ -481,16 +488,12 @@ public final class Benchmark {
         return names;
     }
 
-    /** JVM options of Ferry's processes; {@code -Dbench.jfr=true} adds a flight recording for profiling. */
-    private String[] jvm(Path gcLog, String role) {
+    /** JVM options of Ferry's processes ({@code -Dbench.jvm} adds some; profiling: {@link PhaseProfile}). */
+    private String[] jvm(Path gcLog) {
         List<String> options = new ArrayList<>(List.of("-Xmx256m", "-Xlog:gc:file=" + gcLog));
         String extra = System.getProperty("bench.jvm", "");
         if (!extra.isBlank()) {
             options.addAll(List.of(extra.trim().split("\\s+")));
-        }
-        if (Boolean.getBoolean("bench.jfr")) {
-            options.add("-XX:StartFlightRecording=filename=" + logs.resolve("ferry-" + runs + "-" + role + ".jfr")
-                    + ",settings=profile");
         }
         return options.toArray(String[]::new);
     }
@@ -622,23 +625,6 @@ public final class Benchmark {
         } catch (Exception e) {
             System.out.println("Could not delete " + List.of(topics) + ": " + e);
         }
-    }
-
-    /** Where a process spent its CPU, by thread name (profiling aid: {@code -Dbench.threads=true}). */
-    private static void printThreadCpu(String role, long pid) throws IOException {
-        Map<String, Double> byName = new TreeMap<>();
-        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-            for (Path task : tasks.toList()) {
-                String stat = Files.readString(task.resolve("stat"));
-                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+$", "#");
-                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                byName.merge(name + " (user)", Long.parseLong(fields[11]) / 100.0, Double::sum);
-                byName.merge(name + " (system)", Long.parseLong(fields[12]) / 100.0, Double::sum);
-            }
-        }
-        System.out.println("CPU seconds by thread, " + role + ":");
-        byName.entrySet().stream().sorted(Map.Entry.<String, Double> comparingByValue().reversed()).limit(12)
-                .forEach(e -> System.out.printf("  %6.2f  %s%n", e.getValue(), e.getKey()));
     }
 
     /** CPU time of a process: utime + stime, fields 14 and 15 of /proc/PID/stat, in ticks of 1/100 s. */
