@@ -111,13 +111,13 @@ public class StreamCatalog {
                     KafkaClients.reader(kafka, "ferry-stream-catalog"), new StringDeserializer(),
                     new ByteArrayDeserializer())) {
                 reader = consumer;
+                // Asked again on the same client until a stream is announced: a new client every few seconds would
+                // cost a connection, its metrics and MBeans each time, for as long as no stream exists.
+                while (!stopped && consumer.partitionsFor(topic, Duration.ofSeconds(10)).isEmpty()) {
+                    pause.await(5, TimeUnit.SECONDS); // no stream was announced here yet
+                }
                 if (stopped) {
                     return;
-                }
-                if (consumer.partitionsFor(topic, Duration.ofSeconds(10)).isEmpty()) {
-                    reader = null;
-                    pause.await(5, TimeUnit.SECONDS); // no stream was announced here yet
-                    continue;
                 }
                 consumer.assign(List.of(partition));
                 consumer.seekToBeginning(List.of(partition));
