@@ -53,7 +53,7 @@ final class PhaseProfile {
      *            where its recordings go: {@code files.jfr}, {@code files.perf}
      */
     static PhaseProfile startIfAsked(String role, long pid, Path files) throws IOException, InterruptedException {
-        boolean jfr = Boolean.getBoolean("bench.jfr");
+        boolean jfr = Boolean.getBoolean("bench.jfr") && pid != ProcessHandle.current().pid(); // jcmd: not itself
         boolean perf = Boolean.getBoolean("bench.perf");
         if (!jfr && !perf && !Boolean.getBoolean("bench.threads")) {
             return null;
@@ -73,7 +73,8 @@ final class PhaseProfile {
             new ProcessBuilder("kill", "-INT", Long.toString(perf.pid())).start().waitFor();
             perf.waitFor();
         }
-        Map<String, String> javaNames = javaThreadNames(pid);
+        // jcmd may not attach to its own JVM (the broker's and the benchmark's): there the kernel's names stand.
+        Map<String, String> javaNames = pid == ProcessHandle.current().pid() ? Map.of() : javaThreadNames(pid);
         Map<String, Double> spent = new TreeMap<>();
         double total = 0;
         for (Map.Entry<String, double[]> t : now.entrySet()) {
