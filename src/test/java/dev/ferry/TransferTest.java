@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -16,7 +15,6 @@ import java.util.stream.Stream;
 
 import jakarta.inject.Inject;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.WithTestResource;
@@ -54,45 +52,6 @@ class TransferTest {
         }
 
         awaitDelivered(expected, Duration.ofSeconds(60));
-    }
-
-    /**
-     * The delivery thread sleeps until a complete file waits: it used to look for a due batch every 2 ms, about 1000
-     * wake-ups in two idle seconds and 2% of a core, for as long as the consumer ran. Counted as the kernel's voluntary
-     * context switches of the consumer's threads (named "ferry-consumer-..."; the kernel keeps 15 characters).
-     */
-    @Test
-    void anIdleConsumerDoesNotWakeUpEveryFewMilliseconds() throws IOException {
-        Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc/self/task")), "counts wake-ups in Linux's /proc");
-        long before = consumerThreadWakeups();
-        long started = System.nanoTime();
-        // Not a wait for a condition: the measurement is how often the threads wake up while nothing arrives.
-        await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).until(() -> true);
-        long wakeups = consumerThreadWakeups() - before;
-        System.out.printf("consumer threads woke up %d times in %.1f idle seconds%n", wakeups,
-                (System.nanoTime() - started) / 1e9);
-        assertThat(wakeups).isLessThan(100);
-    }
-
-    private static long consumerThreadWakeups() throws IOException {
-        long switches = 0;
-        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
-            for (Path task : tasks.toList()) {
-                try {
-                    if (!Files.readString(task.resolve("comm")).startsWith("ferry-consumer-")) {
-                        continue;
-                    }
-                    for (String line : Files.readAllLines(task.resolve("status"))) {
-                        if (line.startsWith("voluntary_ctxt_switches:")) {
-                            switches += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
-                        }
-                    }
-                } catch (NoSuchFileException e) {
-                    // the thread ended meanwhile
-                }
-            }
-        }
-        return switches;
     }
 
     @Test

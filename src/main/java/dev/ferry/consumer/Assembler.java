@@ -87,8 +87,6 @@ final class Assembler implements AutoCloseable {
     private final Set<Assembly> completed = new LinkedHashSet<>();
     private final long batchWindowNanos;
     private long firstCompletedNanos;
-    private Runnable deliveryDue = () -> {
-    };
     private long lastSync = System.nanoTime();
     private boolean closed;
     /** The consumer is stopping: no record is staged any more, what is complete is still delivered. */
@@ -363,9 +361,6 @@ final class Assembler implements AutoCloseable {
                 firstCompletedNanos = System.nanoTime();
             }
             completed.add(current);
-            if (completed.size() == 1 || completed.size() == MAX_BATCH) {
-                deliveryDue.run(); // a batch's window starts, or the batch is full
-            }
         }
     }
 
@@ -693,25 +688,13 @@ final class Assembler implements AutoCloseable {
 
     /** Delivers the batch if it is full or its oldest file has waited the batch window. */
     void flushIfDue() throws IOException {
-        if (nanosUntilDue() == 0) {
-            flush();
+        synchronized (this) {
+            if (completed.isEmpty()
+                    || completed.size() < MAX_BATCH && System.nanoTime() - firstCompletedNanos < batchWindowNanos) {
+                return;
+            }
         }
-    }
-
-    /** How long until the batch is due: 0 if it is (full, or its window is over), Long.MAX_VALUE if none waits. */
-    synchronized long nanosUntilDue() {
-        if (completed.isEmpty()) {
-            return Long.MAX_VALUE;
-        }
-        if (completed.size() >= MAX_BATCH) {
-            return 0;
-        }
-        return Math.max(0, firstCompletedNanos + batchWindowNanos - System.nanoTime());
-    }
-
-    /** Told when a complete file starts to wait for delivery and when the batch is full ({@link DeliveryBell}). */
-    synchronized void whenDue(Runnable bell) {
-        this.deliveryDue = bell;
+        flush();
     }
 
     /**

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -64,11 +63,8 @@ public class ConsumerService {
     /** The least the lanes may hold ({@link #lanesBudget}). */
     private static final int LANES_MIN_BYTES = 4 << 20;
 
-    /**
-     * The longest the delivery thread sleeps without a ring of the {@link DeliveryBell}, and its pause after a defect:
-     * a safety net, not the pace (a batch is delivered when it is due).
-     */
-    private static final long DELIVERY_IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** How often the delivery thread looks for a batch that is due. */
+    private static final long DELIVERY_CHECK_MILLIS = 2;
 
     private static final Logger LOG = Logger.getLogger(ConsumerService.class);
 
@@ -109,9 +105,7 @@ public class ConsumerService {
     private DeadLetters deadLetters;
     private ScheduledExecutorService housekeeping;
     /** Delivers batches of complete files, so staging never waits for their fsyncs and receipts. */
-    private ExecutorService delivering;
-    private final DeliveryBell deliveryBell = new DeliveryBell();
-    private volatile boolean deliveryStopped;
+    private ScheduledExecutorService delivering;
     private PartitionLanes lanes;
     private long lastStallCheck;
 
@@ -128,7 +122,7 @@ public class ConsumerService {
         receipts.refresh();
         deadLetters = new DeadLetters(kafkaConfig, config.topics().deadLetterTopicName(), topics.deadLetterMaxBytes(),
                 "ferry-consumer-" + instance + "-dead-letters", config.kafkaStartupTimeout());
-        assemblers = new RouteAssemblers(config, topics, keys, board, receipts, failures, BATCH_WINDOW, deliveryBell,
+        assemblers = new RouteAssemblers(config, topics, keys, board, receipts, failures, BATCH_WINDOW,
                 this::readAgain);
         routes = new RouteReconciler<>(assemblers);
         metrics.watchConsumerCapacity(this::unfinishedTransfers, config.consumer().maxUnfinishedTransfers(),
@@ -139,8 +133,9 @@ public class ConsumerService {
         int threads = config.consumer().resolvedConsumerThreads();
         lanes = new PartitionLanes(threads,
                 lanesBudget(threads, WireFormat.maxRecordBytes(config.topics().chunkBytes())));
-        delivering = Executors.newSingleThreadExecutor(DaemonThreads.named("ferry-consumer-delivery"));
-        delivering.execute(this::deliverUntilStopped);
+        delivering = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-consumer-delivery"));
+        delivering.scheduleWithFixedDelay(this::deliverIfDue, DELIVERY_CHECK_MILLIS, DELIVERY_CHECK_MILLIS,
+                TimeUnit.MILLISECONDS);
         running = true;
         housekeeping = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("ferry-consumer-housekeeping"));
         long period = config.consumer().syncInterval().toMillis();
@@ -201,8 +196,6 @@ public class ConsumerService {
             housekeeping.shutdownNow();
             assemblers().forEach(Assembler::stopTaking);
             lanes.close(); // records being staged finish; the rest is read again after the restart
-            deliveryStopped = true;
-            deliveryBell.ring();
             delivering.shutdown(); // not interrupted: an interrupted fsync would close the staging file
             try {
                 delivering.awaitTermination(30, TimeUnit.SECONDS);
@@ -299,44 +292,21 @@ public class ConsumerService {
         }
     }
 
-    /** The delivery thread: delivers each batch when it is due and sleeps until the next one is. */
-    private void deliverUntilStopped() {
-        while (!deliveryStopped) {
-            long sleep = deliverIfDue();
-            try {
-                deliveryBell.await(Math.min(sleep, DELIVERY_IDLE_NANOS));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-    }
-
-    /**
-     * Delivers the complete files whose batch is due; after a failure, not before the retry pause is over.
-     *
-     * @return nanoseconds until the next batch is due (Long.MAX_VALUE if no complete file waits)
-     */
-    private long deliverIfDue() {
-        long pause = storage.retryDelayNanos(StorageStatus.Area.DELIVERY);
-        if (pause > 0) {
-            return pause;
+    /** Delivers the complete files whose batch is due; after a failure, not before the retry pause is over. */
+    private void deliverIfDue() {
+        if (storage.retryDelayNanos(StorageStatus.Area.DELIVERY) > 0) {
+            return;
         }
         try {
-            long next = Long.MAX_VALUE;
             for (Assembler a : assemblers()) {
                 a.flushIfDue();
-                next = Math.min(next, a.nanosUntilDue());
             }
             storage.succeeded(StorageStatus.Area.DELIVERY);
-            return next;
         } catch (IOException e) {
             storage.failed(StorageStatus.Area.DELIVERY, "Delivering complete files failed", e);
-            return Math.max(storage.retryDelayNanos(StorageStatus.Area.DELIVERY), TimeUnit.MILLISECONDS.toNanos(10));
         } catch (RuntimeException e) {
-            // A defect: logged, and tried again after a pause (an exception would end the delivery thread for good).
+            // A defect: logged, and the next check tries again (an exception would end the scheduled task for good).
             LOG.errorf(e, "Delivering complete files failed");
-            return DELIVERY_IDLE_NANOS;
         }
     }
 

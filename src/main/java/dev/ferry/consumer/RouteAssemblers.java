@@ -41,7 +41,6 @@ final class RouteAssemblers implements RouteReconciler.Role<RouteAssemblers.Rout
     private final TopicProvisioner topics;
     private final KeyRing keys;
     private final TransferBoard board;
-    private final DeliveryBell bell;
     private final Receipts receipts;
     private final FailureReceipts failures;
     private final Duration batchWindow;
@@ -61,9 +60,8 @@ final class RouteAssemblers implements RouteReconciler.Role<RouteAssemblers.Rout
     }
 
     RouteAssemblers(FerryConfig config, TopicProvisioner topics, KeyRing keys, TransferBoard board, Receipts receipts,
-            FailureReceipts failures, Duration batchWindow, DeliveryBell bell, Consumer<String> readAgain) {
+            FailureReceipts failures, Duration batchWindow, Consumer<String> readAgain) {
         this.config = config;
-        this.bell = bell;
         this.topics = topics;
         this.keys = keys;
         this.board = board;
@@ -170,7 +168,6 @@ final class RouteAssemblers implements RouteReconciler.Role<RouteAssemblers.Rout
                 new Deliverer(outbox, config.consumer().onConflict()), receipts, instance,
                 config.consumer().syncInterval().toNanos(), batchWindow.toNanos(), limits, failures);
         assembler.events(new BoardEvents(board, r.name()));
-        assembler.whenDue(bell::ring);
         return assembler;
     }
 

@@ -145,38 +145,6 @@ class AssemblerTest {
     }
 
     @Test
-    void theDeliveryThreadIsToldWhenABatchStartsAndWhenItIsFullAndSleepsUntilItIsDue() throws Exception {
-        long window = TimeUnit.SECONDS.toNanos(10);
-        Assembler windowed = new Assembler(outbox.resolve(".ferry/staging/window"), outbox.resolve(".ferry/quarantine"),
-                new Journal(state.resolve("window-assemblies")), new Deliverer(outbox, ConflictPolicy.KEEP_BOTH),
-                receipts, "test", Long.MAX_VALUE, window, Assembler.Limits.DEFAULT, new FailureReceipts());
-        try {
-            windowed.assign(List.of(P0));
-            AtomicInteger rings = new AtomicInteger();
-            windowed.whenDue(rings::incrementAndGet);
-            assertThat(windowed.nanosUntilDue()).as("nothing waits: sleep").isEqualTo(Long.MAX_VALUE);
-
-            windowed.accept(chunksOf(id(900), 0, "batch/f0", bytes(100, 900)).get(0), P0, acks::incrementAndGet);
-            assertThat(rings).as("the first complete file starts the window").hasValue(1);
-            assertThat(windowed.nanosUntilDue()).isPositive().isLessThanOrEqualTo(window);
-            windowed.flushIfDue();
-            assertThat(outbox.resolve("batch/f0")).as("not due before its window").doesNotExist();
-
-            for (int i = 1; i < Assembler.MAX_BATCH; i++) {
-                windowed.accept(chunksOf(id(900 + i), 0, "batch/f" + i, bytes(100, 900 + i)).get(0), P0,
-                        acks::incrementAndGet);
-            }
-            assertThat(rings).as("rung again when the batch is full, not for every file").hasValue(2);
-            assertThat(windowed.nanosUntilDue()).as("a full batch is due at once").isZero();
-            windowed.flushIfDue();
-            assertThat(outbox.resolve("batch/f" + (Assembler.MAX_BATCH - 1))).exists();
-            assertThat(windowed.nanosUntilDue()).isEqualTo(Long.MAX_VALUE);
-        } finally {
-            windowed.close();
-        }
-    }
-
-    @Test
     void theFirstRecordIsHeldUntilTheFileIsDelivered() throws Exception {
         List<Chunk> chunks = chunksOf(id(2), 0, "held.bin", bytes(3500, 2));
         List<Integer> acked = new ArrayList<>();
