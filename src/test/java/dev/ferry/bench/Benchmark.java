@@ -410,13 +410,7 @@ public final class Benchmark {
                     logs.resolve("ferry-" + run + "-consumer"));
             PhaseProfile brokerProfile = PhaseProfile.startIfAsked("broker and benchmark",
                     ProcessHandle.current().pid(), logs.resolve("ferry-" + run + "-broker"));
-            if (batch) {
-                Files.move(source.resolve("batch"), inbox.resolve("batch"));
-            } else {
-                for (String name : names) {
-                    Files.move(source.resolve(name), inbox.resolve(name));
-                }
-            }
+            drop(source, inbox, names, batch ? "batch" : null);
             awaitDelivered(outbox, names, Duration.ofMinutes(20));
             double brokerCpu = cpuSeconds(ProcessHandle.current().pid()) - brokerIdleCpu;
             if (producerProfile != null) {
@@ -503,15 +497,20 @@ public final class Benchmark {
             TestFiles.random(source.resolve(name), size, -1 - i);
             names.add(name);
         }
-        if (batch) {
-            Files.move(source.resolve("again"), inbox.resolve("again"));
+        drop(source, inbox, names, batch ? "again" : null);
+        awaitDelivered(outbox, names, Duration.ofMinutes(10));
+        return names;
+    }
+
+    /** Moves files into the inbox: {@code folder} renamed in at once (as a batch usually arrives), else one by one. */
+    private static void drop(Path source, Path inbox, List<String> names, String folder) throws IOException {
+        if (folder != null) {
+            Files.move(source.resolve(folder), inbox.resolve(folder));
         } else {
             for (String name : names) {
                 Files.move(source.resolve(name), inbox.resolve(name));
             }
         }
-        awaitDelivered(outbox, names, Duration.ofMinutes(10));
-        return names;
     }
 
     /**

@@ -113,9 +113,8 @@ public final class JfrSummary {
         return m == null ? "?" : m.getType().getName() + "." + m.getName();
     }
 
-    /** A pool's threads counted together: "ferry-consumer-lane-3" and "-1" are one line. */
     private static String threadGroup(jdk.jfr.consumer.RecordedThread thread) {
         String name = thread.getJavaName() != null ? thread.getJavaName() : thread.getOSName();
-        return name == null ? "?" : name.replaceAll("[0-9]+$", "#").replaceAll("-[0-9]+-", "-#-");
+        return name == null ? "?" : PhaseProfile.poolName(name);
     }
 }

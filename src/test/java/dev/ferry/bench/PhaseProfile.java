@@ -112,6 +112,11 @@ final class PhaseProfile {
                 .forEach(l -> System.out.println("  " + l.strip()));
     }
 
+    /** A pool's threads counted together: "ferry-consumer-lane-3" and "-1", "GC Thread#0" and "#1" are one name. */
+    static String poolName(String thread) {
+        return thread.replaceAll("[0-9]+$", "#").replaceAll("-[0-9]+-", "-#-");
+    }
+
     /** Kernel thread id to Java thread name, pool numbers replaced by #. */
     private static Map<String, String> javaThreadNames(long pid) throws IOException, InterruptedException {
         Map<String, String> names = new HashMap<>();
@@ -120,7 +125,7 @@ final class PhaseProfile {
         while (m.find()) {
             String nid = m.group(2);
             long tid = nid.startsWith("0x") ? Long.parseLong(nid.substring(2), 16) : Long.parseLong(nid);
-            names.put(Long.toString(tid), m.group(1).replaceAll("[0-9]+$", "#").replaceAll("-[0-9]+-", "-#-"));
+            names.put(Long.toString(tid), poolName(m.group(1)));
         }
         return names;
     }
@@ -136,7 +141,7 @@ final class PhaseProfile {
                 } catch (NoSuchFileException e) {
                     continue; // the thread ended meanwhile
                 }
-                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+$", "#");
+                String name = poolName(stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
                 String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
                 cpu.put(task.getFileName() + " " + name,
                         new double[] { Long.parseLong(fields[11]) / 100.0, Long.parseLong(fields[12]) / 100.0 });
