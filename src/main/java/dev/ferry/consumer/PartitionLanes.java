@@ -24,6 +24,10 @@ import dev.ferry.DaemonThreads;
  * Bounded in bytes, not records: {@link #submit} waits while the records queued and running weigh more than the budget,
  * so the heap holds at most the connector's own queue plus this, whatever arrives. A record heavier than the whole
  * budget still goes, alone.
+ * <p>
+ * A lane lives only while its partition has records queued or running: an idle lane leaves the map, so a consumer that
+ * saw thousands of partitions over its life (a pattern subscription, topics coming and going, rebalances) keeps none of
+ * them once they are quiet.
  */
 final class PartitionLanes implements AutoCloseable {
 
@@ -63,18 +67,28 @@ final class PartitionLanes implements AutoCloseable {
     void submit(TopicPartition partition, int bytes, Runnable work) throws InterruptedException {
         int weight = Math.max(1, Math.min(bytes, budgetBytes));
         budget.acquire(weight);
+        Runnable record = () -> {
+            try {
+                work.run();
+            } finally {
+                budget.release(weight);
+            }
+        };
         try {
-            lanes.computeIfAbsent(partition, p -> new Lane()).add(() -> {
-                try {
-                    work.run();
-                } finally {
-                    budget.release(weight);
-                }
-            });
+            // A lane that has just gone idle refuses the record and leaves the map: the next one takes its place,
+            // never beside it, so a partition never has two lanes running at once.
+            while (!lanes.computeIfAbsent(partition, Lane::new).add(record)) {
+                Thread.onSpinWait();
+            }
         } catch (RuntimeException e) {
             budget.release(weight);
             throw e;
         }
+    }
+
+    /** Partitions with records queued or running now (idle lanes are not kept). */
+    int lanes() {
+        return lanes.size();
     }
 
     /** Bytes of records queued or running now. */
@@ -98,15 +112,26 @@ final class PartitionLanes implements AutoCloseable {
     /** One partition's queue: at most one of its records runs at a time, in the order they came. */
     private final class Lane {
 
+        private final TopicPartition partition;
         private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
         private boolean running;
+        private boolean retired;
 
-        synchronized void add(Runnable record) {
+        Lane(TopicPartition partition) {
+            this.partition = partition;
+        }
+
+        /** Queues {@code record}; false if this lane went idle and left the map (the caller takes a new one). */
+        synchronized boolean add(Runnable record) {
+            if (retired) {
+                return false;
+            }
             if (!running) {
                 threads.execute(this::drain); // throws if closed: the record is not queued
                 running = true;
             }
             queue.add(record);
+            return true;
         }
 
         /**
@@ -122,6 +147,8 @@ final class PartitionLanes implements AutoCloseable {
                         if (queue.isEmpty() || !requeue()) {
                             running = false;
                             queue.clear(); // closed: left unacknowledged, read again at restart
+                            retired = true;
+                            lanes.remove(partition, this);
                         }
                         return;
                     }

@@ -74,6 +74,23 @@ class PartitionLanesTest {
     }
 
     @Test
+    void aQuietPartitionKeepsNoLane() throws Exception {
+        int partitions = 5000;
+        AtomicInteger done = new AtomicInteger();
+        try (PartitionLanes lanes = new PartitionLanes(2, 1 << 20)) {
+            for (int round = 0; round < 3; round++) {
+                for (int p = 0; p < partitions; p++) {
+                    lanes.submit(new TopicPartition("topic-" + p % 50, p), 10, done::incrementAndGet);
+                }
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> done.get() == 3 * partitions);
+            await().atMost(Duration.ofSeconds(5)).until(() -> lanes.lanes() == 0);
+            System.out.printf("%d partitions seen, %d records run: %d lanes kept%n", partitions, done.get(),
+                    lanes.lanes());
+        }
+    }
+
+    @Test
     void theLanesBudgetIsTwoRecordsPerThreadWithinItsBounds() {
         int chunk = 512 << 10;
         for (int threads : new int[] { 1, 2, 4, 16, 64 }) {
