@@ -100,6 +100,9 @@ public final class Benchmark {
         line("");
         line("All processes share the machine: one broker, Ferry's producer and consumer (-Xmx256m each) or Kafka's");
         line("producer-perf and consumer-perf running at the same time, same record size, same bytes, acks=all.");
+        line("Ferry runs with its image's JVM arguments (" + String.join(" ", FerryProcess.imageJvmArguments()) + ")"
+                + (System.getProperty("bench.jvm", "").isBlank() ? "" : " and " + System.getProperty("bench.jvm"))
+                + ".");
         line("");
 
         line("## End to end, default chunk size (" + defaultChunk / 1024 + " KiB)");

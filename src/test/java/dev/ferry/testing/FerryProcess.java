@@ -1,6 +1,7 @@
 package dev.ferry.testing;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -10,8 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -42,11 +46,41 @@ public final class FerryProcess implements AutoCloseable {
     public static FerryProcess start(String profile, Map<String, String> env, Path log, String... jvmArgs) {
         List<String> args = new ArrayList<>(List.of("-XX:TieredStopAtLevel=1"));
         args.addAll(List.of(jvmArgs));
-        return startAsDeployed(profile, env, log, args.toArray(String[]::new));
+        return launch(profile, env, log, args);
     }
 
-    /** Starts the packaged app as it runs in production (full JIT): what a benchmark measures. */
+    /**
+     * Starts the packaged app as its image runs it (full JIT, the image's JVM arguments, {@link #imageJvmArguments}):
+     * what a benchmark measures. {@code jvmArgs} come after them; one that picks a collector replaces the image's.
+     */
     public static FerryProcess startAsDeployed(String profile, Map<String, String> env, Path log, String... jvmArgs) {
+        boolean ownCollector = Arrays.stream(jvmArgs).anyMatch(FerryProcess::picksCollector);
+        List<String> args = new ArrayList<>();
+        imageJvmArguments().stream().filter(a -> !(ownCollector && picksCollector(a))).forEach(args::add);
+        args.addAll(List.of(jvmArgs));
+        return launch(profile, env, log, args);
+    }
+
+    /**
+     * The JVM arguments the container image starts Ferry with: {@code quarkus.jib.jvm-arguments} in
+     * application.properties, the one place they are written (Jib puts them in the image's entrypoint).
+     */
+    public static List<String> imageJvmArguments() {
+        Properties properties = new Properties();
+        try (InputStream in = FerryProcess.class.getResourceAsStream("/application.properties")) {
+            properties.load(Objects.requireNonNull(in, "application.properties is not on the class path"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        String arguments = properties.getProperty("quarkus.jib.jvm-arguments", "");
+        return Arrays.stream(arguments.split(",")).map(String::trim).filter(a -> !a.isEmpty()).toList();
+    }
+
+    private static boolean picksCollector(String jvmArg) {
+        return jvmArg.startsWith("-XX:+Use") && jvmArg.endsWith("GC");
+    }
+
+    private static FerryProcess launch(String profile, Map<String, String> env, Path log, List<String> jvmArgs) {
         Path jar = Path.of(System.getProperty("ferry.app.jar", "target/quarkus-app/quarkus-run.jar"));
         if (!Files.exists(jar)) {
             throw new IllegalStateException(
@@ -55,7 +89,7 @@ public final class FerryProcess implements AutoCloseable {
         int port = FreePorts.next();
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of(jvmArgs));
+        command.addAll(jvmArgs);
         command.add("-jar");
         command.add(jar.toString());
         ProcessBuilder builder = new ProcessBuilder(command);
