@@ -401,9 +401,7 @@ public final class Benchmark {
             waitFor(Duration.ofSeconds(90), "Ferry ready",
                     () -> producer.get("/q/health/ready") == 200 && consumer.get("/q/health/ready") == 200);
             List<String> warmedUp = warmUp(source, inbox, outbox);
-            if (count > 1) {
-                warmedUp.addAll(warmUpSameShape(source, inbox, outbox, count, size, batch));
-            }
+            warmedUp.addAll(warmUpSameShape(source, inbox, outbox, count, size, batch));
             double producerIdleCpu = cpuSeconds(producer.pid());
             double consumerIdleCpu = cpuSeconds(consumer.pid());
             double brokerIdleCpu = cpuSeconds(ProcessHandle.current().pid());
@@ -485,8 +483,10 @@ public final class Benchmark {
 
     /**
      * Moves the measured workload's shape once before it is measured (as many files, as large, dropped the same way):
-     * with fewer files the per-file code was still being compiled in the measured phase, the C2 compiler took a third
-     * of all CPU there (3.6 s of the producer's 8.3 s for 1000 files of 1 MiB), which a long-running service pays once.
+     * with less, the JIT compilers were still compiling in the measured phase what a long-running service compiled
+     * long ago. For 1000 files of 1 MiB C2 took 3.6 s of the producer's 8.3 s; for one 2 GiB file, whose per-chunk code
+     * the general warm-up runs only about 1600 times (C2 takes a method at about 5000 calls), C2 took 17-18 CPU-s of
+     * the three JVMs' measured phase, 7-9 s after this, and the file moved at 91-105 MB/s instead of 72-77 (same hour).
      *
      * @return the files, relative to inbox and outbox
      */
