@@ -129,6 +129,10 @@ public final class Benchmark {
             encryption(defaultChunk, quick ? 256 * MiB : 1024 * MiB);
             return;
         }
+        if (only.equals("memory")) {
+            constantMemory(defaultChunk, hugeFile);
+            return;
+        }
         Result oneBig = ferry(defaultChunk, 1, bigFile, List.of());
         Result rawBig = raw(defaultChunk, bigFile);
         row("1 x " + bigFile / MiB + " MiB", oneBig, rawBig);
@@ -139,19 +143,7 @@ public final class Benchmark {
         smallFiles(defaultChunk, quick ? 1000 : 5000, 4 * KiB);
         consumerThreads(defaultChunk, quick ? 32 : 64, (quick ? 4 : 32) * MiB);
 
-        line("## Constant memory: one " + hugeFile / MiB + " MiB file, both roles at -Xmx256m");
-        line("");
-        Result huge = ferry(defaultChunk, 1, hugeFile, List.of());
-        line("| Role | Peak heap used (GC log) | Heap after GC (max) | Peak RSS (VmHWM) |");
-        line("|---|---|---|---|");
-        line("| producer | " + huge.producer.peakHeapMiB + " MiB | " + huge.producer.liveHeapMiB + " MiB | "
-                + huge.producer.peakRssMiB + " MiB |");
-        line("| consumer | " + huge.consumer.peakHeapMiB + " MiB | " + huge.consumer.liveHeapMiB + " MiB | "
-                + huge.consumer.peakRssMiB + " MiB |");
-        line("");
-        line(String.format("The %d MiB file moved at %.1f MB/s, byte-identical (SHA-256 compared).", hugeFile / MiB,
-                huge.mbPerSecond));
-        line("");
+        constantMemory(defaultChunk, hugeFile);
 
         line("## Chunk size sweep: one " + sweepFile / MiB + " MiB file");
         line("");
@@ -174,6 +166,26 @@ public final class Benchmark {
         line("");
         Files.writeString(Path.of("docs", "benchmarks.md"), report.toString(), StandardCharsets.UTF_8);
         System.out.println("\nWritten to docs/benchmarks.md and " + plot);
+    }
+
+    /** One file larger than both heaps together: the heap and RSS of each role, from its GC log and /proc. */
+    void constantMemory(int chunkSize, long size) throws Exception {
+        line("## Constant memory: one " + size / MiB + " MiB file, both roles at -Xmx256m");
+        line("");
+        Result huge = ferry(chunkSize, 1, size, List.of());
+        line("| Role | Peak heap used (GC log) | Heap after GC (max) | Heap after full GC (max) | Peak RSS (VmHWM) |");
+        line("|---|---|---|---|---|");
+        for (String role : List.of("producer", "consumer")) {
+            Usage u = role.equals("producer") ? huge.producer : huge.consumer;
+            line("| " + role + " | " + u.peakHeapMiB + " MiB | " + u.liveHeapMiB + " MiB | " + u.afterFullGc() + " | "
+                    + u.peakRssMiB + " MiB |");
+        }
+        line("");
+        line("Full collections at start-up (class loading, \"Metadata GC Threshold\") are left out of the full-GC column.");
+        line("");
+        line(String.format("The %d MiB file moved at %.1f MB/s, byte-identical (SHA-256 compared).", size / MiB,
+                huge.mbPerSecond));
+        line("");
     }
 
     /**
@@ -259,8 +271,8 @@ public final class Benchmark {
             line("Records per partition: " + perPartition + ". The topic was filled first and the producer stopped; "
                     + "each run is a fresh consumer process (JIT start included).");
             line("");
-            line("| ferry.consumer-threads | MB/s | CPU s/GiB consumer | heap after GC |");
-            line("|---|---|---|---|");
+            line("| ferry.consumer-threads | MB/s | CPU s/GiB consumer | heap after GC | after full GC |");
+            line("|---|---|---|---|---|");
             for (int threads : new int[] { 1, 2, 4 }) {
                 String id = "threads-" + run + "-" + threads;
                 Path outbox = dir.resolve("outbox-" + threads);
@@ -294,8 +306,8 @@ public final class Benchmark {
                     double mbs = count * size / 1e6 / seconds;
                     System.out.printf("threads %d  %5d x %5d MiB  %7.2f s  %7.1f MB/s  cpu s/GiB consumer %.1f%n",
                             threads, count, size / MiB, seconds, mbs, usage.cpuSeconds() / gib);
-                    line(String.format("| %d | %.1f | %.1f | %d MiB |", threads, mbs, usage.cpuSeconds() / gib,
-                            usage.liveHeapMiB()));
+                    line(String.format("| %d | %.1f | %.1f | %d MiB | %s |", threads, mbs, usage.cpuSeconds() / gib,
+                            usage.liveHeapMiB(), usage.afterFullGc()));
                 } finally {
                     deleteTree(outbox);
                 }
@@ -345,7 +357,19 @@ public final class Benchmark {
         return count / seconds;
     }
 
-    record Usage(long peakHeapMiB, long liveHeapMiB, long peakRssMiB, double cpuSeconds) {
+    /**
+     * @param liveHeapMiB
+     *            the most heap left after any collection: under ParallelGC a young collection leaves the old generation
+     *            as it is, garbage included, until a full one
+     * @param fullGcHeapMiB
+     *            the most heap left after a full collection other than the start-up's class-loading ones (what was
+     *            really live), -1 if there was none
+     */
+    record Usage(long peakHeapMiB, long liveHeapMiB, long fullGcHeapMiB, long peakRssMiB, double cpuSeconds) {
+
+        String afterFullGc() {
+            return fullGcHeapMiB < 0 ? "none" : fullGcHeapMiB + " MiB";
+        }
     }
 
     record Result(double mbPerSecond, double filesPerSecond, Usage producer, Usage consumer, double brokerCpuSeconds) {
@@ -438,9 +462,11 @@ public final class Benchmark {
             double gib = count * (double) size / (1L << 30);
             System.out.printf(
                     "ferry   chunk %8d  %5d x %8d KiB  %7.2f s  %7.1f MB/s  %7.0f files/s  cpu s/GiB: producer %.1f, "
-                            + "consumer %.1f, broker+bench %.1f%n",
+                            + "consumer %.1f, broker+bench %.1f; heap after GC %d, %d MiB (full GC %s, %s); peak RSS %d, %d MiB%n",
                     chunkSize, count, size / KiB, seconds, mbs, count / seconds, producerUsage.cpuSeconds() / gib,
-                    consumerUsage.cpuSeconds() / gib, brokerCpu / gib);
+                    consumerUsage.cpuSeconds() / gib, brokerCpu / gib, producerUsage.liveHeapMiB(),
+                    consumerUsage.liveHeapMiB(), producerUsage.afterFullGc(), consumerUsage.afterFullGc(),
+                    producerUsage.peakRssMiB(), consumerUsage.peakRssMiB());
             return new Result(mbs, count / seconds, producerUsage, consumerUsage, brokerCpu);
         } finally {
             deleteTree(dir);
@@ -483,10 +509,10 @@ public final class Benchmark {
 
     /**
      * Moves the measured workload's shape once before it is measured (as many files, as large, dropped the same way):
-     * with less, the JIT compilers were still compiling in the measured phase what a long-running service compiled
-     * long ago. For 1000 files of 1 MiB C2 took 3.6 s of the producer's 8.3 s; for one 2 GiB file, whose per-chunk code
-     * the general warm-up runs only about 1600 times (C2 takes a method at about 5000 calls), C2 took 17-18 CPU-s of
-     * the three JVMs' measured phase, 7-9 s after this, and the file moved at 91-105 MB/s instead of 72-77 (same hour).
+     * with less, the JIT compilers were still compiling in the measured phase what a long-running service compiled long
+     * ago. For 1000 files of 1 MiB C2 took 3.6 s of the producer's 8.3 s; for one 2 GiB file, whose per-chunk code the
+     * general warm-up runs only about 1600 times (C2 takes a method at about 5000 calls), C2 took 17-18 CPU-s of the
+     * three JVMs' measured phase, 7-9 s after this, and the file moved at 91-105 MB/s instead of 72-77 (same hour).
      *
      * @return the files, relative to inbox and outbox
      */
@@ -530,12 +556,15 @@ public final class Benchmark {
         });
     }
 
-    /** JVM options of Ferry's processes ({@code -Dbench.jvm} adds some; profiling: {@link PhaseProfile}). */
+    /**
+     * JVM options of Ferry's processes beside the image's ({@code -Dbench.jvm} adds some, separated by commas or
+     * spaces; profiling: {@link PhaseProfile}).
+     */
     private String[] jvm(Path gcLog) {
         List<String> options = new ArrayList<>(List.of("-Xmx256m", "-Xlog:gc:file=" + gcLog));
         String extra = System.getProperty("bench.jvm", "");
         if (!extra.isBlank()) {
-            options.addAll(List.of(extra.trim().split("\\s+")));
+            options.addAll(List.of(extra.trim().split("[,\\s]+"))); // commas: one word for BENCH_OPTS
         }
         return options.toArray(String[]::new);
     }
@@ -687,6 +716,7 @@ public final class Benchmark {
         Pattern heap = Pattern.compile("(\\d+)M->(\\d+)M\\(\\d+M\\)");
         long peak = 0;
         long live = 0;
+        long full = -1;
         for (String l : Files.readAllLines(gcLog)) {
             Matcher m = heap.matcher(l);
             // Only collections: a Remark or Cleanup line also shows "before->after" but frees nothing, so its
@@ -694,9 +724,12 @@ public final class Benchmark {
             if ((l.contains("Pause Young") || l.contains("Pause Full")) && m.find()) {
                 peak = Math.max(peak, Long.parseLong(m.group(1)));
                 live = Math.max(live, Long.parseLong(m.group(2)));
+                if (l.contains("Pause Full") && !l.contains("Metadata GC Threshold")) {
+                    full = Math.max(full, Long.parseLong(m.group(2)));
+                }
             }
         }
-        return new Usage(peak, live, rssKb / 1024, cpuSeconds(pid) - cpuBefore);
+        return new Usage(peak, live, full, rssKb / 1024, cpuSeconds(pid) - cpuBefore);
     }
 
     private static LocalDateTime firstLine(Path log, Pattern marker) throws IOException {

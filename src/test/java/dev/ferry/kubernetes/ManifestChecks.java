@@ -32,12 +32,13 @@ import dev.ferry.config.FerryConfig;
 final class ManifestChecks {
 
     /**
-     * Environment variables that are not Ferry's or Kafka's settings: the role, the heap share read by the Quarkus
-     * image's start script, the namespace quarkus-kubernetes adds to a Deployment, and Quarkus's own HTTP settings for
-     * HTTPS and browser sessions (docs/access.md).
+     * Environment variables that are not Ferry's or Kafka's settings: the role, the heap share and collector settings
+     * read by the Quarkus image's start script, the namespace quarkus-kubernetes adds to a Deployment, and Quarkus's
+     * own HTTP settings for HTTPS and browser sessions (docs/access.md).
      */
-    private static final Set<String> IMAGE_ENV = Set.of("JAVA_MAX_MEM_RATIO", "QUARKUS_PROFILE", "KUBERNETES_NAMESPACE",
-            "QUARKUS_HTTP_AUTH_SESSION_ENCRYPTION_KEY", "QUARKUS_HTTP_SSL_CERTIFICATE_FILES",
+    private static final Set<String> IMAGE_ENV = Set.of("JAVA_MAX_MEM_RATIO", "GC_TIME_RATIO",
+            "GC_ADAPTIVE_SIZE_POLICY_WEIGHT", "GC_MIN_HEAP_FREE_RATIO", "GC_MAX_HEAP_FREE_RATIO", "QUARKUS_PROFILE",
+            "KUBERNETES_NAMESPACE", "QUARKUS_HTTP_AUTH_SESSION_ENCRYPTION_KEY", "QUARKUS_HTTP_SSL_CERTIFICATE_FILES",
             "QUARKUS_HTTP_SSL_CERTIFICATE_KEY_FILES", "QUARKUS_HTTP_SSL_CERTIFICATE_RELOAD_PERIOD",
             "QUARKUS_HTTP_INSECURE_REQUESTS");
 
