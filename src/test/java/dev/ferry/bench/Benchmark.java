@@ -95,7 +95,7 @@ public final class Benchmark {
         line("");
         line("Date: " + LocalDate.now() + (quick ? " (quick run: smaller files, not the reference figures)" : ""));
         line("Machine: " + machine());
-        line("Reproduce: `bench/run.sh`" + (quick ? " quick" : "") + " (takes about " + (quick ? "3" : "15")
+        line("Reproduce: `bench/run.sh`" + (quick ? " quick" : "") + " (takes about " + (quick ? "3" : "20")
                 + " minutes; needs about " + (quick ? "5" : "30") + " GB of free disk)");
         line("");
         line("All processes share the machine: one broker, Ferry's producer and consumer (-Xmx256m each) or Kafka's");
