@@ -28,6 +28,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.quota.ClientQuotaAlteration;
 import org.apache.kafka.common.quota.ClientQuotaEntity;
+import org.awaitility.core.ConditionTimeoutException;
 
 import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaCluster;
@@ -44,6 +45,8 @@ import dev.ferry.verify.Verifier;
 final class FaultRig implements AutoCloseable {
 
     static final int CHUNK = 512 * 1024;
+    /** Log lines per process printed when files are not delivered in time. */
+    private static final int LAST_WORDS = 12;
 
     final String name;
     final Path root;
@@ -154,18 +157,46 @@ final class FaultRig implements AutoCloseable {
 
     /** Waits until every file is delivered byte-identical (checked by hash here, then by the verify tool). */
     Verifier.Report awaitDelivered(Duration limit) throws IOException {
-        await().atMost(limit).pollInterval(Duration.ofSeconds(1)).until(() -> {
-            for (Map.Entry<String, String> e : expected.entrySet()) {
-                Path f = outbox.resolve(e.getKey());
-                if (!Files.exists(f) || Files.size(f) != sizes.get(e.getKey())) {
-                    return false;
-                }
-            }
-            return true;
-        });
+        try {
+            await().atMost(limit).pollInterval(Duration.ofSeconds(1)).until(() -> undelivered().isEmpty());
+        } catch (ConditionTimeoutException e) {
+            // CI keeps only the console: say which files are missing and what the processes last said.
+            throw new AssertionError("not delivered within " + limit + ": " + undelivered() + "\n" + lastWords(), e);
+        }
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
                 .until(() -> verify().identical() == expected.size() && stagedFiles() == 0);
         return verify();
+    }
+
+    /** Expected files not (yet) in the outbox at their size: path, what the outbox and the inbox hold. */
+    private List<String> undelivered() throws IOException {
+        List<String> missing = new ArrayList<>();
+        for (String path : expected.keySet()) {
+            Path f = outbox.resolve(path);
+            long size = Files.exists(f) ? Files.size(f) : -1;
+            if (size != sizes.get(path)) {
+                missing.add(path + " (outbox " + (size < 0 ? "none" : size + " B") + ", inbox "
+                        + (Files.exists(inbox.resolve(path)) ? "present" : "gone") + ")");
+            }
+        }
+        return missing;
+    }
+
+    /** The last lines of the logs of the processes running and of the two started last, oldest first. */
+    private synchronized String lastWords() {
+        StringBuilder words = new StringBuilder();
+        for (int i = 0; i < processes.size(); i++) {
+            FerryProcess p = processes.get(i);
+            if (!p.isAlive() && i < processes.size() - 2) {
+                continue;
+            }
+            List<String> lines = ProcessLog.text(p.log()).lines().toList();
+            words.append("--- ").append(p.log().getFileName()).append(p.isAlive() ? " (running)" : " (exited)")
+                    .append('\n');
+            lines.subList(Math.max(0, lines.size() - LAST_WORDS), lines.size())
+                    .forEach(l -> words.append(l, 0, Math.min(l.length(), 400)).append('\n'));
+        }
+        return words.toString();
     }
 
     /**
