@@ -55,6 +55,10 @@ public final class Benchmark {
     static final Pattern MEASURED_DELIVERED = Pattern.compile("[(/]f\\d+\\.bin\\): delivered ");
     static final Pattern MEASURED_ASSEMBLING = Pattern.compile("[(/]f\\d+\\.bin\\): assembling ");
     static final long KiB = 1L << 10;
+    /** The JIT compilers' share of a warm-up round's CPU (Ferry's processes and the broker's) below which the clock starts. */
+    static final double JIT_QUIET_SHARE = 0.10;
+    /** Warm-up rounds with the measured shape at most ({@link #warmUpUntilCompiled}); -Dbench.shapeRounds=1 for one. */
+    static final int MAX_SHAPE_ROUNDS = Integer.getInteger("bench.shapeRounds", 4);
     static final DateTimeFormatter LOG_FORMAT = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS");
 
     final boolean quick;
@@ -95,7 +99,7 @@ public final class Benchmark {
         line("");
         line("Date: " + LocalDate.now() + (quick ? " (quick run: smaller files, not the reference figures)" : ""));
         line("Machine: " + machine());
-        line("Reproduce: `bench/run.sh`" + (quick ? " quick" : "") + " (takes about " + (quick ? "3" : "20")
+        line("Reproduce: `bench/run.sh`" + (quick ? " quick" : "") + " (takes about " + (quick ? "4" : "30")
                 + " minutes; needs about " + (quick ? "5" : "30") + " GB of free disk)");
         line("");
         line("All processes share the machine: one broker, Ferry's producer and consumer (-Xmx256m each) or Kafka's");
@@ -425,7 +429,8 @@ public final class Benchmark {
             waitFor(Duration.ofSeconds(90), "Ferry ready",
                     () -> producer.get("/q/health/ready") == 200 && consumer.get("/q/health/ready") == 200);
             List<String> warmedUp = warmUp(source, inbox, outbox);
-            warmedUp.addAll(warmUpSameShape(source, inbox, outbox, count, size, batch));
+            warmedUp.addAll(warmUpUntilCompiled(source, inbox, outbox, count, size, batch, producer, consumer));
+            double jitBefore = jitCpu(producer, consumer);
             double producerIdleCpu = cpuSeconds(producer.pid());
             double consumerIdleCpu = cpuSeconds(consumer.pid());
             double brokerIdleCpu = cpuSeconds(ProcessHandle.current().pid());
@@ -438,6 +443,7 @@ public final class Benchmark {
             drop(source, inbox, names, batch ? "batch" : null);
             awaitDelivered(outbox, names, Duration.ofMinutes(20));
             double brokerCpu = cpuSeconds(ProcessHandle.current().pid()) - brokerIdleCpu;
+            double jit = jitCpu(producer, consumer) - jitBefore;
             if (producerProfile != null) {
                 producerProfile.stopAndPrint();
                 consumerProfile.stopAndPrint();
@@ -462,9 +468,10 @@ public final class Benchmark {
             double gib = count * (double) size / (1L << 30);
             System.out.printf(
                     "ferry   chunk %8d  %5d x %8d KiB  %7.2f s  %7.1f MB/s  %7.0f files/s  cpu s/GiB: producer %.1f, "
-                            + "consumer %.1f, broker+bench %.1f; heap after GC %d, %d MiB (full GC %s, %s); peak RSS %d, %d MiB%n",
+                            + "consumer %.1f, broker+bench %.1f; JIT %.1f s; heap after GC %d, %d MiB (full GC %s, %s); "
+                            + "peak RSS %d, %d MiB%n",
                     chunkSize, count, size / KiB, seconds, mbs, count / seconds, producerUsage.cpuSeconds() / gib,
-                    consumerUsage.cpuSeconds() / gib, brokerCpu / gib, producerUsage.liveHeapMiB(),
+                    consumerUsage.cpuSeconds() / gib, brokerCpu / gib, jit, producerUsage.liveHeapMiB(),
                     consumerUsage.liveHeapMiB(), producerUsage.afterFullGc(), consumerUsage.afterFullGc(),
                     producerUsage.peakRssMiB(), consumerUsage.peakRssMiB());
             return new Result(mbs, count / seconds, producerUsage, consumerUsage, brokerCpu);
@@ -508,25 +515,78 @@ public final class Benchmark {
     }
 
     /**
-     * Moves the measured workload's shape once before it is measured (as many files, as large, dropped the same way):
-     * with less, the JIT compilers were still compiling in the measured phase what a long-running service compiled long
-     * ago. For 1000 files of 1 MiB C2 took 3.6 s of the producer's 8.3 s; for one 2 GiB file, whose per-chunk code the
-     * general warm-up runs only about 1600 times (C2 takes a method at about 5000 calls), C2 took 17-18 CPU-s of the
-     * three JVMs' measured phase, 7-9 s after this, and the file moved at 91-105 MB/s instead of 72-77 (same hour).
+     * Moves the measured workload's shape until the JIT compilers are (nearly) done with it: at least once, then again
+     * while the compiler threads of Ferry's two processes and of the broker's JVM used more than
+     * {@link #JIT_QUIET_SHARE} of the round's CPU, at most {@link #MAX_SHAPE_ROUNDS} times. One round was not enough: a
+     * method called once per file or per chunk reaches C2's threshold (about 5000 calls) near the end of a round of 5000
+     * small files or of a 2 GiB file, so C2 still compiled in the measured phase what a long-running service compiled
+     * long ago (same hour, one round against four: 5000 small files 426 and 468 against 1063 and 882 files/s, one
+     * 2 GiB file 85 and 116 against 189 and 156 MB/s). The compilers' CPU is read per thread from {@code /proc}; the
+     * JVMs' own {@code java.ci.totalTime} adds up each compilation's wall-clock time, which on 2 busy cores counts
+     * waiting for a core.
      *
      * @return the files, relative to inbox and outbox
      */
-    private List<String> warmUpSameShape(Path source, Path inbox, Path outbox, int count, long size, boolean batch)
-            throws Exception {
+    private List<String> warmUpUntilCompiled(Path source, Path inbox, Path outbox, int count, long size, boolean batch,
+            FerryProcess producer, FerryProcess consumer) throws Exception {
+        List<String> kept = new ArrayList<>();
+        for (int round = 1;; round++) {
+            double[] jitEach = { PhaseProfile.compilerCpu(producer.pid()), PhaseProfile.compilerCpu(consumer.pid()) };
+            double jitBefore = jitCpu(producer, consumer);
+            double cpuBefore = cpuSeconds(producer.pid()) + cpuSeconds(consumer.pid())
+                    + cpuSeconds(ProcessHandle.current().pid());
+            long started = System.nanoTime();
+            List<String> names = warmUpSameShape(source, inbox, outbox, count, size, batch, round);
+            double seconds = (System.nanoTime() - started) / 1e9;
+            double jit = jitCpu(producer, consumer) - jitBefore;
+            double cpu = cpuSeconds(producer.pid()) + cpuSeconds(consumer.pid())
+                    + cpuSeconds(ProcessHandle.current().pid()) - cpuBefore;
+            System.out.printf("warm-up round %d with the measured shape: %.1f s, %.1f CPU-s, of which JIT compilers %.1f"
+                    + " (%.0f%%; producer %.1f, consumer %.1f)%n", round, seconds, cpu, jit, 100 * jit / cpu,
+                    PhaseProfile.compilerCpu(producer.pid()) - jitEach[0],
+                    PhaseProfile.compilerCpu(consumer.pid()) - jitEach[1]);
+            if (size >= MiB && round > 1) {
+                // Large files: disk, not inodes (see warmUp); the first round's stay until after the measured run.
+                for (String name : names) {
+                    Files.delete(inbox.resolve(name));
+                    Files.delete(outbox.resolve(name));
+                }
+            } else {
+                kept.addAll(names);
+            }
+            if (jit <= JIT_QUIET_SHARE * cpu || round >= MAX_SHAPE_ROUNDS) {
+                return kept;
+            }
+        }
+    }
+
+    /** CPU seconds the JIT compiler threads of both Ferry processes and of this JVM (the broker's) used so far. */
+    private static double jitCpu(FerryProcess producer, FerryProcess consumer) throws IOException {
+        return PhaseProfile.compilerCpu(producer.pid()) + PhaseProfile.compilerCpu(consumer.pid())
+                + PhaseProfile.compilerCpu(ProcessHandle.current().pid());
+    }
+
+    /**
+     * One round of the measured workload's shape before it is measured (as many files, as large, dropped the same way):
+     * without it, the JIT compilers were still compiling in the measured phase what a long-running service compiled
+     * long ago. For 1000 files of 1 MiB C2 took 3.6 s of the producer's 8.3 s; for one 2 GiB file, whose per-chunk code
+     * the general warm-up runs only about 1600 times (C2 takes a method at about 5000 calls), C2 took 17-18 CPU-s of
+     * the three JVMs' measured phase, 7-9 s after this, and the file moved at 91-105 MB/s instead of 72-77 (same hour).
+     *
+     * @return the files, relative to inbox and outbox
+     */
+    private List<String> warmUpSameShape(Path source, Path inbox, Path outbox, int count, long size, boolean batch,
+            int round) throws Exception {
         // Named so that the measured run's log patterns (f0.bin, f1.bin, ...) do not match them.
+        String folder = "again" + (round == 1 ? "" : round);
         List<String> names = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            String name = (batch ? "again/" : "again-") + "w" + i + ".bin";
+            String name = folder + (batch ? "/" : "-") + "w" + i + ".bin";
             Files.createDirectories(source.resolve(name).getParent());
-            TestFiles.random(source.resolve(name), size, -1 - i);
+            TestFiles.random(source.resolve(name), size, -1 - i - round * 100_000L);
             names.add(name);
         }
-        drop(source, inbox, names, batch ? "again" : null);
+        drop(source, inbox, names, batch ? folder : null);
         awaitDelivered(outbox, names, Duration.ofMinutes(10));
         return names;
     }

@@ -130,6 +130,21 @@ final class PhaseProfile {
         return names;
     }
 
+    /**
+     * CPU seconds the JIT compiler threads of process {@code pid} have used so far. A compiler thread that has ended
+     * takes its time with it; on a machine of few cores the JVM keeps its minimum of one C1 and one C2 thread, which
+     * never end.
+     */
+    static double compilerCpu(long pid) throws IOException {
+        double seconds = 0;
+        for (Map.Entry<String, double[]> t : threadCpu(pid).entrySet()) {
+            if (t.getKey().contains(" C1 CompilerThre") || t.getKey().contains(" C2 CompilerThre")) {
+                seconds += t.getValue()[0] + t.getValue()[1];
+            }
+        }
+        return seconds;
+    }
+
     /** Per thread ("tid name", pools' numbers replaced by #): user and system seconds so far. */
     private static Map<String, double[]> threadCpu(long pid) throws IOException {
         Map<String, double[]> cpu = new HashMap<>();
