@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ferry's throughput and memory benchmark. Prints figures and ratios and writes docs/benchmarks.md and
 # docs/benchmark-chunk-size.png. `bench/run.sh quick` runs smaller files for a sanity check.
-# Needs a JDK 17+, Maven Central (first run), ~30 GB free disk under target/ and about 30 minutes on 2 cores.
+# Needs a JDK 17+, Maven Central (first run), ~30 GB free disk under target/ and about 25 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -55,7 +55,10 @@ public final class Benchmark {
     static final Pattern MEASURED_DELIVERED = Pattern.compile("[(/]f\\d+\\.bin\\): delivered ");
     static final Pattern MEASURED_ASSEMBLING = Pattern.compile("[(/]f\\d+\\.bin\\): assembling ");
     static final long KiB = 1L << 10;
-    /** The JIT compilers' share of a warm-up round's CPU (Ferry's processes and the broker's) below which the clock starts. */
+    /**
+     * The JIT compilers' share of a warm-up round's CPU (Ferry's processes and the broker's) below which the clock
+     * starts.
+     */
     static final double JIT_QUIET_SHARE = 0.10;
     /** Warm-up rounds with the measured shape at most ({@link #warmUpUntilCompiled}); -Dbench.shapeRounds=1 for one. */
     static final int MAX_SHAPE_ROUNDS = Integer.getInteger("bench.shapeRounds", 4);
@@ -99,7 +102,7 @@ public final class Benchmark {
         line("");
         line("Date: " + LocalDate.now() + (quick ? " (quick run: smaller files, not the reference figures)" : ""));
         line("Machine: " + machine());
-        line("Reproduce: `bench/run.sh`" + (quick ? " quick" : "") + " (takes about " + (quick ? "4" : "30")
+        line("Reproduce: `bench/run.sh`" + (quick ? " quick" : "") + " (takes about " + (quick ? "4" : "25")
                 + " minutes; needs about " + (quick ? "5" : "30") + " GB of free disk)");
         line("");
         line("All processes share the machine: one broker, Ferry's producer and consumer (-Xmx256m each) or Kafka's");
@@ -518,11 +521,11 @@ public final class Benchmark {
      * Moves the measured workload's shape until the JIT compilers are (nearly) done with it: at least once, then again
      * while the compiler threads of Ferry's two processes and of the broker's JVM used more than
      * {@link #JIT_QUIET_SHARE} of the round's CPU, at most {@link #MAX_SHAPE_ROUNDS} times. One round was not enough: a
-     * method called once per file or per chunk reaches C2's threshold (about 5000 calls) near the end of a round of 5000
-     * small files or of a 2 GiB file, so C2 still compiled in the measured phase what a long-running service compiled
-     * long ago (same hour, one round against four: 5000 small files 426 and 468 against 1063 and 882 files/s, one
-     * 2 GiB file 85 and 116 against 189 and 156 MB/s). The compilers' CPU is read per thread from {@code /proc}; the
-     * JVMs' own {@code java.ci.totalTime} adds up each compilation's wall-clock time, which on 2 busy cores counts
+     * method called once per file or per chunk reaches C2's threshold (about 5000 calls) near the end of a round of
+     * 5000 small files or of a 2 GiB file, so C2 still compiled in the measured phase what a long-running service
+     * compiled long ago (same hour, one round against four: 5000 small files 426 and 468 against 1063 and 882 files/s,
+     * one 2 GiB file 85 and 116 against 189 and 156 MB/s). The compilers' CPU is read per thread from {@code /proc};
+     * the JVMs' own {@code java.ci.totalTime} adds up each compilation's wall-clock time, which on 2 busy cores counts
      * waiting for a core.
      *
      * @return the files, relative to inbox and outbox
@@ -541,9 +544,10 @@ public final class Benchmark {
             double jit = jitCpu(producer, consumer) - jitBefore;
             double cpu = cpuSeconds(producer.pid()) + cpuSeconds(consumer.pid())
                     + cpuSeconds(ProcessHandle.current().pid()) - cpuBefore;
-            System.out.printf("warm-up round %d with the measured shape: %.1f s, %.1f CPU-s, of which JIT compilers %.1f"
-                    + " (%.0f%%; producer %.1f, consumer %.1f)%n", round, seconds, cpu, jit, 100 * jit / cpu,
-                    PhaseProfile.compilerCpu(producer.pid()) - jitEach[0],
+            System.out.printf(
+                    "warm-up round %d with the measured shape: %.1f s, %.1f CPU-s, of which JIT compilers %.1f"
+                            + " (%.0f%%; producer %.1f, consumer %.1f)%n",
+                    round, seconds, cpu, jit, 100 * jit / cpu, PhaseProfile.compilerCpu(producer.pid()) - jitEach[0],
                     PhaseProfile.compilerCpu(consumer.pid()) - jitEach[1]);
             if (size >= MiB && round > 1) {
                 // Large files: disk, not inodes (see warmUp); the first round's stay until after the measured run.
