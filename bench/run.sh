@@ -9,5 +9,6 @@ cd "$(dirname "$0")/.."
 ./mvnw -B -q dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test
 # -Dbench.only=big|many|small|threads|memory|raw|encryption runs one case. Profiling of the measured phase only:
 # -Dbench.threads=true prints CPU by thread, -Dbench.jfr=true also records and summarises a flight recording.
+# Each run repeats its own shape until the JIT compilers are nearly idle (at most 4 rounds; -Dbench.shapeRounds=N).
 exec java -Xmx1g ${BENCH_OPTS:-} -cp "target/test-classes:target/classes:$(cat target/bench.cp)" \
   -Dferry.app.jar=target/quarkus-app/quarkus-run.jar dev.ferry.bench.Benchmark "$@"
