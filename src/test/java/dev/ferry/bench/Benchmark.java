@@ -549,8 +549,9 @@ public final class Benchmark {
                             + " (%.0f%%; producer %.1f, consumer %.1f)%n",
                     round, seconds, cpu, jit, 100 * jit / cpu, PhaseProfile.compilerCpu(producer.pid()) - jitEach[0],
                     PhaseProfile.compilerCpu(consumer.pid()) - jitEach[1]);
-            if (size >= MiB && round > 1) {
-                // Large files: disk, not inodes (see warmUp); the first round's stay until after the measured run.
+            if (count == 1 && round > 1) {
+                // One large file: disk, not inodes; the first round's stays until after the measured run. Many files
+                // stay too: thousands of deletions would slow the measured run's file creations (see warmUp).
                 for (String name : names) {
                     Files.delete(inbox.resolve(name));
                     Files.delete(outbox.resolve(name));
