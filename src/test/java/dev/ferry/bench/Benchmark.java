@@ -118,13 +118,13 @@ public final class Benchmark {
         line("|---|---|---|---|");
         String only = System.getProperty("bench.only", "");
         if (only.equals("many")) {
-            ferry(defaultChunk, smallCount, MiB, List.of());
+            bracketed(smallCount + " x 1 MiB", defaultChunk, smallCount, MiB);
             return;
         } else if (only.equals("raw")) {
             raw(defaultChunk, bigFile);
             return;
         } else if (only.equals("big")) {
-            ferry(defaultChunk, 1, bigFile, List.of());
+            bracketed("1 x " + bigFile / MiB + " MiB", defaultChunk, 1, bigFile);
             return;
         } else if (only.equals("small")) {
             smallFiles(defaultChunk, quick ? 1000 : 5000, 4 * KiB);
@@ -140,12 +140,10 @@ public final class Benchmark {
             constantMemory(defaultChunk, hugeFile);
             return;
         }
-        Result oneBig = ferry(defaultChunk, 1, bigFile, List.of());
-        Result rawBig = raw(defaultChunk, bigFile);
-        row("1 x " + bigFile / MiB + " MiB", oneBig, rawBig);
-        Result many = ferry(defaultChunk, smallCount, MiB, List.of());
-        Result rawMany = raw(defaultChunk, smallCount * MiB);
-        row(smallCount + " x 1 MiB", many, rawMany);
+        bracketed("1 x " + bigFile / MiB + " MiB", defaultChunk, 1, bigFile);
+        bracketed(smallCount + " x 1 MiB", defaultChunk, smallCount, MiB);
+        line("");
+        line("The raw pipe is measured before and after Ferry (both in brackets); the ratio is against their mean.");
         line("");
         smallFiles(defaultChunk, quick ? 1000 : 5000, 4 * KiB);
         consumerThreads(defaultChunk, quick ? 32 : 64, (quick ? 4 : 32) * MiB);
@@ -433,6 +431,7 @@ public final class Benchmark {
                     () -> producer.get("/q/health/ready") == 200 && consumer.get("/q/health/ready") == 200);
             List<String> warmedUp = warmUp(source, inbox, outbox);
             warmedUp.addAll(warmUpUntilCompiled(source, inbox, outbox, count, size, batch, producer, consumer));
+            double probe = CpuProbe.sha256MbPerSecond();
             double jitBefore = jitCpu(producer, consumer);
             double producerIdleCpu = cpuSeconds(producer.pid());
             double consumerIdleCpu = cpuSeconds(consumer.pid());
@@ -472,11 +471,11 @@ public final class Benchmark {
             System.out.printf(
                     "ferry   chunk %8d  %5d x %8d KiB  %7.2f s  %7.1f MB/s  %7.0f files/s  cpu s/GiB: producer %.1f, "
                             + "consumer %.1f, broker+bench %.1f; JIT %.1f s; heap after GC %d, %d MiB (full GC %s, %s); "
-                            + "peak RSS %d, %d MiB%n",
+                            + "peak RSS %d, %d MiB; CPU probe %.0f MB/s%n",
                     chunkSize, count, size / KiB, seconds, mbs, count / seconds, producerUsage.cpuSeconds() / gib,
                     consumerUsage.cpuSeconds() / gib, brokerCpu / gib, jit, producerUsage.liveHeapMiB(),
                     consumerUsage.liveHeapMiB(), producerUsage.afterFullGc(), consumerUsage.afterFullGc(),
-                    producerUsage.peakRssMiB(), consumerUsage.peakRssMiB());
+                    producerUsage.peakRssMiB(), consumerUsage.peakRssMiB(), probe);
             return new Result(mbs, count / seconds, producerUsage, consumerUsage, brokerCpu);
         } finally {
             deleteTree(dir);
@@ -533,22 +532,30 @@ public final class Benchmark {
     private List<String> warmUpUntilCompiled(Path source, Path inbox, Path outbox, int count, long size, boolean batch,
             FerryProcess producer, FerryProcess consumer) throws Exception {
         List<String> kept = new ArrayList<>();
+        long[] pids = { producer.pid(), consumer.pid(), ProcessHandle.current().pid() };
         for (int round = 1;; round++) {
-            double[] jitEach = { PhaseProfile.compilerCpu(producer.pid()), PhaseProfile.compilerCpu(consumer.pid()) };
-            double jitBefore = jitCpu(producer, consumer);
-            double cpuBefore = cpuSeconds(producer.pid()) + cpuSeconds(consumer.pid())
-                    + cpuSeconds(ProcessHandle.current().pid());
+            double[] cpuBefore = new double[3];
+            double[] jitBefore = new double[3];
+            for (int i = 0; i < 3; i++) {
+                cpuBefore[i] = cpuSeconds(pids[i]);
+                jitBefore[i] = PhaseProfile.compilerCpu(pids[i]);
+            }
             long started = System.nanoTime();
             List<String> names = warmUpSameShape(source, inbox, outbox, count, size, batch, round);
             double seconds = (System.nanoTime() - started) / 1e9;
-            double jit = jitCpu(producer, consumer) - jitBefore;
-            double cpu = cpuSeconds(producer.pid()) + cpuSeconds(consumer.pid())
-                    + cpuSeconds(ProcessHandle.current().pid()) - cpuBefore;
+            double[] cpuEach = new double[3];
+            double[] jitEach = new double[3];
+            for (int i = 0; i < 3; i++) {
+                cpuEach[i] = cpuSeconds(pids[i]) - cpuBefore[i];
+                jitEach[i] = PhaseProfile.compilerCpu(pids[i]) - jitBefore[i];
+            }
+            double cpu = cpuEach[0] + cpuEach[1] + cpuEach[2];
+            double jit = jitEach[0] + jitEach[1] + jitEach[2];
             System.out.printf(
-                    "warm-up round %d with the measured shape: %.1f s, %.1f CPU-s, of which JIT compilers %.1f"
-                            + " (%.0f%%; producer %.1f, consumer %.1f)%n",
-                    round, seconds, cpu, jit, 100 * jit / cpu, PhaseProfile.compilerCpu(producer.pid()) - jitEach[0],
-                    PhaseProfile.compilerCpu(consumer.pid()) - jitEach[1]);
+                    "warm-up round %d with the measured shape: %.1f s, %.1f CPU-s (producer %.1f, consumer %.1f, "
+                            + "broker+bench %.1f), of which JIT compilers %.1f (%.0f%%; producer %.1f, consumer %.1f)%n",
+                    round, seconds, cpu, cpuEach[0], cpuEach[1], cpuEach[2], jit, 100 * jit / cpu, jitEach[0],
+                    jitEach[1]);
             if (count == 1 && round > 1) {
                 // One large file: disk, not inodes; the first round's stays until after the measured run. Many files
                 // stay too: thousands of deletions would slow the measured run's file creations (see warmUp).
@@ -650,6 +657,8 @@ public final class Benchmark {
         Path consumerConfig = work.resolve("raw-" + run + "-consumer.properties");
         Files.writeString(consumerConfig, "max.partition.fetch.bytes=" + 2 * maxRecord + "\n");
         String group = "raw-" + run;
+        // Before consumer-perf's JVM starts: its start-up would compete with the probe.
+        double probe = CpuProbe.sha256MbPerSecond();
         Process consumer = tool(consumerLog, "org.apache.kafka.tools.ConsumerPerformance", "--bootstrap-server",
                 broker.bootstrapServers(), "--topic", topic, "--messages", Long.toString(records), "--group", group,
                 "--timeout", "120000", "--consumer.config", consumerConfig.toString(), "--show-detailed-stats",
@@ -670,8 +679,10 @@ public final class Benchmark {
             producer.waitFor(1, TimeUnit.MINUTES);
             double wallMbs = records * (double) recordSize / 1e6 / seconds;
             double mbs = steadyMbPerSecond(consumerLog, records * (double) recordSize / 1e6);
-            System.out.printf("raw     chunk %8d  %5d records     %7.2f s  %7.1f MB/s (steady state: %.1f MB/s)%n",
-                    recordSize, records, seconds, wallMbs, mbs);
+            System.out.printf(
+                    "raw     chunk %8d  %5d records     %7.2f s  %7.1f MB/s (steady state: %.1f MB/s); CPU probe %.0f "
+                            + "MB/s%n",
+                    recordSize, records, seconds, wallMbs, mbs, probe);
             return new Result(mbs, null, null);
         } finally {
             consumer.destroyForcibly();
@@ -847,6 +858,20 @@ public final class Benchmark {
             }
             TimeUnit.MILLISECONDS.sleep(50); // polling a condition with a limit, not a fixed wait
         }
+    }
+
+    /**
+     * Ferry against the raw pipe measured just before and just after it, the ratio against their mean: the machine's
+     * speed drifts within minutes (see {@link CpuProbe}), and one raw run on either side charged the drift to the ratio
+     * (0.63 to 1.21 for the same build within an hour, 2026-12-02).
+     */
+    private void bracketed(String workload, int chunkSize, int count, long size) throws Exception {
+        Result before = raw(chunkSize, count * size);
+        Result ferry = ferry(chunkSize, count, size, List.of());
+        Result after = raw(chunkSize, count * size);
+        double raw = (before.mbPerSecond + after.mbPerSecond) / 2;
+        line(String.format("| %s | %.1f | %.1f (%.1f, %.1f) | %.0f%% |", workload, ferry.mbPerSecond, raw,
+                before.mbPerSecond, after.mbPerSecond, 100 * ferry.mbPerSecond / raw));
     }
 
     private void row(String workload, Result ferry, Result raw) {

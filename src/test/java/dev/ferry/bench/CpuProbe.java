@@ -1,0 +1,42 @@
+package dev.ferry.bench;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Random;
+
+/**
+ * How fast this machine's cores are right now: SHA-256 over 32 MiB in memory on one thread, taken while Ferry and the
+ * raw pipe are idle, just before each measured phase. The benchmark's VM shares its host: on the same code the CPU
+ * seconds per GiB of all three processes rose and fell together by up to two times within minutes (2026-12-02), so a
+ * figure, and a ratio between runs minutes apart, is read next to the probe taken with it.
+ */
+final class CpuProbe {
+
+    private static final byte[] DATA = new byte[32 << 20];
+
+    static {
+        new Random(17).nextBytes(DATA);
+    }
+
+    private CpuProbe() {
+    }
+
+    /** MB/s of SHA-256, the better of two passes (the first may still be compiled). */
+    static double sha256MbPerSecond() {
+        double best = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            long started = System.nanoTime();
+            sha256().update(DATA);
+            best = Math.max(best, DATA.length / 1e6 / ((System.nanoTime() - started) / 1e9));
+        }
+        return best;
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
