@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.BitSet;
 import java.util.HexFormat;
@@ -23,6 +22,7 @@ import org.jboss.logging.Logger;
 import dev.ferry.chunk.Abort;
 import dev.ferry.chunk.Chunk;
 import dev.ferry.chunk.FerryRecord;
+import dev.ferry.chunk.Hashing;
 import dev.ferry.kafka.KafkaRefusal;
 
 /**
@@ -127,7 +127,7 @@ final class FileSender {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         AckedPrefix acked = new AckedPrefix(from);
         Silence silence = new Silence(inFlight);
-        MessageDigest sha = sha256();
+        MessageDigest sha = Hashing.sha256();
         FileChannel opened;
         try {
             opened = InboxFiles.open(inbox, state);
@@ -418,13 +418,5 @@ final class FileSender {
             }
         }
         return true;
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

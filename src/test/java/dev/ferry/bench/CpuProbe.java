@@ -1,8 +1,8 @@
 package dev.ferry.bench;
 
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Random;
+
+import dev.ferry.chunk.Hashing;
 
 /**
  * How fast this machine's cores are right now: SHA-256 over 32 MiB in memory on one thread, taken while Ferry and the
@@ -19,7 +19,7 @@ final class CpuProbe {
         // Until C2 has compiled the digest's block loop (and its SHA intrinsic): without these passes the first probe
         // of a run read 259 MB/s and the next 1490 (2026-12-02 22:36), the broker starting beside it.
         for (int pass = 0; pass < 6; pass++) {
-            sha256().update(DATA);
+            Hashing.sha256().update(DATA);
         }
     }
 
@@ -31,17 +31,9 @@ final class CpuProbe {
         double best = 0;
         for (int pass = 0; pass < 3; pass++) {
             long started = System.nanoTime();
-            sha256().update(DATA);
+            Hashing.sha256().update(DATA);
             best = Math.max(best, DATA.length / 1e6 / ((System.nanoTime() - started) / 1e9));
         }
         return best;
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
