@@ -360,6 +360,7 @@ final class Assembler implements AutoCloseable {
             if (completed.isEmpty()) {
                 firstCompletedNanos = System.nanoTime();
             }
+            staging.release(current);
             completed.add(current);
         }
     }
@@ -454,7 +455,7 @@ final class Assembler implements AutoCloseable {
         List<Assembly> dirty;
         synchronized (this) {
             lastSync = System.nanoTime(); // a failed sync is retried at the next interval, not in a tight loop
-            dirty = staging.dirty(assemblies());
+            dirty = staging.dirty(assemblies(), completed::contains);
         }
         staging.force(dirty);
         synchronized (this) {
@@ -714,7 +715,6 @@ final class Assembler implements AutoCloseable {
                 return;
             }
             batch = new ArrayList<>(completed);
-            batch.forEach(staging::release);
             delivering = batch;
         }
         List<Delivery.Outcome> outcomes = null;

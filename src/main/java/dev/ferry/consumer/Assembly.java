@@ -61,6 +61,8 @@ final class Assembly {
     volatile long lastActivityNanos = System.nanoTime();
     volatile boolean stallReported;
     volatile boolean dirty;
+    /** It has an entry in the {@link Journal} (guarded by the assembler's lock): only then is one deleted. */
+    boolean journaled;
     /** How its delivery ended here, once decided ({@link Delivery}); a retried delivery does not decide again. */
     Delivery.Decision decision;
     /** When a chunk was last written, for closing idle staging files. */
@@ -164,9 +166,12 @@ final class Assembly {
         stallReported = false;
     }
 
-    /** Flushes staged bytes to disk; afterwards everything received is durable. */
+    /**
+     * Flushes staged bytes to disk; afterwards everything received is durable. A file with nothing written since its
+     * last sync costs no system call (delivery forces every file of its batch, most of them synced already).
+     */
     synchronized void force() throws IOException {
-        if (channel != null) {
+        if (channel != null && dirty) {
             channel.force(false);
         }
         durable.or(received);
@@ -184,7 +189,9 @@ final class Assembly {
      */
     synchronized void closeIdle() throws IOException {
         if (channel != null) {
-            channel.force(false);
+            if (dirty) {
+                channel.force(false);
+            }
             durable.or(received);
             close();
         }

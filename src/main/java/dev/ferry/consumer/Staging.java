@@ -71,14 +71,22 @@ final class Staging implements AutoCloseable {
         }
     }
 
-    /** {@code a}'s file is about to be delivered or dropped: no longer counted as open here. */
+    /**
+     * {@code a}'s file is complete (about to be delivered) or dropped: no longer counted as open here. A complete file
+     * keeps its descriptor until delivery syncs and closes it, so that sync runs on the delivery's threads, in parallel
+     * with the next records, and not on the ingest thread that would otherwise evict it; the queue of complete files
+     * ({@link Assembler#MAX_WAITING}) bounds those descriptors.
+     */
     void release(Assembly a) {
         open.remove(a);
     }
 
-    /** The assemblies with chunks written since their last sync. */
-    List<Assembly> dirty(Collection<Assembly> assemblies) {
-        return assemblies.stream().filter(a -> a.dirty).toList();
+    /**
+     * The assemblies with chunks written since their last sync, except those {@code awaitingDelivery}: delivery syncs
+     * each of those itself, in parallel, moments later, and a journal entry would be deleted as soon as written.
+     */
+    List<Assembly> dirty(Collection<Assembly> assemblies, Predicate<Assembly> awaitingDelivery) {
+        return assemblies.stream().filter(a -> a.dirty && !awaitingDelivery.test(a)).toList();
     }
 
     /**
@@ -94,16 +102,21 @@ final class Staging implements AutoCloseable {
     }
 
     /**
-     * Journals what {@link #force} made durable, for the assemblies of {@code synced} still staged ({@code all}), then
-     * closes staging files idle for {@link #IDLE_CLOSE_NANOS}, except those {@code busy} says are about to be
-     * delivered.
+     * Journals what {@link #force} made durable, for the assemblies of {@code synced} still staged ({@code all}) and
+     * not {@code busy} (complete, about to be delivered), then closes staging files idle for {@link #IDLE_CLOSE_NANOS},
+     * except the busy ones.
+     * <p>
+     * A file that completed since its last entry keeps that entry: it says less than is staged, never more, so after a
+     * restart only the chunks it does not name are read again. Small files, which complete within one sync interval,
+     * are never journaled at all: their chunks are re-read after a crash, at the cost of writing them once more.
      */
     void journal(List<Assembly> synced, Collection<Assembly> all, Predicate<Assembly> busy) throws IOException {
         Set<Assembly> staged = new HashSet<>(all);
         boolean any = false;
         for (Assembly a : synced) {
-            if (staged.contains(a)) { // not delivered or dropped meanwhile: its entry would outlive it
+            if (staged.contains(a) && !busy.test(a)) { // not delivered or dropped meanwhile: its entry would outlive it
                 journal.write(a);
+                a.journaled = true;
                 any = true;
             }
         }
@@ -131,7 +144,9 @@ final class Staging implements AutoCloseable {
     void delete(Assembly a) throws IOException {
         a.end();
         Files.deleteIfExists(a.staging);
-        journal.delete(a.transferId, a.attempt);
+        if (a.journaled) {
+            journal.delete(a.transferId, a.attempt);
+        }
     }
 
     /**
@@ -150,6 +165,7 @@ final class Staging implements AutoCloseable {
             }
             Assembly a = new Assembly(d, e.chunkLength(), e.source(), staging, e.durable());
             a.expectedSha256 = e.sha256();
+            a.journaled = true;
             resumed.add(a);
             keep.add(staging);
             try (TransferLog.Scope log = TransferLog.about(d.transferId(), d.path())) {

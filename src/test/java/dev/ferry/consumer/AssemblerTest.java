@@ -499,8 +499,11 @@ class AssemblerTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> assembler.inProgress() == Assembler.MAX_WAITING);
             await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
                     .until(() -> assembler.inProgress() == Assembler.MAX_WAITING && !staging.isDone());
-            System.out.printf("complete files waiting for delivery: at most %d (of %d arriving)%n",
-                    assembler.inProgress(), files);
+            // Each keeps its staging file open until delivery syncs it: the queue bounds those descriptors too.
+            long open = OpenFiles.under(outbox.resolve(".ferry/staging/test").toRealPath());
+            System.out.printf("complete files waiting for delivery: at most %d (of %d arriving), %d staging files "
+                    + "open (bound %d)%n", assembler.inProgress(), files, open, Assembler.MAX_WAITING);
+            assertThat(open).isLessThanOrEqualTo(Assembler.MAX_WAITING);
             while (!staging.isDone()) {
                 assembler.flush();
             }
@@ -554,6 +557,30 @@ class AssemblerTest {
         assertStagingEmpty();
         try (Stream<Path> journal = Files.list(state.resolve("assemblies"))) {
             assertThat(journal).isEmpty();
+        }
+    }
+
+    @Test
+    void aCompleteFileWaitingForDeliveryIsNotJournaledOnlyAnUnfinishedOneIs() throws Exception {
+        List<Chunk> unfinished = chunksOf(id(32), 0, "unfinished.bin", bytes(4000, 32));
+        byte[] small = bytes(300, 33);
+        assembler.accept(unfinished.get(0), P0, acks::incrementAndGet);
+        assembler.accept(chunksOf(id(33), 0, "small.bin", small).get(0), P0, acks::incrementAndGet);
+
+        assembler.sync();
+
+        // The complete one is synced by its delivery moments later: an entry would be written only to be deleted.
+        try (Stream<Path> journal = Files.list(state.resolve("assemblies"))) {
+            assertThat(journal).extracting(p -> p.getFileName().toString()).containsExactly(id(32) + "-0.journal");
+        }
+        assembler.flush();
+        assertThat(Files.readAllBytes(outbox.resolve("small.bin"))).isEqualTo(small);
+        for (Chunk c : unfinished.subList(1, unfinished.size())) {
+            feed(c);
+        }
+        assertThat(Files.readAllBytes(outbox.resolve("unfinished.bin"))).isEqualTo(bytes(4000, 32));
+        try (Stream<Path> journal = Files.list(state.resolve("assemblies"))) {
+            assertThat(journal).as("each entry deleted with its delivery").isEmpty();
         }
     }
 
