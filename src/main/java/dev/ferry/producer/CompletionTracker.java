@@ -29,7 +29,13 @@ final class CompletionTracker {
     private final long settleNanos;
     private final boolean marker;
     private final Supplier<Set<Object>> openForWriting;
+    /** Every file of the inbox seen, reported or not: a reported file that changes is reported again. */
     private final Map<String, Observation> observed = new HashMap<>();
+    /**
+     * The files of {@link #observed} not reported yet, the only ones a round looks at: files kept in the inbox after
+     * they were sent (thousands of them, or 100,000) cost a round nothing.
+     */
+    private final Map<String, Observation> settling = new HashMap<>();
 
     CompletionTracker(long settleNanos, boolean marker) {
         this(settleNanos, marker, OpenWriters::fileKeys);
@@ -55,11 +61,14 @@ final class CompletionTracker {
     synchronized List<FileState> observe(Map<String, FileState> scan, boolean complete, long nowNanos) {
         if (complete) {
             observed.keySet().retainAll(scan.keySet());
+            settling.keySet().retainAll(scan.keySet());
         }
         for (FileState state : scan.values()) {
             Observation o = observed.get(state.relativePath());
             if (o == null || !o.state.equals(state)) {
-                observed.put(state.relativePath(), new Observation(state, nowNanos));
+                Observation changed = new Observation(state, nowNanos);
+                observed.put(state.relativePath(), changed);
+                settling.put(state.relativePath(), changed);
             }
         }
         return finished(nowNanos);
@@ -67,14 +76,13 @@ final class CompletionTracker {
 
     /** Re-reads the files still settling, without walking the tree. */
     synchronized List<FileState> recheck(Path inbox, long nowNanos) {
-        for (Iterator<Observation> it = observed.values().iterator(); it.hasNext();) {
-            Observation o = it.next();
-            if (o.reported) {
-                continue;
-            }
+        for (Iterator<Map.Entry<String, Observation>> it = settling.entrySet().iterator(); it.hasNext();) {
+            Map.Entry<String, Observation> e = it.next();
+            Observation o = e.getValue();
             FileState now = FileState.read(inbox, o.state.file());
             if (now == null) {
                 it.remove();
+                observed.remove(e.getKey());
             } else if (!now.equals(o.state)) {
                 o.state = now;
                 o.since = nowNanos;
@@ -86,16 +94,22 @@ final class CompletionTracker {
     /** Makes a path eligible again, e.g. after a failed attempt; it settles anew. */
     synchronized void forget(String relativePath) {
         observed.remove(relativePath);
+        settling.remove(relativePath);
     }
 
     synchronized boolean hasUnsettled() {
-        return observed.values().stream().anyMatch(o -> !o.reported);
+        return !settling.isEmpty();
+    }
+
+    /** Files seen and not yet reported finished: what the next round looks at. */
+    synchronized int settlingCount() {
+        return settling.size();
     }
 
     private List<FileState> finished(long nowNanos) {
         List<Observation> settled = new ArrayList<>();
-        for (Observation o : observed.values()) {
-            if (!o.reported && isFinished(o, nowNanos)) {
+        for (Observation o : settling.values()) {
+            if (isFinished(o, nowNanos)) {
                 settled.add(o);
             }
         }
@@ -107,7 +121,7 @@ final class CompletionTracker {
                 o.since = nowNanos;
                 continue;
             }
-            o.reported = true;
+            settling.remove(o.state.relativePath());
             ready.add(o.state);
         }
         return ready;
@@ -127,7 +141,6 @@ final class CompletionTracker {
     private static final class Observation {
         FileState state;
         long since;
-        boolean reported;
 
         Observation(FileState state, long since) {
             this.state = state;

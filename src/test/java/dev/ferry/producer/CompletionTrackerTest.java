@@ -6,8 +6,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.awaitility.Awaitility;
@@ -64,6 +66,30 @@ class CompletionTrackerTest {
         Files.writeString(file, "version 2");
         assertThat(tracker.observe(scan(), true, SETTLE + 1)).isEmpty();
         assertThat(tracker.recheck(inbox, 3 * SETTLE)).extracting(FileState::size).containsExactly(9L);
+    }
+
+    @Test
+    void filesAlreadySentCostARoundNothingHoweverManyStayInTheInbox() throws IOException {
+        CompletionTracker tracker = new CompletionTracker(SETTLE, false, Set::of);
+        Map<String, FileState> sent = new HashMap<>();
+        for (int i = 0; i < 100_000; i++) {
+            String name = "kept/f" + i;
+            sent.put(name, new FileState(name, inbox.resolve(name), 4096, 1_600_000_000_000L, 0, null, 0644));
+        }
+        tracker.observe(sent, true, 0);
+        assertThat(tracker.observe(sent, true, SETTLE)).hasSize(100_000);
+
+        Files.writeString(inbox.resolve("new.txt"), "new");
+        Map<String, FileState> event = scanner().scan(Set.of(inbox.resolve("new.txt")), folder -> {
+        });
+        tracker.observe(event, false, SETTLE + 1);
+        System.out.printf("100,000 files sent and kept in the inbox, one new: a round looks at %d file(s)%n",
+                tracker.settlingCount());
+        assertThat(tracker.settlingCount()).isEqualTo(1);
+        assertThat(tracker.recheck(inbox, 2 * SETTLE + 1)).extracting(FileState::relativePath)
+                .containsExactly("new.txt");
+        assertThat(tracker.settlingCount()).isZero();
+        assertThat(tracker.observe(sent, true, 3 * SETTLE)).as("each reported once").isEmpty();
     }
 
     @Test
