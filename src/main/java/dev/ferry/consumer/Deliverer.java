@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
@@ -75,8 +76,10 @@ final class Deliverer {
 
     private Published publish(Path staged, OutboxPaths.Target target, String relativePath, long modifiedMillis,
             int mode, long size, byte[] sha256) throws IOException {
-        if (Files.exists(staged, LinkOption.NOFOLLOW_LINKS)) {
+        try {
             applyMetadata(staged, modifiedMillis, mode);
+        } catch (NoSuchFileException e) {
+            // Published before and its staging file removed (a retried batch): found in place below.
         }
         // Every name is tried inside the folder opened for the target, never through a path walked again.
         String name = target.name();

@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 
 import dev.ferry.chunk.RelativePaths;
 import dev.ferry.fs.FolderHandle;
@@ -101,14 +103,21 @@ final class OutboxPaths {
             throw new UnsafePathException("path cannot be written on this file system: " + e.getMessage());
         }
         Target target = new Target(handle, segments[segments.length - 1], outbox.resolve(relativePath));
-        Path entry = target.entry();
-        if (Files.isSymbolicLink(entry)) {
+        // One lstat, inside the opened folder: the usual answer is "no such file" (a new name), and each look costs a
+        // lookup through the folder's descriptor and, when missing, an exception.
+        BasicFileAttributes existing;
+        try {
+            existing = Files.readAttributes(target.entry(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return target;
+        } catch (IOException | RuntimeException e) {
             target.close();
-            throw new UnsafePathException("target " + relativePath + " in the outbox is a symlink");
+            throw e;
         }
-        if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+        if (existing.isSymbolicLink() || existing.isDirectory()) {
             target.close();
-            throw new UnsafePathException("target " + relativePath + " in the outbox is a folder");
+            throw new UnsafePathException("target " + relativePath + " in the outbox is a "
+                    + (existing.isSymbolicLink() ? "symlink" : "folder"));
         }
         return target;
     }
