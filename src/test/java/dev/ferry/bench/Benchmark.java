@@ -636,7 +636,8 @@ public final class Benchmark {
         List<String> options = new ArrayList<>(List.of("-Xmx256m", "-Xlog:gc:file=" + gcLog));
         String extra = System.getProperty("bench.jvm", "");
         if (!extra.isBlank()) {
-            options.addAll(List.of(extra.trim().split("[,\\s]+"))); // commas: one word for BENCH_OPTS
+            // Commas make one word for BENCH_OPTS; semicolons when an option has commas of its own (a profiler agent).
+            options.addAll(List.of(extra.trim().split(extra.contains(";") ? ";" : "[,\\s]+")));
         }
         return options.toArray(String[]::new);
     }
