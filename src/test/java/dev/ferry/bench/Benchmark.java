@@ -629,8 +629,8 @@ public final class Benchmark {
     }
 
     /**
-     * JVM options of Ferry's processes beside the image's ({@code -Dbench.jvm} adds some, separated by commas,
-     * spaces or, when an option has commas of its own, semicolons; profiling: {@link PhaseProfile}).
+     * JVM options of Ferry's processes beside the image's ({@code -Dbench.jvm} adds some, separated by commas, spaces
+     * or, when an option has commas of its own, semicolons; profiling: {@link PhaseProfile}).
      */
     private String[] jvm(Path gcLog) {
         List<String> options = new ArrayList<>(List.of("-Xmx256m", "-Xlog:gc:file=" + gcLog));
