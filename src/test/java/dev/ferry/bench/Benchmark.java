@@ -304,7 +304,7 @@ public final class Benchmark {
                             throw new IllegalStateException("Benchmark run " + id + ": " + name + " differs");
                         }
                     }
-                    Usage usage = usage(consumer.pid(), gc, idleCpu);
+                    Usage usage = usage(consumer.pid(), gc, cpuSeconds(consumer.pid()) - idleCpu);
                     consumer.stop(Duration.ofSeconds(30));
                     double seconds = between(firstLine(log, MEASURED_ASSEMBLING), lastLine(log, MEASURED_DELIVERED));
                     double gib = count * (double) size / (1L << 30);
@@ -436,6 +436,7 @@ public final class Benchmark {
             double producerIdleCpu = cpuSeconds(producer.pid());
             double consumerIdleCpu = cpuSeconds(consumer.pid());
             double brokerIdleCpu = cpuSeconds(ProcessHandle.current().pid());
+            double machineIdleCpu = machineCpuSeconds();
             PhaseProfile producerProfile = PhaseProfile.startIfAsked("producer", producer.pid(),
                     logs.resolve("ferry-" + run + "-producer"));
             PhaseProfile consumerProfile = PhaseProfile.startIfAsked("consumer", consumer.pid(),
@@ -445,6 +446,10 @@ public final class Benchmark {
             drop(source, inbox, names, batch ? "batch" : null);
             awaitDelivered(outbox, names, Duration.ofMinutes(20));
             double brokerCpu = cpuSeconds(ProcessHandle.current().pid()) - brokerIdleCpu;
+            double machineCpu = machineCpuSeconds() - machineIdleCpu;
+            // Taken with the machine's, before the files are compared: every figure covers the same seconds.
+            double producerCpu = cpuSeconds(producer.pid()) - producerIdleCpu;
+            double consumerCpu = cpuSeconds(consumer.pid()) - consumerIdleCpu;
             double jit = jitCpu(producer, consumer) - jitBefore;
             if (producerProfile != null) {
                 producerProfile.stopAndPrint();
@@ -456,8 +461,8 @@ public final class Benchmark {
                     throw new IllegalStateException("Benchmark run " + run + ": " + name + " differs");
                 }
             }
-            Usage producerUsage = usage(producer.pid(), producerGc, producerIdleCpu);
-            Usage consumerUsage = usage(consumer.pid(), consumerGc, consumerIdleCpu);
+            Usage producerUsage = usage(producer.pid(), producerGc, producerCpu);
+            Usage consumerUsage = usage(consumer.pid(), consumerGc, consumerCpu);
             for (String name : warmedUp) {
                 Files.delete(inbox.resolve(name));
                 Files.delete(outbox.resolve(name));
@@ -470,12 +475,12 @@ public final class Benchmark {
             double gib = count * (double) size / (1L << 30);
             System.out.printf(
                     "ferry   chunk %8d  %5d x %8d KiB  %7.2f s  %7.1f MB/s  %7.0f files/s  cpu s/GiB: producer %.1f, "
-                            + "consumer %.1f, broker+bench %.1f; JIT %.1f s; heap after GC %d, %d MiB (full GC %s, %s); "
+                            + "consumer %.1f, broker+bench %.1f, whole machine %.1f; JIT %.1f s; heap after GC %d, %d MiB (full GC %s, %s); "
                             + "peak RSS %d, %d MiB; CPU probe %.0f MB/s%n",
                     chunkSize, count, size / KiB, seconds, mbs, count / seconds, producerUsage.cpuSeconds() / gib,
-                    consumerUsage.cpuSeconds() / gib, brokerCpu / gib, jit, producerUsage.liveHeapMiB(),
-                    consumerUsage.liveHeapMiB(), producerUsage.afterFullGc(), consumerUsage.afterFullGc(),
-                    producerUsage.peakRssMiB(), consumerUsage.peakRssMiB(), probe);
+                    consumerUsage.cpuSeconds() / gib, brokerCpu / gib, machineCpu / gib, jit,
+                    producerUsage.liveHeapMiB(), consumerUsage.liveHeapMiB(), producerUsage.afterFullGc(),
+                    consumerUsage.afterFullGc(), producerUsage.peakRssMiB(), consumerUsage.peakRssMiB(), probe);
             return new Result(mbs, count / seconds, producerUsage, consumerUsage, brokerCpu);
         } finally {
             deleteTree(dir);
@@ -669,6 +674,7 @@ public final class Benchmark {
             // The clock starts when the first record lands, as Ferry's starts when it begins sending: the tools'
             // JVM start-up is not part of the pipe.
             CompletableFuture<Long> firstRecord = CompletableFuture.supplyAsync(() -> awaitFirstRecord(topic));
+            double machineBefore = machineCpuSeconds(); // producer-perf's JVM start-up included
             Process producer = tool(producerLog, "org.apache.kafka.tools.ProducerPerformance", "--topic", topic,
                     "--num-records", Long.toString(records), "--record-size", Integer.toString(recordSize),
                     "--throughput", "-1", "--producer-props", "bootstrap.servers=" + broker.bootstrapServers(),
@@ -677,13 +683,15 @@ public final class Benchmark {
                 throw new IllegalStateException("consumer-perf failed, see " + consumerLog);
             }
             double seconds = (System.nanoTime() - firstRecord.get(1, TimeUnit.MINUTES)) / 1e9;
+            double machineCpu = machineCpuSeconds() - machineBefore;
             producer.waitFor(1, TimeUnit.MINUTES);
             double wallMbs = records * (double) recordSize / 1e6 / seconds;
             double mbs = steadyMbPerSecond(consumerLog, records * (double) recordSize / 1e6);
             System.out.printf(
-                    "raw     chunk %8d  %5d records     %7.2f s  %7.1f MB/s (steady state: %.1f MB/s); CPU probe %.0f "
-                            + "MB/s%n",
-                    recordSize, records, seconds, wallMbs, mbs, probe);
+                    "raw     chunk %8d  %5d records     %7.2f s  %7.1f MB/s (steady state: %.1f MB/s); cpu s/GiB: whole "
+                            + "machine %.1f; CPU probe %.0f MB/s%n",
+                    recordSize, records, seconds, wallMbs, mbs,
+                    machineCpu / (records * (double) recordSize / (1L << 30)), probe);
             return new Result(mbs, null, null);
         } finally {
             consumer.destroyForcibly();
@@ -776,14 +784,28 @@ public final class Benchmark {
     }
 
     /** CPU time of a process: utime + stime, fields 14 and 15 of /proc/PID/stat, in ticks of 1/100 s. */
+    /**
+     * CPU seconds the whole machine spent busy since boot (user, nice, system, irq, softirq of {@code /proc/stat}), the
+     * kernel's own threads included: a file's pages written back by the flusher threads are charged to no process,
+     * while an {@code fdatasync} charges the thread that calls it.
+     */
+    private static double machineCpuSeconds() throws IOException {
+        String[] fields = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        long busy = 0;
+        for (int i : new int[] { 1, 2, 3, 6, 7 }) {
+            busy += Long.parseLong(fields[i]);
+        }
+        return busy / 100.0;
+    }
+
     private static double cpuSeconds(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
     }
 
-    /** Memory peaks, and the CPU time spent since {@code cpuBefore} (start-up is not the transfer's cost). */
-    private static Usage usage(long pid, Path gcLog, double cpuBefore) throws IOException {
+    /** Memory peaks, with {@code cpuSpent}, the CPU seconds of the measured phase (start-up is not the transfer's). */
+    private static Usage usage(long pid, Path gcLog, double cpuSpent) throws IOException {
         long rssKb = 0;
         for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
             if (l.startsWith("VmHWM:")) {
@@ -806,7 +828,7 @@ public final class Benchmark {
                 }
             }
         }
-        return new Usage(peak, live, full, rssKb / 1024, cpuSeconds(pid) - cpuBefore);
+        return new Usage(peak, live, full, rssKb / 1024, cpuSpent);
     }
 
     private static LocalDateTime firstLine(Path log, Pattern marker) throws IOException {
