@@ -32,6 +32,7 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import dev.ferry.chunk.WireFormat;
 import dev.ferry.testing.FerryProcess;
 import dev.ferry.testing.KafkaBroker;
+import dev.ferry.testing.KafkaLogging;
 import dev.ferry.testing.ProcessLog;
 import dev.ferry.testing.TestFiles;
 import dev.ferry.trust.SealingKey;
@@ -755,7 +756,7 @@ public final class Benchmark {
     private Process tool(Path log, String mainClass, String... args) throws IOException {
         List<String> command = new ArrayList<>(
                 List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-cp",
-                        classPath, mainClass));
+                        classPath, KafkaLogging.class.getName(), mainClass));
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }

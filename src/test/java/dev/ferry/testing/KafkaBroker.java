@@ -24,6 +24,7 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     public static KafkaBroker start(int brokers) {
+        KafkaLogging.quiet();
         try {
             String rf = Integer.toString(Math.min(3, brokers));
             KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder().setCombined(true)

@@ -14,6 +14,7 @@ public final class KafkaNodeMain {
     }
 
     public static void main(String[] args) throws Exception {
+        KafkaLogging.quiet();
         var server = KafkaNode.start(Integer.parseInt(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]),
                 args[3], args[4], Path.of(args[5]), Integer.parseInt(args[6]));
         System.out.println("KAFKA NODE " + args[0] + " STARTED");

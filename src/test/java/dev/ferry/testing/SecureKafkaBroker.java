@@ -55,6 +55,7 @@ public final class SecureKafkaBroker implements AutoCloseable {
      *            anonymous user (the test's own setup, and the broker itself)
      */
     public static SecureKafkaBroker start(Path dir, boolean authorizer) throws IOException {
+        KafkaLogging.quiet();
         TestCertificates ca = TestCertificates.authority("ferry-test-ca");
         TestCertificates.Pem server = ca.issue("localhost");
         int plain = FreePorts.next();
