@@ -70,14 +70,14 @@ public class ChunkIngest {
     @Incoming(Channels.CHUNKS_IN)
     @Blocking
     @Acknowledgment(Acknowledgment.Strategy.MANUAL)
-    public CompletionStage<Void> ingest(Message<byte[]> message) {
+    public CompletionStage<Void> ingest(Message<RecordValue> message) {
         @SuppressWarnings("unchecked")
-        IncomingKafkaRecordMetadata<String, byte[]> kafka = message.getMetadata(IncomingKafkaRecordMetadata.class)
+        IncomingKafkaRecordMetadata<String, RecordValue> kafka = message.getMetadata(IncomingKafkaRecordMetadata.class)
                 .orElseThrow(() -> new IllegalStateException("chunks-in must be a Kafka channel"));
         TopicPartition partition = new TopicPartition(kafka.getTopic(), kafka.getPartition());
-        byte[] payload = message.getPayload();
+        RecordValue payload = message.getPayload();
         try {
-            consumer.lanes().submit(partition, payload == null ? 0 : payload.length,
+            consumer.lanes().submit(partition, payload == null ? 0 : payload.length(),
                     () -> ingest(message, kafka, partition));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // stopping: unacknowledged, read again later
@@ -88,11 +88,11 @@ public class ChunkIngest {
     }
 
     /** Checks, opens and stages one record, on its partition's lane; never throws. */
-    private CompletionStage<Void> ingest(Message<byte[]> message, IncomingKafkaRecordMetadata<String, byte[]> kafka,
-            TopicPartition partition) {
+    private CompletionStage<Void> ingest(Message<RecordValue> message,
+            IncomingKafkaRecordMetadata<String, RecordValue> kafka, TopicPartition partition) {
         WireFormat.Signed signed;
         try {
-            signed = WireFormat.decodeSigned(kafka.getKey(), kafka.getHeaders(), message.getPayload());
+            signed = WireFormat.decodeSigned(kafka.getKey(), kafka.getHeaders(), bytes(message));
         } catch (InvalidRecordException e) {
             return refuse(message, kafka, partition, "invalid-record", e.getMessage(), false,
                     !keys.signaturesRequired());
@@ -120,8 +120,8 @@ public class ChunkIngest {
      * @return when it is handled; null if it is sealed with a key this consumer does not have: it must be held
      */
     private CompletionStage<Void> handle(HeldRecords.Held held) {
-        Message<byte[]> message = held.message();
-        IncomingKafkaRecordMetadata<String, byte[]> kafka = held.kafka();
+        Message<RecordValue> message = held.message();
+        IncomingKafkaRecordMetadata<String, RecordValue> kafka = held.kafka();
         TopicPartition partition = held.partition();
         WireFormat.Signed signed = held.signed();
         boolean tellProducer = held.tellProducer();
@@ -150,6 +150,9 @@ public class ChunkIngest {
                     throw new IOException("no route delivers topic " + kafka.getTopic());
                 }
                 assembler.accept(record, partition, message::ack);
+                if (message.getPayload() != null) {
+                    message.getPayload().release(); // the ack may be held until delivery: not the bytes with it
+                }
                 consumer.storage().succeeded(StorageStatus.Area.STAGING);
                 break;
             } catch (InvalidRecordException e) {
@@ -259,12 +262,13 @@ public class ChunkIngest {
      *            the record is its producer's (signed, or signatures are not required): its transfer's attempt is
      *            failed with a receipt. A record that may be forged changes nothing but the dead-letter topic.
      */
-    private CompletionStage<Void> refuse(Message<byte[]> message, IncomingKafkaRecordMetadata<String, byte[]> kafka,
-            TopicPartition partition, String category, String reason, boolean dropAssembly, boolean tellProducer) {
+    private CompletionStage<Void> refuse(Message<RecordValue> message,
+            IncomingKafkaRecordMetadata<String, RecordValue> kafka, TopicPartition partition, String category,
+            String reason, boolean dropAssembly, boolean tellProducer) {
         String source = partition.toString();
         while (true) {
             try {
-                consumer.deadLetters().write(partition, kafka.getOffset(), kafka.getKey(), message.getPayload(),
+                consumer.deadLetters().write(partition, kafka.getOffset(), kafka.getKey(), bytes(message),
                         kafka.getHeaders(), category, reason);
                 consumer.storage().succeeded(StorageStatus.Area.DEAD_LETTER);
                 break;
@@ -286,6 +290,10 @@ public class ChunkIngest {
                     a -> a.refused(transfer, attempt, pathOf(kafka.getHeaders()), partition, reason, dropAssembly));
         }
         return message.ack();
+    }
+
+    private static byte[] bytes(Message<RecordValue> message) {
+        return message.getPayload() == null ? null : message.getPayload().bytes();
     }
 
     /** The attempt a refused record names, if it names one readably; 0 otherwise (a receipt for any attempt). */

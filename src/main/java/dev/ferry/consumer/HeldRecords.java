@@ -27,11 +27,11 @@ final class HeldRecords {
     static final long MAX_BYTES = 64L << 20;
 
     /** One record set aside, with what was already decided about it. */
-    record Held(Message<byte[]> message, IncomingKafkaRecordMetadata<String, byte[]> kafka, TopicPartition partition,
-            WireFormat.Signed signed, boolean tellProducer) {
+    record Held(Message<RecordValue> message, IncomingKafkaRecordMetadata<String, RecordValue> kafka,
+            TopicPartition partition, WireFormat.Signed signed, boolean tellProducer) {
 
         long bytes() {
-            return message.getPayload() == null ? 0 : message.getPayload().length;
+            return message.getPayload() == null ? 0 : message.getPayload().length();
         }
     }
 

@@ -23,7 +23,7 @@ import org.apache.kafka.common.TopicPartition;
  * Kafka instantiates interceptors by class name, so the routed topics are shared through static fields; there is one
  * consumer role per process.
  */
-public class UnroutedRecords implements ConsumerInterceptor<String, byte[]> {
+public class UnroutedRecords implements ConsumerInterceptor<String, RecordValue> {
 
     /** Topics with a route; {@code null} while the process has no routes file (everything passes). */
     private static volatile Set<String> routed;
@@ -45,12 +45,12 @@ public class UnroutedRecords implements ConsumerInterceptor<String, byte[]> {
     }
 
     @Override
-    public ConsumerRecords<String, byte[]> onConsume(ConsumerRecords<String, byte[]> records) {
+    public ConsumerRecords<String, RecordValue> onConsume(ConsumerRecords<String, RecordValue> records) {
         Set<String> topics = routed;
         if (topics == null || records.isEmpty()) {
             return records;
         }
-        Map<TopicPartition, List<ConsumerRecord<String, byte[]>>> kept = new HashMap<>();
+        Map<TopicPartition, List<ConsumerRecord<String, RecordValue>>> kept = new HashMap<>();
         Map<TopicPartition, OffsetAndMetadata> next = new HashMap<>();
         boolean dropped = false;
         for (TopicPartition tp : records.partitions()) {
