@@ -29,9 +29,13 @@ import org.jboss.logging.Logger;
  * never send an unchanged, delivered file again (source policy {@code keep}), and never reuse an attempt number.
  * <p>
  * An append-only text file, one line per event, rewritten compactly at start-up; a torn last line from a crash is
- * ignored. Each event is durable when its method returns, but concurrent senders share fsyncs (group commit): a caller
- * that finds an fsync under way waits for it, and the next one covers every line written meanwhile, so many small files
- * sent at once cost a few fsyncs, not two each. Paths are URL-encoded so a line is always one line:
+ * ignored. Each event but "sent" is durable when its method returns, and concurrent senders share fsyncs (group
+ * commit): a caller that finds an fsync under way waits for it, and the next one covers every line written meanwhile,
+ * so many small files sent at once cost a few fsyncs, not two each. "Sent" is written without waiting: a process that
+ * dies still leaves it in the page cache, and the next fsync (the next file's start, any receipt acted on) takes it to
+ * disk; only a crash of the machine before that loses it, and then the attempt is resumed from its last recorded
+ * progress, which sends chunks again that the consumer skips (it has the transfer's receipt, or the chunks staged).
+ * Paths are URL-encoded so a line is always one line:
  *
  * <pre>
  * A id attempt partition path   attempt started, all its records go to that partition
@@ -180,16 +184,15 @@ final class Ledger implements AutoCloseable {
      * null if this process did not read the whole file, e.g. a restart found every chunk acknowledged).
      */
     void sent(String transferId, int attempt, long size, String sha256) throws IOException {
-        long end;
         synchronized (this) {
             Entry e = current(transferId, attempt);
             if (e == null) {
                 return;
             }
-            end = write(sentLine(transferId, attempt, size, sha256));
+            write(sentLine(transferId, attempt, size, sha256));
             entries.put(transferId, e.sentAs(sha256 == null ? -1 : size, sha256));
         }
-        awaitDurable(end);
+        // Not awaited (see the class comment): one fsync less per file, the producer's costliest system call.
     }
 
     private static String sentLine(String transferId, int attempt, long size, String sha256) {

@@ -86,6 +86,26 @@ class LedgerTest {
     }
 
     @Test
+    void aFileSentAloneCostsOneFsyncAndItsSentLineSurvivesTheProcess() throws Exception {
+        int files = 100;
+        long fsyncs;
+        try (Ledger ledger = new Ledger(state)) {
+            for (int i = 0; i < files; i++) {
+                Ledger.Entry e = ledger.startAttempt("t" + i, "one/by/one-" + i, 0);
+                ledger.sent("t" + i, e.attempt(), 4096, "cd" + i);
+            }
+            fsyncs = ledger.fsyncs();
+        }
+        System.out.printf("Ledger: %d files sent one after the other took %d fsyncs%n", files, fsyncs);
+        // The start of an attempt is durable before its first chunk leaves; "sent" rides on the next fsync.
+        assertThat(fsyncs).as("fsyncs for %d files sent one at a time (two each before)", files).isEqualTo(files);
+        try (Ledger ledger = new Ledger(state)) {
+            assertThat(ledger.awaitingReceipt()).hasSize(files);
+            assertThat(ledger.isSent("t" + (files - 1))).isTrue();
+        }
+    }
+
+    @Test
     void anInterruptedAttemptIsResumedFromItsRecordedProgressOnItsPartition() throws Exception {
         try (Ledger ledger = new Ledger(state)) {
             ledger.startAttempt("big", "big.iso", 4);
