@@ -2,6 +2,9 @@ package dev.ferry.transfer;
 
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
@@ -42,6 +45,18 @@ public class TransferMetrics {
     TransferBoard board;
 
     private LongSupplier refusedForCapacity;
+    /**
+     * Meters of the hot paths (each chunk, each file), built once per tag set: a builder's {@code register} sorts the
+     * tags, makes an id and looks it up on every call. Tag sets are few: sides, routes configured, outcomes.
+     */
+    private final Map<String, Counter> movedBytes = new ConcurrentHashMap<>();
+    private final Map<String, Outcome> outcomes = new ConcurrentHashMap<>();
+    private final Map<String, Timer> durations = new ConcurrentHashMap<>();
+    private final Map<String, Timer> chunkAcks = new ConcurrentHashMap<>();
+
+    /** The counters of one side, route and outcome. */
+    private record Outcome(Counter files, Counter bytes) {
+    }
 
     void register() {
         for (Side side : Side.values()) {
@@ -57,23 +72,35 @@ public class TransferMetrics {
 
     void moved(Side side, String route, long bytes) {
         if (bytes > 0) {
-            Counter.builder("ferry.transferred.bytes").description("Bytes sent (producer) or staged (consumer)")
-                    .tags("side", side.label(), "route", route).register(registry).increment(bytes);
+            movedBytes.computeIfAbsent(side.label() + '\0' + route,
+                    k -> Counter.builder("ferry.transferred.bytes")
+                            .description("Bytes sent (producer) or staged (consumer)")
+                            .tags("side", side.label(), "route", route).register(registry))
+                    .increment(bytes);
         }
     }
 
     void finished(Transfer t) {
         String outcome = t.state().name().toLowerCase(Locale.ROOT);
-        Counter.builder("ferry.files").description("Files finished, by outcome")
-                .tags("side", t.side().label(), "route", t.route(), "outcome", outcome).register(registry).increment();
-        Counter.builder("ferry.file.bytes").description("Sizes of the files finished, by outcome").baseUnit("bytes")
-                .tags("side", t.side().label(), "route", t.route(), "outcome", outcome).register(registry)
-                .increment(t.size());
+        String key = t.side().label() + '\0' + t.route() + '\0' + outcome;
+        Outcome meters = outcomes.computeIfAbsent(key,
+                k -> new Outcome(
+                        Counter.builder("ferry.files").description("Files finished, by outcome").tags(tags(t, outcome))
+                                .register(registry),
+                        Counter.builder("ferry.file.bytes").description("Sizes of the files finished, by outcome")
+                                .baseUnit("bytes").tags(tags(t, outcome)).register(registry)));
+        meters.files().increment();
+        meters.bytes().increment(t.size());
         if (t.finishedAt() != null) {
-            Timer.builder("ferry.file.duration").description("From a file's first chunk to its outcome")
-                    .tags("side", t.side().label(), "route", t.route(), "outcome", outcome).publishPercentileHistogram()
-                    .register(registry).record(Duration.between(t.startedAt(), t.finishedAt()));
+            durations.computeIfAbsent(key,
+                    k -> Timer.builder("ferry.file.duration").description("From a file's first chunk to its outcome")
+                            .tags(tags(t, outcome)).publishPercentileHistogram().register(registry))
+                    .record(Duration.between(t.startedAt(), t.finishedAt()));
         }
+    }
+
+    private static String[] tags(Transfer t, String outcome) {
+        return new String[] { "side", t.side().label(), "route", t.route(), "outcome", outcome };
     }
 
     /** A record the consumer refused and wrote to the dead-letter topic. */
@@ -107,7 +134,11 @@ public class TransferMetrics {
 
     /** The producer's chunk latency: from handing a chunk to the Kafka producer to the broker's acknowledgement. */
     public void chunkAcknowledged(String route, long nanos) {
-        Timer.builder("ferry.chunk.ack").description("From sending a chunk to Kafka's acknowledgement (acks=all)")
-                .tags("route", route).publishPercentileHistogram().register(registry).record(Duration.ofNanos(nanos));
+        chunkAcks
+                .computeIfAbsent(route,
+                        r -> Timer.builder("ferry.chunk.ack")
+                                .description("From sending a chunk to Kafka's acknowledgement (acks=all)")
+                                .tags("route", r).publishPercentileHistogram().register(registry))
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 }
