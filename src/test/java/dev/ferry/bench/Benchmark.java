@@ -69,6 +69,7 @@ public final class Benchmark {
     final Path work;
     final Path logs = Path.of("target", "benchmark");
     final KafkaBroker broker;
+    final PageCache pageCache;
     final String classPath = System.getProperty("java.class.path");
     final StringBuilder report = new StringBuilder();
     int runs;
@@ -78,6 +79,7 @@ public final class Benchmark {
         this.work = Files.createTempDirectory(Path.of(System.getProperty("bench.dir", "target")), "bench-");
         Files.createDirectories(logs);
         this.broker = KafkaBroker.start();
+        this.pageCache = new PageCache(work);
     }
 
     public static void main(String[] args) throws Exception {
@@ -111,6 +113,12 @@ public final class Benchmark {
         line("Ferry runs with its image's JVM arguments (" + String.join(" ", FerryProcess.imageJvmArguments()) + ")"
                 + (System.getProperty("bench.jvm", "").isBlank() ? "" : " and " + System.getProperty("bench.jvm"))
                 + ".");
+        line(pageCache.enabled()
+                ? "Before each run the free memory is filled with page cache, as on a node that"
+                        + " has run for a while (PageCache: this VM takes free memory back, and pages from it cost"
+                        + " about ten times as much system time)."
+                : "The memory is measured as found (-Dbench.pageCache=false): free memory costs this VM more than"
+                        + " page cache recycled (PageCache).");
         line("");
 
         line("## End to end, default chunk size (" + defaultChunk / 1024 + " KiB)");
@@ -249,6 +257,7 @@ public final class Benchmark {
      */
     void consumerThreads(int chunkSize, int count, long size) throws Exception {
         int run = ++runs;
+        pageCache.fill();
         Path dir = Files.createDirectories(work.resolve("threads-" + run));
         Path inbox = Files.createDirectories(dir.resolve("inbox"));
         List<String> names = new ArrayList<>();
@@ -347,6 +356,7 @@ public final class Benchmark {
 
     /** The same tree copied with {@code cp -a} and flushed with one {@code sync}: the disk's own pace. */
     double copyFilesPerSecond(Path dir, int count, long size) throws Exception {
+        pageCache.fill();
         Path from = Files.createDirectories(dir.resolve("from").resolve("batch"));
         for (int i = 0; i < count; i++) {
             TestFiles.random(from.resolve("f" + i + ".bin"), size, i);
@@ -391,6 +401,7 @@ public final class Benchmark {
      */
     Result ferry(int chunkSize, int count, long size, List<String> extraEnv) throws Exception {
         int run = ++runs;
+        pageCache.fill(); // before the run's files: the kernel drops the filler's pages before them
         Path dir = Files.createDirectories(work.resolve("ferry-" + run));
         Path inbox = Files.createDirectories(dir.resolve("inbox"));
         Path outbox = dir.resolve("outbox");
@@ -651,6 +662,7 @@ public final class Benchmark {
     /** Kafka's producer-perf and consumer-perf tools at the same time, same record size and bytes. */
     Result raw(int recordSize, long totalBytes) throws Exception {
         int run = ++runs;
+        pageCache.fill();
         String topic = "raw-bench-" + run;
         long records = totalBytes / recordSize;
         int maxRecord = WireFormat.maxRecordBytes(recordSize);
