@@ -923,11 +923,11 @@ public final class Benchmark {
     private static String machine() throws IOException {
         String cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
                 .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown CPU");
-        long memKb = Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal"))
-                .findFirst().map(l -> Long.parseLong(l.replaceAll("\\D", ""))).orElse(0L);
-        return Runtime.getRuntime().availableProcessors() + " cores (" + cpu + "), " + Math.round(memKb / 1048576.0)
-                + " GiB RAM, Java " + System.getProperty("java.version") + ", Kafka 4.1.1 (one broker, KRaft), "
-                + System.getProperty("os.name") + " " + System.getProperty("os.version");
+        long memory = PageCache.memInfoBytes("MemTotal");
+        return Runtime.getRuntime().availableProcessors() + " cores (" + cpu + "), "
+                + Math.round(memory / (double) (1L << 30)) + " GiB RAM, Java " + System.getProperty("java.version")
+                + ", Kafka 4.1.1 (one broker, KRaft), " + System.getProperty("os.name") + " "
+                + System.getProperty("os.version");
     }
 
     private static void deleteTree(Path dir) throws IOException {
