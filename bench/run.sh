@@ -12,5 +12,7 @@ cd "$(dirname "$0")/.."
 # Each run repeats its own shape until the JIT compilers are nearly idle (at most 4 rounds; -Dbench.shapeRounds=N).
 # The raw pipe runs before and after Ferry for 1 x 2 GiB and 1000 x 1 MiB (ratio against their mean); every run line
 # prints a CPU probe (SHA-256 MB/s on one idle core): this VM's speed drifts within minutes.
+# Before each run the free memory is filled with page cache (PageCache; -Dbench.pageCache=false to measure it as
+# found): this VM gives free memory back to its host and charges about ten times the system time to take it again.
 exec java -Xmx1g ${BENCH_OPTS:-} -cp "target/test-classes:target/classes:$(cat target/bench.cp)" \
   -Dferry.app.jar=target/quarkus-app/quarkus-run.jar dev.ferry.bench.Benchmark "$@"
