@@ -23,8 +23,9 @@ import java.nio.file.Path;
  * itself, at the sixth (docs/performance.md, "This VM's free memory"). On a real node the page cache is full within
  * minutes of a broker's start. {@code -Dbench.pageCache=false} measures with the memory as found.
  * <p>
- * Each fill reads a part of the filler never read before, as much as the kernel reports free, so it takes exactly the
- * free memory and drops none of the run's own files; the file grows as it is read (its holes take no disk).
+ * Each fill reads a part of the filler never read before, as much as the kernel reports free, so it takes the free
+ * memory (or, once the page cache is full, the filler's own older pages) and not the run's files, made after it; the
+ * file grows as it is read (its holes take no disk).
  */
 final class PageCache {
 
@@ -39,6 +40,7 @@ final class PageCache {
 
     private final Path filler;
     private final boolean enabled = !"false".equals(System.getProperty("bench.pageCache"));
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
     /** The filler's length: everything before it was read once. */
     private long end;
 
@@ -61,7 +63,6 @@ final class PageCache {
         }
         long started = System.nanoTime();
         long freeBefore = memInfoBytes("MemFree");
-        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
         long read = 0;
         try (RandomAccessFile file = new RandomAccessFile(filler.toFile(), "rw")) {
             FileChannel channel = file.getChannel();
